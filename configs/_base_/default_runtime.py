@@ -1,0 +1,16 @@
+# Runtime shared by every lszoo config.
+custom_imports = dict(imports=['lszoo'], allow_failed_imports=False)
+default_scope = 'mmseg'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=42)
+tta_model = None

@@ -1,0 +1,1 @@
+"""High-level Python API (inference, scene mapping)."""

@@ -1,0 +1,1 @@
+"""Data transforms for N-band float imagery (registered in ``TRANSFORMS``)."""

@@ -1,0 +1,2 @@
+"""Landslide evaluation metrics (registered in ``METRICS``)."""
+from . import metrics  # noqa: F401
