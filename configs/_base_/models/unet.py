@@ -1,0 +1,57 @@
+# U-Net baseline (Ronneberger et al., MICCAI 2015), built from mmsegmentation's own `UNet`
+# backbone and `FCNHead`. One output channel with a sigmoid and an explicit probability
+# threshold (see docs/architecture.md, "Binary output").
+#
+# The dataset base gives the channel count: an experiment config sets
+#   model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
+# (tools/train.py checks that it matches the data before training).
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    # Images arrive already normalised by the dataset pipeline (sample contract):
+    # the preprocessor only pads to a multiple of 16 (4 down-samplings) and stacks.
+    mean=None,
+    std=None,
+    bgr_to_rgb=False,
+    size_divisor=16,
+    pad_val=0,
+    seg_pad_val=255,
+    test_cfg=dict(size_divisor=16))
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        type='UNet',
+        in_channels=3,
+        base_channels=64,
+        num_stages=5,
+        strides=(1, 1, 1, 1, 1),
+        enc_num_convs=(2, 2, 2, 2, 2),
+        dec_num_convs=(2, 2, 2, 2),
+        downsamples=(True, True, True, True),
+        enc_dilations=(1, 1, 1, 1, 1),
+        dec_dilations=(1, 1, 1, 1),
+        with_cp=False,
+        conv_cfg=None,
+        norm_cfg=norm_cfg,
+        act_cfg=dict(type='ReLU'),
+        upsample_cfg=dict(type='InterpConv'),
+        norm_eval=False),
+    decode_head=dict(
+        type='FCNHead',
+        in_channels=64,
+        in_index=4,
+        channels=64,
+        num_convs=1,
+        concat_input=False,
+        dropout_ratio=0.1,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.5,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True, loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
