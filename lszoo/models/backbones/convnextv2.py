@@ -1,0 +1,202 @@
+"""ConvNeXt V2 encoder (timm) for any input channel count, with local checkpoint loading.
+
+Woo et al., "ConvNeXt V2: Co-designing and Scaling ConvNets with Masked Autoencoders", CVPR 2023
+(arXiv:2301.00808). GeoNeXt uses the tiny model as its encoder. The network is timm's
+``convnextv2_<arch>`` built with ``features_only=True`` (four maps at strides 4, 8, 16, 32, no
+extra norms); this wrapper adds what timm's own ``pretrained`` path does not do offline: loading a
+local file in timm's format or in the original ConvNeXt V2 release format (``{'model': ...}`` with
+``downsample_layers`` / ``dwconv`` / ``pwconv`` / ``grn.gamma`` keys), through lszoo's safe
+loader, and adapting the stem convolution to the input channel count.
+"""
+import re
+from collections import OrderedDict
+from typing import Optional, Sequence
+
+import timm
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+from lszoo.errors import CheckpointError, ConfigError
+
+ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
+STEM_KEY = 'stem_0.weight'
+
+
+def _load_file(path: str) -> dict:
+    """Load through lszoo's safe loader (weights_only) when it exists."""
+    try:
+        from lszoo.engine.checkpoint import load_checkpoint_file
+    except ImportError:  # pragma: no cover - the safety helper's module is part of lszoo
+        import os
+        if not os.path.isfile(path):
+            raise CheckpointError(f'{path}: checkpoint file not found')
+        return torch.load(path, map_location='cpu', weights_only=True)
+    return load_checkpoint_file(path, map_location='cpu')
+
+
+def _to_feature_key(key: str) -> str:
+    """timm full-model key -> ``features_only`` key ('stem.0.x' -> 'stem_0.x', 'stages.2.x' ->
+    'stages_2.x')."""
+    return re.sub(r'^(stem|stages)\.(\d+)\.', r'\1_\2.', key)
+
+
+def _to_full_key(key: str) -> str:
+    return re.sub(r'^(stem|stages)_(\d+)\.', r'\1.\2.', key)
+
+
+class _ShapeReference:
+    """Stands in for the full timm model in timm's ``checkpoint_filter_fn`` (it only reads
+    ``state_dict()[key].shape``), so no second full model has to be built."""
+
+    def __init__(self, features_model: torch.nn.Module):
+        self._sd = {_to_full_key(k): v for k, v in features_model.state_dict().items()}
+
+    def state_dict(self):
+        return self._sd
+
+
+def adapt_stem_weight(weight: torch.Tensor, in_channels: int, mode: str = 'repeat',
+                      rgb_channels: Optional[Sequence[int]] = None) -> torch.Tensor:
+    """Adapt a 3-channel (RGB) stem weight ``(O, 3, k, k)`` to ``in_channels`` inputs.
+
+    - ``rgb_channels`` given (e.g. ``(3, 2, 1)`` for L4S's B4, B3, B2): those input channels get
+      the R, G, B weights unchanged and every other channel the mean of the three (a band that
+      looks like "brightness"), all scaled by ``3 / in_channels`` so that an image whose bands
+      are all alike keeps the pretrained activation scale.
+    - ``mode='repeat'``: timm's rule (``adapt_input_conv``): tile R, G, B, R, G, B, ... and scale
+      by ``3 / in_channels``; one channel gets the sum of the three.
+    - ``mode='mean'``: every channel gets the mean RGB weight, scaled by ``3 / in_channels``.
+    """
+    out_ch, src_ch = weight.shape[:2]
+    if src_ch == in_channels and rgb_channels is None:
+        return weight
+    if src_ch != 3:
+        raise ConfigError(f'cannot adapt a stem with {src_ch} input channels to {in_channels}: '
+                          'only 3-channel (RGB) checkpoints are adapted')
+    mean = weight.float().mean(dim=1, keepdim=True)
+    scale = 3.0 / in_channels
+    if rgb_channels is not None:
+        rgb_channels = list(rgb_channels)
+        if len(rgb_channels) != 3 or any(not 0 <= c < in_channels for c in rgb_channels):
+            raise ConfigError(f'rgb_channels={rgb_channels} must be three indices below '
+                              f'in_channels={in_channels}')
+        new = mean.repeat(1, in_channels, 1, 1)
+        for src, dst in enumerate(rgb_channels):
+            new[:, dst] = weight[:, src].float()
+        return (new * scale).to(weight.dtype)
+    if mode == 'repeat':
+        from timm.models import adapt_input_conv
+        return adapt_input_conv(in_channels, weight)
+    if mode == 'mean':
+        return (mean.repeat(1, in_channels, 1, 1) * scale).to(weight.dtype)
+    raise ConfigError(f"stem_adapt='{mode}' is not one of 'repeat', 'mean'")
+
+
+@MODELS.register_module()
+class ConvNeXtV2Encoder(BaseModule):
+    """timm ConvNeXt V2 (``features_only``) for N-band input; outputs maps at strides 4-32.
+
+    Args:
+        arch: 'atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large' or 'huge' (or a
+            full timm name ``convnextv2_*``).
+        in_channels: input channels (3 for RGB, 14 for Landslide4Sense, ...).
+        out_indices: which of the four stages to return.
+        pretrained: ask timm to download weights (impossible offline; keep False and use
+            ``checkpoint``).
+        checkpoint: local weights file: a timm ``state_dict`` (optionally under 'state_dict' or
+            'model', keys may carry a 'module.' / ``checkpoint_prefix`` prefix) or the original
+            ConvNeXt V2 release (``{'model': ...}``). Classifier head weights are dropped.
+        checkpoint_prefix: prefix to strip from every key first (e.g. 'backbone.model.' to take
+            the encoder out of an lszoo/mmseg checkpoint).
+        stem_adapt / rgb_channels: how an RGB stem is adapted to ``in_channels`` (see
+            :func:`adapt_stem_weight`).
+        drop_path_rate: stochastic depth.
+    """
+
+    def __init__(self,
+                 arch: str = 'tiny',
+                 in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 pretrained: bool = False,
+                 checkpoint: Optional[str] = None,
+                 checkpoint_prefix: Optional[str] = None,
+                 stem_adapt: str = 'repeat',
+                 rgb_channels: Optional[Sequence[int]] = None,
+                 drop_path_rate: float = 0.0,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        name = arch if arch.startswith('convnextv2_') else f'convnextv2_{arch}'
+        if name[len('convnextv2_'):] not in ARCHS:
+            raise ConfigError(f"ConvNeXtV2Encoder: arch='{arch}' is not one of {ARCHS}")
+        self.arch_name = name
+        self.in_channels = in_channels
+        self.model = timm.create_model(name, pretrained=pretrained, features_only=True,
+                                       in_chans=in_channels, out_indices=tuple(out_indices),
+                                       drop_path_rate=drop_path_rate)
+        self.out_channels = self.model.feature_info.channels()
+        self.stem_adapt = stem_adapt
+        self.rgb_channels = rgb_channels
+        if checkpoint:
+            self.load_checkpoint(checkpoint, prefix=checkpoint_prefix)
+
+    def convert_state_dict(self, state_dict: dict, source: str = '<state_dict>',
+                           prefix: Optional[str] = None) -> 'OrderedDict[str, torch.Tensor]':
+        """Turn a timm / ConvNeXt V2 release / wrapped state dict into this encoder's keys."""
+        from timm.models.convnext import checkpoint_filter_fn
+        if not isinstance(state_dict, dict):
+            raise CheckpointError(f'{source}: expected a dict of weights, got '
+                                  f'{type(state_dict).__name__}')
+        for wrapper in ('state_dict', 'model'):
+            if wrapper in state_dict and isinstance(state_dict[wrapper], dict):
+                state_dict = state_dict[wrapper]
+                break
+        strip = [p for p in (prefix, 'module.') if p]
+        cleaned = {}
+        for k, v in state_dict.items():
+            for p in strip:
+                if k.startswith(p):
+                    k = k[len(p):]
+            cleaned[_to_full_key(k)] = v
+        if prefix and not any(k in cleaned for k in ('stem.0.weight', 'downsample_layers.0.0.weight')):
+            raise CheckpointError(f"{source}: no ConvNeXt stem weights under prefix '{prefix}'")
+        try:
+            cleaned = checkpoint_filter_fn(cleaned, _ShapeReference(self.model))
+        except (KeyError, RuntimeError) as err:
+            raise CheckpointError(f'{source}: not a ConvNeXt V2 checkpoint of {self.arch_name} '
+                                  f'({err})') from err
+        out = OrderedDict()
+        for k, v in cleaned.items():
+            if k.startswith(('head.', 'norm_pre.')):
+                continue
+            out[_to_feature_key(k)] = v
+        if STEM_KEY in out:
+            out[STEM_KEY] = adapt_stem_weight(out[STEM_KEY], self.in_channels, self.stem_adapt,
+                                              self.rgb_channels)
+        return out
+
+    def load_checkpoint(self, path: str, prefix: Optional[str] = None) -> None:
+        """Load a local weights file (see the class doc); raises CheckpointError on mismatch."""
+        state = self.convert_state_dict(_load_file(path), source=str(path), prefix=prefix)
+        own = self.model.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        wrong = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}'
+                 for k in own if k in state and state[k].shape != own[k].shape]
+        if missing or unexpected or wrong:
+            raise CheckpointError(
+                f'{path}: does not fit {self.arch_name} (in_channels={self.in_channels}): '
+                f'missing {missing[:5]}{"..." if len(missing) > 5 else ""}, '
+                f'unexpected {unexpected[:5]}{"..." if len(unexpected) > 5 else ""}, '
+                f'shape mismatch {wrong[:5]}')
+        self.model.load_state_dict(state, strict=True)
+        self._loaded_from = str(path)
+
+    def init_weights(self):
+        """timm initialises (or ``checkpoint`` loads) the weights at construction; nothing to
+        redo here, so that mmengine's ``init_weights`` call does not overwrite them."""
+        if self.init_cfg:
+            super().init_weights()
+
+    def forward(self, x: torch.Tensor):
+        return tuple(self.model(x))
