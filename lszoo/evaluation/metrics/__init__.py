@@ -1,1 +1,2 @@
 """Metric implementations."""
+from .landslide_metric import LandslideMetric  # noqa: F401
