@@ -1,0 +1,209 @@
+"""Dual-stream encoder over any timm ``features_only`` model: the encoder of DiGATe-UNet.
+
+Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with cross-attention,
+gated fusion and sub-pixel upsampling for landslide segmentation". Two inputs (e.g. optical RGB and
+topography) each go through an encoder; the encoders share weights (siamese) or not. The paper's
+Bijie run uses two separate ``tf_efficientnet_b4`` encoders that are frozen: their weights get no
+gradient but, the model being in train mode, their BatchNorm layers still update running statistics.
+
+Both streams come from the one input tensor of the lszoo sample contract (``docs/architecture.md``):
+``stream_channels`` lists each stream's channel indices, matching the dataset's ``stream_layout``;
+an index may repeat (the DEM three times for an RGB-shaped encoder).
+"""
+from typing import Optional, Sequence, Union
+
+import timm
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+from lszoo.errors import CheckpointError, ConfigError
+
+
+def _load_file(path):
+    """Load a local checkpoint with lszoo's safe loader (weights only)."""
+    try:
+        from lszoo.engine.checkpoint import load_checkpoint_file
+    except ImportError:  # pragma: no cover - the safety module ships with lszoo
+        import os
+        if not os.path.isfile(path):
+            raise CheckpointError(f'checkpoint file {path} does not exist')
+        return torch.load(path, map_location='cpu', weights_only=True)
+    return load_checkpoint_file(path, map_location='cpu')
+
+
+@MODELS.register_module()
+class DualStreamTimmEncoder(BaseModule):
+    """Two timm ``features_only`` encoders (or one shared) over channel subsets of one input.
+
+    Args:
+        model_name: timm model name, e.g. ``'tf_efficientnet_b4'``; must give ``features_only``
+            maps at ``out_indices``.
+        stream_channels: two sequences of channel indices of the input tensor, stream A (the
+            optical stream, fused early in DiGATe-UNet) then stream B. Default ``([0, 1, 2],
+            [3, 3, 3])``: RGB + the DEM repeated to three channels (Bijie).
+        shared: one encoder for both streams (siamese; both streams need the same channel count).
+        frozen: ``True``/``False`` for both encoders, or a pair per stream (only with
+            ``shared=False``). Frozen encoders get ``requires_grad=False`` but stay in train mode
+            (BatchNorm statistics still update, as in the paper); they run without building an
+            autograd graph, which saves memory and time.
+        pretrained: ask timm for its pretrained weights (needs a download: keep ``False`` offline).
+        checkpoint: optional local file with weights for the encoder(s) (a timm/torchvision state
+            dict, or a dict with ``state_dict``/``model``); loaded into every encoder. Keys of
+            the classifier head are ignored; a first convolution with another input-channel count
+            is adapted with timm's ``adapt_input_conv``.
+        checkpoint_prefix: prefix to strip from the checkpoint's keys (e.g. ``'backbone.'``).
+        out_indices: the five feature levels (strides 2..32).
+        timm_kwargs: extra keyword arguments for ``timm.create_model`` (e.g. ``drop_path_rate``).
+
+    ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
+    level maps (shallow to deep). ``out_channels`` lists the level widths.
+    """
+
+    def __init__(self,
+                 model_name: str = 'tf_efficientnet_b4',
+                 stream_channels: Sequence[Sequence[int]] = ((0, 1, 2), (3, 3, 3)),
+                 shared: bool = False,
+                 frozen: Union[bool, Sequence[bool]] = False,
+                 pretrained: bool = False,
+                 checkpoint: Optional[str] = None,
+                 checkpoint_prefix: str = '',
+                 out_indices: Sequence[int] = (0, 1, 2, 3, 4),
+                 timm_kwargs: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(init_cfg)
+        self.stream_channels = self._check_streams(stream_channels, shared)
+        if isinstance(frozen, bool):
+            frozen = (frozen, frozen)
+        frozen = tuple(bool(f) for f in frozen)
+        if len(frozen) != 2:
+            raise ConfigError(f'DualStreamTimmEncoder: frozen must be a bool or a pair of bools, '
+                              f'got {frozen!r}')
+        if shared and frozen[0] != frozen[1]:
+            raise ConfigError('DualStreamTimmEncoder: with shared=True the one encoder is frozen '
+                              f'or not; got frozen={frozen!r}')
+        self.model_name = model_name
+        self.shared = shared
+        kwargs = dict(timm_kwargs or {})
+        n_enc = 1 if shared else 2
+        encoders = []
+        for i in range(n_enc):
+            try:
+                enc = timm.create_model(model_name, features_only=True, pretrained=pretrained,
+                                        in_chans=len(self.stream_channels[i]),
+                                        out_indices=tuple(out_indices), **kwargs)
+            except RuntimeError as e:  # unknown model name
+                raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} '
+                                  f'with features_only=True: {e}') from e
+            encoders.append(enc)
+        self.encoders = nn.ModuleList(encoders)
+        chans = [tuple(e.feature_info.channels()) for e in encoders]
+        if len(set(chans)) != 1:  # cannot happen with one model name, kept as a guard
+            raise ConfigError(f'DualStreamTimmEncoder: stream widths differ: {chans}')
+        self.out_channels = list(chans[0])
+        self.reductions = list(encoders[0].feature_info.reduction())
+        if checkpoint is not None:
+            self._load_checkpoint(checkpoint, checkpoint_prefix)
+        self.frozen = frozen
+        for enc, fr in zip(self.encoders, frozen):
+            if fr:
+                for p in enc.parameters():
+                    p.requires_grad_(False)
+        # Precomputed channel selectors: a slice (a view, no copy) when the indices are a
+        # contiguous increasing run, else an index tensor.
+        self._selectors = [self._selector(c) for c in self.stream_channels]
+
+    @staticmethod
+    def _check_streams(stream_channels, shared):
+        if isinstance(stream_channels, dict):
+            stream_channels = list(stream_channels.values())
+        try:
+            streams = [[int(i) for i in s] for s in stream_channels]
+        except TypeError:
+            raise ConfigError(f'DualStreamTimmEncoder: stream_channels must be two lists of '
+                              f'channel indices, got {stream_channels!r}')
+        if len(streams) != 2 or any(len(s) == 0 for s in streams) \
+                or any(i < 0 for s in streams for i in s):
+            raise ConfigError(f'DualStreamTimmEncoder: stream_channels must be two non-empty '
+                              f'lists of non-negative channel indices, got {stream_channels!r}')
+        if shared and len(streams[0]) != len(streams[1]):
+            raise ConfigError(f'DualStreamTimmEncoder: shared=True needs the same channel count '
+                              f'in both streams, got {streams!r}')
+        return streams
+
+    @staticmethod
+    def _selector(idx):
+        if all(b == a + 1 for a, b in zip(idx, idx[1:])):
+            return slice(idx[0], idx[-1] + 1)
+        return torch.tensor(idx, dtype=torch.long)
+
+    def _load_checkpoint(self, path, prefix):
+        ckpt = _load_file(path)
+        for key in ('state_dict', 'model', 'module'):
+            if key in ckpt and isinstance(ckpt[key], dict):
+                ckpt = ckpt[key]
+                break
+        if prefix:
+            ckpt = {k[len(prefix):]: v for k, v in ckpt.items() if k.startswith(prefix)}
+        for i, enc in enumerate(self.encoders):
+            own = enc.state_dict()
+            state = {}
+            for k, v in ckpt.items():
+                if k not in own or not torch.is_tensor(v):
+                    continue
+                if v.shape != own[k].shape:
+                    if v.ndim == 4 and v.shape[0] == own[k].shape[0] \
+                            and v.shape[2:] == own[k].shape[2:]:
+                        v = timm.models.adapt_input_conv(own[k].shape[1], v)
+                    else:
+                        raise CheckpointError(
+                            f'{path}: {k} has shape {tuple(v.shape)}, encoder {self.model_name} '
+                            f'expects {tuple(own[k].shape)}')
+                state[k] = v
+            missing = [k for k in own if k not in state]
+            if missing:
+                raise CheckpointError(
+                    f'{path}: {len(missing)} of {len(own)} encoder weights missing for '
+                    f'{self.model_name} (e.g. {missing[:3]}); wrong model or checkpoint_prefix?')
+            enc.load_state_dict(state, strict=True)
+        print_log(f'DualStreamTimmEncoder: loaded {path} into {len(self.encoders)} encoder(s)',
+                  logger='current')
+
+    def init_weights(self):
+        """Keep timm's initialisation (or the loaded checkpoint): nothing to do."""
+        self._is_init = True
+
+    def _select(self, x, i):
+        sel = self._selectors[i]
+        if isinstance(sel, slice):
+            return x[:, sel]
+        if sel.device != x.device:
+            sel = self._selectors[i] = sel.to(x.device)
+        return x.index_select(1, sel)
+
+    def _run(self, enc, x):
+        if torch.is_grad_enabled() and not any(p.requires_grad for p in enc.parameters()):
+            with torch.no_grad():  # frozen: BN statistics still update in train mode
+                return enc(x)
+        return enc(x)
+
+    def forward(self, x):
+        need = max(max(s) for s in self.stream_channels) + 1
+        if x.dim() != 4 or x.shape[1] < need:
+            raise ConfigError(
+                f'DualStreamTimmEncoder: stream_channels={self.stream_channels} need an '
+                f'(N, >={need}, H, W) input, got {tuple(x.shape)}; match the dataset\'s '
+                f'stream_layout / bands')
+        xa, xb = self._select(x, 0), self._select(x, 1)
+        if self.shared:
+            enc = self.encoders[0]
+            if not self.training:
+                # Eval: BN uses running statistics, so one batched call equals two calls.
+                feats = self._run(enc, torch.cat([xa, xb], 0))
+                n = x.shape[0]
+                return tuple(f[:n] for f in feats), tuple(f[n:] for f in feats)
+            return tuple(self._run(enc, xa)), tuple(self._run(enc, xb))
+        return tuple(self._run(self.encoders[0], xa)), tuple(self._run(self.encoders[1], xb))
+

@@ -1,0 +1,37 @@
+"""Small convolution blocks shared by the DiGATe-UNet layers.
+
+DiGATe-UNet (Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with
+cross-attention, gated fusion and sub-pixel upsampling for landslide segmentation") normalises every
+decoder convolution with a one-group GroupNorm (a LayerNorm over C, H, W that does not depend on the
+batch size), so ``norm_cfg`` defaults to ``dict(type='GN', num_groups=1)`` here.
+"""
+from typing import Optional
+
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+
+GN1 = dict(type='GN', num_groups=1)
+
+
+class DoubleConv(nn.Sequential):
+    """``[3x3 conv (no bias), norm, ReLU]`` twice: the U-Net decoder block.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        mid_channels: channels after the first convolution (default ``out_channels``).
+        norm_cfg / act_cfg: mmcv norm and activation configs.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 mid_channels: Optional[int] = None,
+                 norm_cfg: dict = GN1,
+                 act_cfg: dict = dict(type='ReLU')):
+        mid_channels = out_channels if mid_channels is None else mid_channels
+        super().__init__(
+            ConvModule(in_channels, mid_channels, 3, padding=1, bias=False,
+                       norm_cfg=norm_cfg, act_cfg=act_cfg),
+            ConvModule(mid_channels, out_channels, 3, padding=1, bias=False,
+                       norm_cfg=norm_cfg, act_cfg=act_cfg))
