@@ -1,1 +1,2 @@
 """lszoo necks."""
+from .gated_fusion import GatedFusionNeck  # noqa: F401
