@@ -8,7 +8,14 @@ which loads with ``weights_only=True`` plus the few globals a real mmengine chec
 refuses anything else with a :class:`~lszoo.errors.CheckpointError` naming the file and the
 offending type. Loading an untrusted pickle needs an explicit opt-in: :func:`set_trust_checkpoint`
 (the ``--trust-checkpoint`` flag of ``tools/train.py`` / ``tools/test.py``).
+
+Writing is atomic too: :func:`atomic_write_bytes` writes a temporary file in the same directory,
+fsyncs it and ``os.replace``-s it over the target, so a run killed mid-save leaves the previous
+file intact. :func:`install_atomic_checkpoint_saving` routes mmengine's local file backend (every
+``Runner.save_checkpoint``) and ``CheckpointHook``'s ``last_checkpoint`` pointer through it.
 """
+import builtins
+import io
 import os
 import os.path as osp
 import pickle
@@ -43,13 +50,37 @@ def is_checkpoint_trusted() -> bool:
     return _TRUST
 
 
+_STATISTICS = ('min', 'max', 'mean', 'current')
+
+
+def _history_buffer_method(obj, name):
+    """Narrow stand-in for ``getattr`` while unpickling.
+
+    :class:`mmengine.logging.HistoryBuffer` pickles its ``statistics_methods`` as
+    ``getattr(HistoryBuffer, 'min')`` etc., so real checkpoints hold the global
+    ``builtins.getattr``. Allowing ``getattr`` itself would let a crafted file read any attribute
+    of any allowed object; this only returns HistoryBuffer's statistics methods.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    allowed = set(_STATISTICS) | set(getattr(HistoryBuffer, '_statistics_methods', {}))
+    if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'GLOBAL builtins.getattr applied to ({type(obj).__name__}, {name!r}); only '
+        f'HistoryBuffer statistics methods {sorted(allowed)} are allowed')
+
+
 def checkpoint_safe_globals() -> list:
     """The non-tensor globals an mmengine/mmseg checkpoint holds, allowed on top of torch's own.
 
-    Found by saving real checkpoints with mmengine's ``Runner`` (see ``docs/safety.md``):
-    ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer` objects whose state holds numpy
-    arrays and scalars, and ``meta``/``dataset_meta`` may hold numpy values. Nothing that can call
-    arbitrary functions (``getattr``, ``eval``, ``os.*``, ...) is allowed.
+    Found by saving real checkpoints with mmengine's ``Runner`` and listing the pickle's globals
+    (see ``docs/safety.md``): ``message_hub`` holds :class:`mmengine.logging.HistoryBuffer`
+    objects whose state holds numpy arrays and scalars (``numpy.ndarray``, ``numpy.dtype``,
+    ``numpy._core.multiarray._reconstruct`` and ``.scalar``) and references to the buffer's
+    statistics methods via ``getattr`` (allowed only through :func:`_history_buffer_method`).
+    numpy 1.x writes the numpy reconstructors under ``numpy.core``; both names are allowed.
+    ``collections.OrderedDict`` and ``_codecs.encode`` are already on torch's own list.
     """
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
@@ -61,8 +92,13 @@ def checkpoint_safe_globals() -> list:
         np.dtype,
         np_core.multiarray._reconstruct,
         np_core.multiarray.scalar,
+        (np_core.multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (np_core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        (np_core.multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
+        (np_core.multiarray.scalar, 'numpy._core.multiarray.scalar'),
+        (_history_buffer_method, 'builtins.getattr'),
     ]
-    # numpy >= 1.25 pickles dtypes by their class (numpy.dtypes.Float64DType, ...)
+    # numpy >= 1.25 pickles a dtype's class (numpy.dtypes.Float64DType, ...) when one is stored
     for code in '?bhilqBHILQefdgFDG':
         allowed.append(type(np.dtype(code)))
     return allowed
@@ -170,4 +206,139 @@ def install_safe_checkpoint_loading() -> None:
     mm_ckpt._safe_torch_load = _strict_safe_torch_load
 
 
+# ----------------------------------------------------------------------------- atomic writing
+
+TMP_MARK = '.lszoo-tmp-'
+
+
+def _temp_path(path: str) -> str:
+    head, tail = osp.split(path)
+    return osp.join(head, f'.{tail}{TMP_MARK}{os.getpid()}')
+
+
+def _fsync_dir(dirname: str) -> None:
+    try:
+        fd = os.open(dirname or '.', os.O_RDONLY)
+    except OSError:  # e.g. platforms that cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either the old file or the complete new one.
+
+    The bytes go to a hidden temporary file in the same directory (same filesystem, so the rename
+    is atomic), which is flushed and fsynced before ``os.replace``; the directory is fsynced after,
+    so the rename itself survives a power cut. A process killed before the rename leaves only a
+    ``.<name>.lszoo-tmp-<pid>`` file (see :func:`remove_stale_temp_files`).
+    """
+    path = os.fspath(path)
+    dirname = osp.dirname(path)
+    if dirname:
+        os.makedirs(dirname, exist_ok=True)
+    tmp = _temp_path(path)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    _fsync_dir(dirname)
+
+
+def remove_stale_temp_files(dirname) -> list:
+    """Delete temporary files that killed runs left in ``dirname``; returns their paths."""
+    removed = []
+    if not osp.isdir(dirname):
+        return removed
+    for name in os.listdir(dirname):
+        if name.startswith('.') and TMP_MARK in name:
+            pid = name.rsplit(TMP_MARK, 1)[1]
+            if pid.isdigit() and int(pid) == os.getpid():
+                continue
+            try:
+                os.remove(osp.join(dirname, name))
+                removed.append(osp.join(dirname, name))
+            except OSError:
+                pass
+    return removed
+
+
+class _AtomicTextFile(io.StringIO):
+    """A text file opened for writing whose content lands atomically on close."""
+
+    def __init__(self, path: str, encoding: str = 'utf-8'):
+        super().__init__()
+        self._path = path
+        self._encoding = encoding
+
+    def close(self):
+        if not self.closed:
+            data = self.getvalue().encode(self._encoding)
+            super().close()
+            atomic_write_bytes(self._path, data)
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:  # do not publish a half-written pointer
+            io.StringIO.close(self)
+        return False
+
+
+def _pointer_open(file, mode='r', *args, **kwargs):
+    """``open`` for mmengine's ``checkpoint_hook`` module: ``last_checkpoint`` writes are atomic."""
+    if (isinstance(file, (str, os.PathLike)) and osp.basename(os.fspath(file)) == 'last_checkpoint'
+            and mode in ('w', 'wt')):
+        return _AtomicTextFile(os.fspath(file), kwargs.get('encoding') or 'utf-8')
+    return builtins.open(file, mode, *args, **kwargs)
+
+
+def _atomic_local_backend():
+    from mmengine.fileio.backends import LocalBackend
+
+    class AtomicLocalBackend(LocalBackend):
+        """mmengine's local file backend whose ``put``/``put_text`` write atomically."""
+
+        def put(self, obj: bytes, filepath) -> None:
+            atomic_write_bytes(filepath, obj)
+
+        def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+            atomic_write_bytes(filepath, obj.encode(encoding))
+
+    return AtomicLocalBackend
+
+
+AtomicLocalBackend = None
+
+
+def install_atomic_checkpoint_saving() -> None:
+    """Make mmengine's local checkpoint writes atomic (called on ``import lszoo``; idempotent).
+
+    ``Runner.save_checkpoint`` serialises to bytes and calls the ``local`` file backend's ``put``:
+    lszoo registers :class:`AtomicLocalBackend` in its place. ``CheckpointHook`` writes the
+    ``last_checkpoint`` pointer with a plain ``open(..., 'w')`` (truncate, then write: a kill in
+    between leaves an empty pointer and ``--resume`` silently starts from scratch); lszoo gives
+    that module an ``open`` that writes this one file atomically and passes everything else on.
+    """
+    global AtomicLocalBackend
+    from mmengine.fileio.backends import register_backend
+    from mmengine.hooks import checkpoint_hook
+
+    if AtomicLocalBackend is None:
+        AtomicLocalBackend = _atomic_local_backend()
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    checkpoint_hook.open = _pointer_open
+
+
 install_safe_checkpoint_loading()
+install_atomic_checkpoint_saving()
