@@ -1,0 +1,232 @@
+"""Shared machinery of the four landslide benchmark datasets.
+
+:class:`LandslideBaseDataset` turns a band selection from the config into a per-sample reading
+plan (which files to read, which channels to keep, which derived indices to compute) that
+:class:`lszoo.datasets.transforms.LoadLandslideSample` executes, and it carries the sample
+contract of ``docs/architecture.md``: ``band_names``, ``stream_layout``, masks 0/1/255.
+Subclasses only list their files (``list_samples``).
+"""
+import os
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from mmseg.datasets import BaseSegDataset
+
+from lszoo.errors import ConfigError, DataError
+
+BandSpec = Union[int, str]
+
+
+class LandslideBaseDataset(BaseSegDataset):
+    """Base of the landslide datasets (not registered: use a concrete subclass).
+
+    Args:
+        data_root (str): Folder holding the dataset exactly as distributed.
+        split (str): Split name (dataset specific: ``'train'``, ``'val'``, ``'test'``).
+        bands (sequence of str | int, optional): Bands to stack, by name (see ``BANDS`` and
+            ``DERIVED``) or by index into ``BANDS``. Defaults to ``DEFAULT_BANDS``.
+        stream_layout (dict, optional): Stream name -> channel indices (or band names) of the
+            stacked image. Defaults to grouping the chosen bands by ``BAND_STREAMS``.
+        pipeline (list): Transforms; start with ``LoadLandslideSample``.
+        split_seed (int): Seed of generated split files (datasets without an official split).
+        split_dir (str, optional): Where split files are written / read; default
+            ``<data_root>/splits``.
+    """
+
+    METAINFO = dict(classes=('background', 'landslide'), palette=[[0, 0, 0], [255, 0, 0]])
+    #: Dataset name used in messages and split-file names.
+    NAME = 'landslide'
+    #: Where to download the data (quoted in the missing-data_root message).
+    URL = ''
+    #: Channels of the raw stack (all source files concatenated), in file order.
+    BANDS: Tuple[str, ...] = ()
+    #: Derived bands: name -> ('ndvi', nir_band, red_band).
+    DERIVED: Dict[str, Tuple[str, str, str]] = {}
+    #: Band name -> stream name, for the default stream layout.
+    BAND_STREAMS: Dict[str, str] = {}
+    DEFAULT_BANDS: Tuple[str, ...] = ()
+    SPLITS: Tuple[str, ...] = ('train', 'val', 'test')
+
+    def __init__(self,
+                 data_root: Optional[str] = None,
+                 split: str = 'train',
+                 bands: Optional[Sequence[BandSpec]] = None,
+                 stream_layout: Optional[Dict[str, Sequence[BandSpec]]] = None,
+                 pipeline: Sequence = (),
+                 split_seed: int = 42,
+                 split_dir: Optional[str] = None,
+                 **kwargs):
+        if data_root is None or not Path(data_root).is_dir():
+            raise DataError(self.missing_root_message(data_root))
+        if split not in self.SPLITS:
+            raise ConfigError(f'{type(self).__name__}: unknown split {split!r}; '
+                              f'expected one of {self.SPLITS}')
+        self.split = split
+        self.split_seed = int(split_seed)
+        self.split_dir = Path(split_dir) if split_dir else Path(data_root) / 'splits'
+        self.band_index, self.band_names = self.resolve_bands(
+            self.DEFAULT_BANDS if bands is None else bands)
+        self.stream_layout = self.resolve_stream_layout(stream_layout)
+        kwargs.setdefault('reduce_zero_label', False)
+        super().__init__(data_root=str(data_root), pipeline=list(pipeline), **kwargs)
+
+    # ------------------------------------------------------------------ messages
+    @classmethod
+    def missing_root_message(cls, data_root) -> str:
+        key = 'train_dataloader.dataset.data_root'
+        return (f'{cls.__name__}: data_root {str(data_root)!r} does not exist. '
+                f'Get the {cls.NAME} dataset from {cls.URL} and unpack it unchanged, then '
+                f'point the config at it: `--cfg-options {key}=/path/to/{cls.NAME} '
+                f'val_dataloader.dataset.data_root=/path/to/{cls.NAME} '
+                f'test_dataloader.dataset.data_root=/path/to/{cls.NAME}` or edit `data_root` '
+                f'in configs/_base_/datasets/{cls.NAME}.py (see docs/datasets.md).')
+
+    # ------------------------------------------------------------------ bands
+    def resolve_bands(self, bands: Sequence[BandSpec]) -> Tuple[list, List[str]]:
+        """Config band list -> (reading plan entries, band names)."""
+        if isinstance(bands, (str, int)):
+            bands = [bands]
+        if len(bands) == 0:
+            raise ConfigError(f'{type(self).__name__}: `bands` is empty')
+        upper = {b.upper(): i for i, b in enumerate(self.BANDS)}
+        derived = {k.upper(): k for k in self.DERIVED}
+        index, names = [], []
+        for b in bands:
+            if isinstance(b, bool) or not isinstance(b, (int, str)):
+                raise ConfigError(f'{type(self).__name__}: band {b!r} must be a name or index')
+            if isinstance(b, int):
+                if not 0 <= b < len(self.BANDS):
+                    raise ConfigError(
+                        f'{type(self).__name__}: band index {b} is out of range: the '
+                        f'{self.NAME} files have {len(self.BANDS)} bands (0..'
+                        f'{len(self.BANDS) - 1}: {list(self.BANDS)})')
+                index.append(b)
+                names.append(self.BANDS[b])
+            elif b.upper() in upper:
+                index.append(upper[b.upper()])
+                names.append(self.BANDS[upper[b.upper()]])
+            elif b.upper() in derived:
+                name = derived[b.upper()]
+                kind, nir, red = self.DERIVED[name]
+                index.append((kind, upper[nir.upper()], upper[red.upper()]))
+                names.append(name)
+            else:
+                raise ConfigError(
+                    f'{type(self).__name__}: unknown band {b!r}; {self.NAME} has '
+                    f'{list(self.BANDS) + list(self.DERIVED)}')
+        return index, names
+
+    def resolve_stream_layout(self, layout) -> 'OrderedDict[str, List[int]]':
+        """Stream layout from the config (indices or band names) or from ``BAND_STREAMS``."""
+        n = len(self.band_names)
+        if layout is None:
+            out = OrderedDict()
+            for i, name in enumerate(self.band_names):
+                out.setdefault(self.BAND_STREAMS.get(name, 'optical'), []).append(i)
+            return out
+        out = OrderedDict()
+        for stream, chans in dict(layout).items():
+            idx = []
+            for c in chans:
+                if isinstance(c, str):
+                    if c not in self.band_names:
+                        raise ConfigError(f'{type(self).__name__}: stream_layout[{stream!r}] '
+                                          f'names band {c!r}, not among the chosen bands '
+                                          f'{self.band_names}')
+                    c = self.band_names.index(c)
+                if not 0 <= int(c) < n:
+                    raise ConfigError(f'{type(self).__name__}: stream_layout[{stream!r}] '
+                                      f'channel {c} is out of range for {n} chosen bands '
+                                      f'{self.band_names}')
+                idx.append(int(c))
+            out[stream] = idx
+        return out
+
+    def _needs(self, *band_names: str) -> bool:
+        """Whether the chosen bands (directly or via a derived index) use any of these."""
+        wanted = {self.BANDS.index(b) for b in band_names}
+        for e in self.band_index:
+            used = {e} if isinstance(e, int) else set(e[1:])
+            if used & wanted:
+                return True
+        return False
+
+    # ------------------------------------------------------------------ data list
+    def common_info(self) -> dict:
+        """Keys shared by every sample of this dataset (merged in ``get_data_info``)."""
+        return dict(band_index=list(self.band_index), band_names=list(self.band_names),
+                    stream_layout=OrderedDict((k, list(v)) for k, v in
+                                              self.stream_layout.items()),
+                    reduce_zero_label=False, dataset_name=self.NAME)
+
+    def list_samples(self) -> List[dict]:
+        """Per-sample dicts: ``img_path``, ``sources``, ``seg_map_path``, ... (subclasses)."""
+        raise NotImplementedError
+
+    def load_data_list(self) -> List[dict]:
+        samples = self.list_samples()
+        if not samples:
+            raise DataError(f'{type(self).__name__}: split {self.split!r} of '
+                            f'{self.data_root} is empty (no image files found)')
+        for s in samples:
+            s.setdefault('seg_fields', [])
+        return samples
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info.update(self.common_info())
+        return info
+
+    # ------------------------------------------------------------------ splits
+    def split_file(self, name: str, *parts: str) -> Path:
+        safe = tuple(re.sub(r'[^\w.-]+', '-', p).strip('-') for p in parts)
+        stem = '_'.join((self.NAME,) + safe + (name, f'seed{self.split_seed}'))
+        return self.split_dir / f'{stem}.txt'
+
+    @staticmethod
+    def read_split_file(path: Path) -> List[str]:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError as exc:
+            raise DataError(f'{path}: cannot read split file: {exc}') from None
+        return [ln.strip() for ln in lines if ln.strip() and not ln.startswith('#')]
+
+    @staticmethod
+    def write_split_file(path: Path, entries: Sequence[str]) -> None:
+        """Write atomically (workers / parallel runs may race)."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f'.tmp{os.getpid()}')
+            tmp.write_text(''.join(f'{e}\n' for e in entries))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise DataError(f'{path}: cannot write split file ({exc}); set `split_dir` in the '
+                            'dataset config to a writable folder') from None
+
+
+def seeded_split(groups: Sequence[Sequence[str]], fractions: Sequence[float],
+                 seed: int) -> List[List[str]]:
+    """Split each group (e.g. class) by ``fractions`` with ONE seeded torch generator.
+
+    Mirrors ``torch.utils.data.random_split`` with lengths ``int(f * n)`` for all parts but the
+    last (which takes the remainder), run on each group in turn with the same generator, as in
+    DiGATe-UNet's Bijie split (770/2003 images -> 1941/554/278). Items are sorted first so the
+    split does not depend on the file system's listing order.
+    """
+    import torch
+    gen = torch.Generator().manual_seed(int(seed))
+    parts: List[List[str]] = [[] for _ in fractions]
+    for group in groups:
+        items = sorted(group)
+        n = len(items)
+        lengths = [int(f * n) for f in fractions[:-1]]
+        lengths.append(n - sum(lengths))
+        perm = torch.randperm(n, generator=gen).tolist()
+        start = 0
+        for k, length in enumerate(lengths):
+            parts[k].extend(items[i] for i in perm[start:start + length])
+            start += length
+    return parts

@@ -1,0 +1,144 @@
+"""Loading of landslide samples: the reading plan built by the datasets -> ``img``/``gt_seg_map``."""
+import warnings
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+from lszoo.errors import DataError
+from lszoo.datasets.io import (check_same_size, fill_invalid, map_mask, read_h5, read_raster,
+                               single_band)
+
+
+class InvalidPixelWarning(UserWarning):
+    """NaN or nodata values were replaced while loading (reported once per loader)."""
+
+
+@TRANSFORMS.register_module()
+class LoadLandslideSample(BaseTransform):
+    """Read the sample files listed by a landslide dataset and stack the chosen bands.
+
+    Reads every source (h5 via h5py, TIFF/PNG via rasterio), checks band counts and sizes,
+    replaces NaN / nodata by a fill value (reported once per loader with the first file
+    concerned, as an :class:`InvalidPixelWarning`), stacks the channels in file order, picks the
+    configured bands (computing derived indices such as NDVI) and reads the mask through the
+    dataset's value encoding. Adds ``img`` (float32 ``H x W x C``), ``gt_seg_map`` (uint8
+    0/1/255, absent for splits without masks), ``img_shape``, ``ori_shape``, ``band_names``,
+    ``stream_layout`` and, for georeferenced files, ``crs`` and ``transform``.
+
+    Args:
+        nodata_fill (str | float): ``'median'`` (median of the channel's valid pixels, so a
+            hole in a DEM does not become a cliff) or a number.
+    """
+
+    def __init__(self, nodata_fill='median'):
+        if nodata_fill != 'median' and not isinstance(nodata_fill, (int, float)):
+            raise ValueError(f"nodata_fill must be 'median' or a number, got {nodata_fill!r}")
+        self.nodata_fill = nodata_fill
+        self._reported = False
+
+    def _read_source(self, src: dict):
+        path = src['path']
+        meta = {}
+        if src['kind'] == 'h5':
+            arr = read_h5(path, src.get('key', 'img'))
+        else:
+            arr, meta = read_raster(path)
+        if arr.ndim == 2:
+            arr = arr[..., None]
+        if arr.ndim != 3:
+            raise DataError(f'{path}: expected an H x W x C image, got shape {arr.shape}')
+        want = src.get('bands')
+        if src.get('role') == 'dem':
+            arr = single_band(arr, path, 'DEM')[..., None]
+        elif want == 3 and arr.shape[2] == 4 and src['kind'] == 'raster':
+            arr = arr[..., :3]  # RGBA PNG: drop alpha
+        if want is not None and arr.shape[2] != want:
+            raise DataError(f'{path}: has {arr.shape[2]} bands, expected {want} '
+                            f'({src.get("role", "image")} of this dataset)')
+        return arr, meta
+
+    def _fill(self, arr: np.ndarray, nodata, path, role):
+        arr = arr.astype(np.float32, copy=False)
+        total = 0
+        for c in range(arr.shape[2]):
+            ch = arr[..., c]
+            bad = ~np.isfinite(ch)
+            if nodata is not None:
+                bad |= ch == nodata
+            if not bad.any():
+                continue
+            if self.nodata_fill == 'median':
+                valid = ch[~bad]
+                fill = float(np.median(valid)) if valid.size else 0.0
+            else:
+                fill = float(self.nodata_fill)
+            ch, n = fill_invalid(ch, nodata, fill)
+            arr[..., c] = ch
+            total += n
+        if total and not self._reported:
+            self._reported = True
+            warnings.warn(f'{path}: {total} NaN/nodata pixels in the {role} replaced '
+                          f"({'channel median' if self.nodata_fill == 'median' else self.nodata_fill}); "
+                          'further files with invalid pixels are not reported',
+                          InvalidPixelWarning, stacklevel=2)
+        return arr
+
+    def transform(self, results: dict) -> dict:
+        stack, geo, first = [], {}, None
+        for src in results['sources']:
+            arr, meta = self._read_source(src)
+            if first is None:
+                first = (src['path'], arr.shape)
+                geo = {k: meta[k] for k in ('crs', 'transform') if k in meta}
+            else:
+                check_same_size(first[1], arr.shape, first[0], src['path'],
+                                what=src.get('role', 'band file'))
+            if arr.dtype.kind == 'f' or meta.get('nodata') is not None:
+                arr = self._fill(arr, meta.get('nodata'), src['path'], src.get('role', 'image'))
+            stack.append(arr)
+        raw = stack[0] if len(stack) == 1 else np.concatenate(stack, axis=2)
+        results['img'] = self._select(raw, results['band_index'], results['sources'][0]['path'])
+        h, w = results['img'].shape[:2]
+        results['img_shape'] = results['ori_shape'] = (h, w)
+        results.update(geo)
+        results.setdefault('seg_fields', [])
+        seg = results.get('seg_map_path')
+        if seg:
+            if results.get('mask_kind') == 'h5':
+                mask = read_h5(seg, results.get('mask_key', 'mask'))
+            else:
+                mask, _ = read_raster(seg)
+            mask = single_band(mask, seg, 'mask')
+            check_same_size(first[1], mask.shape, first[0], seg, what='mask')
+            results['gt_seg_map'] = map_mask(mask, results['mask_map'], seg)
+        elif results.get('empty_mask'):
+            results['gt_seg_map'] = np.zeros((h, w), np.uint8)
+        if 'gt_seg_map' in results and 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        return results
+
+    @staticmethod
+    def _select(raw: np.ndarray, band_index, path) -> np.ndarray:
+        if all(isinstance(b, int) for b in band_index):
+            if max(band_index) >= raw.shape[2]:
+                raise DataError(f'{path}: band index {max(band_index)} out of range for '
+                                f'{raw.shape[2]} bands')
+            if list(band_index) == list(range(raw.shape[2])):
+                return np.ascontiguousarray(raw, dtype=np.float32)
+            return np.ascontiguousarray(raw[..., list(band_index)], dtype=np.float32)
+        out = np.empty(raw.shape[:2] + (len(band_index),), np.float32)
+        for k, b in enumerate(band_index):
+            if isinstance(b, int):
+                out[..., k] = raw[..., b]
+            elif b[0] == 'ndvi':
+                nir, red = raw[..., b[1]], raw[..., b[2]]
+                den = nir + red
+                with np.errstate(divide='ignore', invalid='ignore'):
+                    out[..., k] = np.where(den != 0, (nir - red) / np.where(den != 0, den, 1), 0)
+            else:
+                raise DataError(f'{path}: unknown derived band {b!r}')
+        return out
+
+    def __repr__(self):
+        return f'{type(self).__name__}(nodata_fill={self.nodata_fill!r})'
