@@ -14,3 +14,7 @@ load_from = None
 resume = False
 randomness = dict(seed=42)
 tta_model = None
+# LSZooRunner (lszoo/engine/runner.py): resumes from the last complete checkpoint and always
+# registers NonFiniteLossHook (action='stop') and ProvenanceHook; to skip non-finite steps
+# instead, add dict(type='NonFiniteLossHook', action='skip') to custom_hooks.
+runner_type = 'LSZooRunner'
