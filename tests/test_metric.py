@@ -241,3 +241,40 @@ def test_two_process_gloo_evaluation_equals_single_process(tmp_path):
     # by hand: TP 3+5+1 = 9, FP 2+1 = 3, FN 2+1 = 3 -> IoU 9/15
     assert single['IoU'] == pytest.approx(100 * 9 / 15)
     assert distributed == pytest.approx(single)
+
+
+@pytest.mark.parametrize('out_channels', [1, 2])
+def test_in_an_mmengine_runner_test_loop(tmp_path, out_channels):
+    """A tiny mmseg EncoderDecoder on lszoo's synthetic data through ``Runner.test``: the metric
+    keys come out; the head's own threshold and the metric's explicit one agree."""
+    from mmengine.config import ConfigDict
+    from mmengine.runner import Runner
+    norm_cfg = dict(type='BN', requires_grad=True)
+    model = dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=None, std=None,
+                               bgr_to_rgb=False, size_divisor=4, seg_pad_val=255),
+        backbone=dict(type='UNet', in_channels=5, base_channels=4, num_stages=3,
+                      strides=(1, 1, 1), enc_num_convs=(1, 1, 1), dec_num_convs=(1, 1),
+                      downsamples=(True, True), enc_dilations=(1, 1, 1), dec_dilations=(1, 1),
+                      norm_cfg=norm_cfg),
+        decode_head=dict(type='FCNHead', in_channels=4, in_index=2, channels=4, num_convs=1,
+                         num_classes=2, out_channels=out_channels, threshold=0.5,
+                         norm_cfg=norm_cfg, loss_decode=dict(type='BinaryDiceLoss')),
+        test_cfg=dict(mode='whole'))
+    dataset = dict(type='SyntheticLandslideDataset', num_samples=3, size=32, seed=3,
+                   bands=['R', 'G', 'B', 'DEM', 'slope'],
+                   pipeline=[dict(type='PackSegInputs')])
+    runner = Runner(
+        model=ConfigDict(model), work_dir=str(tmp_path), default_scope='mmseg',
+        test_dataloader=dict(batch_size=2, num_workers=0, dataset=dataset,
+                             sampler=dict(type='DefaultSampler', shuffle=False)),
+        test_evaluator=[dict(type='LandslideMetric'),
+                        dict(type='LandslideMetric', threshold=0.5, prefix='t')],
+        test_cfg=dict(type='TestLoop'),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)))
+    metrics = runner.test()
+    for key in KEYS:
+        assert key in metrics
+        assert metrics[f't/{key}'] == pytest.approx(metrics[key], nan_ok=True)
+    assert 0 <= metrics['imgIoU'] <= 100
