@@ -67,7 +67,8 @@ def _history_buffer_method(obj, name):
     if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
-        f'GLOBAL builtins.getattr applied to ({type(obj).__name__}, {name!r}); only '
+        f'GLOBAL builtins.getattr applied to ({getattr(obj, "__name__", type(obj).__name__)}, '
+        f'{name!r}); only '
         f'HistoryBuffer statistics methods {sorted(allowed)} are allowed')
 
 
@@ -104,7 +105,7 @@ def checkpoint_safe_globals() -> list:
     return allowed
 
 
-_GLOBAL_RE = re.compile(r'(?:GLOBAL|global) ([A-Za-z_][\w.]*)')
+_GLOBAL_RE = re.compile(r'(?:GLOBAL|global) ([A-Za-z_][\w.]*(?: applied to \([^)]*\))?)')
 
 
 def _offending_type(message: str) -> str:
