@@ -1,0 +1,52 @@
+# Bijie (Ji et al., Landslides 2020): RGB PNG + DEM PNG, landslide/ and non-landslide/ folders.
+# DiGATe-UNet recipe: 256x256 (bilinear image, nearest mask), per-image per-band min-max to
+# [0, 1], flips + gaussian noise + salt-and-pepper on the optical stream; split 70/20/10 per
+# class with seed 42 (split files written to <data_root>/splits on first use).
+# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/bijie ...
+dataset_type = 'BijieDataset'
+data_root = 'data/bijie'
+bands = ['R', 'G', 'B', 'DEM']
+stream_layout = {'optical': [0, 1, 2], 'topo': [3]}
+in_channels = 4
+crop_size = (256, 256)
+meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
+             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
+             'transform')
+train_pipeline = [
+    dict(type='LoadLandslideSample'),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='NormalizeBands', mode='minmax'),
+    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+    dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.0, contrast=0.0,
+         noise_std=0.02, salt_pepper=0.01),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadLandslideSample'),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='NormalizeBands', mode='minmax'),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', bands=bands,
+                 stream_layout=stream_layout, split_seed=42, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', bands=bands,
+                 stream_layout=stream_layout, split_seed=42, pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, split='test', bands=bands,
+                 stream_layout=stream_layout, split_seed=42, pipeline=test_pipeline))
+val_evaluator = dict(type='LandslideMetric')
+test_evaluator = val_evaluator
