@@ -1,0 +1,30 @@
+# CPU demo: a small U-Net (mmseg's UNet, base width 16) on lszoo's synthetic landslides
+# (R, G, B, DEM, slope). No data, no network:
+#   python tools/train.py configs/demo/unet_synthetic.py
+# trains, validates, tests, prints the test metrics and writes overlay PNGs
+# (image | truth | prediction | errors) to work_dirs/unet_synthetic/overlays/.
+_base_ = [
+    '../_base_/models/unet.py',
+    '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/adam_iter.py',
+    '../_base_/default_runtime.py',
+]
+width = 16
+model = dict(
+    backbone=dict(in_channels={{_base_.in_channels}}, base_channels=width),
+    decode_head=dict(
+        in_channels=width,
+        channels=width,
+        dropout_ratio=0.0,
+        loss_decode=[
+            dict(type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
+                 loss_weight=1.0),
+            dict(type='BinaryDiceLoss', loss_weight=1.0),
+        ]))
+optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.0))
+train_cfg = dict(max_iters=600, val_interval=200)
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(interval=200, max_keep_ckpts=1))
+custom_hooks = [dict(type='LandslideOverlayHook', out_dir='overlays', max_images=6)]
+test_after_train = True

@@ -1,0 +1,281 @@
+"""Config checks run by ``tools/train.py`` and ``tools/test.py`` before mmengine builds anything.
+
+Each check raises an :class:`~lszoo.errors.LSZooError` whose message names the config file, the
+config key and the problem, instead of the KeyError / shape error that mmengine would raise deep
+inside a run: a model part whose ``type`` is not registered, a ``data_root`` that does not exist,
+and a channel count that differs between the data and the model.
+"""
+import difflib
+import inspect
+import os.path as osp
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from lszoo.errors import ConfigError, DataError
+
+_LOADERS = {'train': ('train_dataloader', 'val_dataloader'), 'test': ('test_dataloader',)}
+
+
+def _registries():
+    """mmseg's registries, with mmseg's own modules registered."""
+    from mmseg.registry import DATASETS, MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    return MODELS, DATASETS
+
+
+def _all_names(registry) -> List[str]:
+    names, reg = set(), registry
+    while reg is not None:
+        names.update(reg.module_dict)
+        reg = reg.parent
+    return sorted(names)
+
+
+def _where(config_path: Optional[str]) -> str:
+    return f'config {config_path}' if config_path else 'the config'
+
+
+def _unknown(registry, name: str, key: str, what: str, config_path) -> ConfigError:
+    close = difflib.get_close_matches(name, _all_names(registry), n=3, cutoff=0.6)
+    hint = f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+    return ConfigError(
+        f'unknown {what} type {name!r} at {key} in {_where(config_path)}: it is not registered '
+        f'in mmseg\'s {registry.name} registry (is the module that defines it listed in '
+        f'custom_imports?).{hint}')
+
+
+def _model_parts(model: dict) -> Iterator[Tuple[str, dict]]:
+    """(key, dict) of every model part whose ``type`` is a MODELS entry."""
+    yield 'model', model
+    for part in ('data_preprocessor', 'backbone', 'neck', 'decode_head', 'auxiliary_head'):
+        sub = model.get(part)
+        subs = sub if isinstance(sub, (list, tuple)) else [sub]
+        for i, s in enumerate(subs):
+            if not isinstance(s, dict):
+                continue
+            key = f'model.{part}' + (f'[{i}]' if isinstance(sub, (list, tuple)) else '')
+            yield key, s
+            losses = s.get('loss_decode')
+            if isinstance(losses, dict):
+                yield f'{key}.loss_decode', losses
+            elif isinstance(losses, (list, tuple)):
+                for j, loss in enumerate(losses):
+                    if isinstance(loss, dict):
+                        yield f'{key}.loss_decode[{j}]', loss
+
+
+def check_registered_types(cfg, config_path: Optional[str] = None) -> None:
+    """Every ``type`` of the model, its parts, losses and datasets is registered."""
+    models, datasets = _registries()
+    model = cfg.get('model')
+    if model is None:
+        raise ConfigError(f'{_where(config_path)} has no `model`')
+    for key, part in _model_parts(model):
+        t = part.get('type')
+        if isinstance(t, str) and models.get(t) is None:
+            raise _unknown(models, t, f'{key}.type', 'model', config_path)
+    for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+            t = ds.get('type')
+            if isinstance(t, str) and datasets.get(t) is None:
+                raise _unknown(datasets, t, f'{key}.type', 'dataset', config_path)
+
+
+def _leaf_datasets(loader, key: str) -> Iterator[Tuple[str, dict]]:
+    if not isinstance(loader, dict):
+        return
+    yield from _walk_dataset(loader.get('dataset'), key)
+
+
+def _walk_dataset(ds, key: str) -> Iterator[Tuple[str, dict]]:
+    if not isinstance(ds, dict):
+        return
+    if 'datasets' in ds:
+        for i, sub in enumerate(ds['datasets']):
+            yield from _walk_dataset(sub, f'{key}.datasets[{i}]')
+    elif 'dataset' in ds:
+        yield from _walk_dataset(ds['dataset'], f'{key}.dataset')
+    else:
+        yield key, ds
+
+
+def check_data_roots(cfg, config_path: Optional[str] = None, stage: str = 'train') -> None:
+    """Every dataset the stage uses has an existing ``data_root`` (when it has one)."""
+    for loader_key in _LOADERS[stage]:
+        for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+            root = ds.get('data_root')
+            if root in (None, ''):
+                continue
+            if not osp.isdir(osp.expanduser(str(root))):
+                raise DataError(
+                    f'data_root {root!r} ({key}.data_root in {_where(config_path)}) does not '
+                    f'exist or is not a folder. Point it at the dataset, e.g. '
+                    f'--cfg-options {key}.data_root=/path/to/data')
+
+
+def model_input_channels(cfg) -> Optional[Tuple[int, str]]:
+    """The channel count the model's backbone expects, and the key it comes from (or None)."""
+    models, _ = _registries()
+    backbone = (cfg.get('model') or {}).get('backbone')
+    if not isinstance(backbone, dict):
+        return None
+    for key in ('in_channels', 'in_chans'):
+        if isinstance(backbone.get(key), int):
+            return backbone[key], f'model.backbone.{key}'
+    cls = models.get(backbone.get('type')) if isinstance(backbone.get('type'), str) else None
+    if cls is not None:
+        try:
+            params = inspect.signature(cls.__init__).parameters
+        except (TypeError, ValueError):
+            return None
+        for key in ('in_channels', 'in_chans'):
+            if key in params and isinstance(params[key].default, int):
+                return params[key].default, f'model.backbone.{key} (default of {cls.__name__})'
+    return None
+
+
+def _stream_indices(backbone: dict) -> Optional[Tuple[List[int], str]]:
+    """Channel indices a multi-stream backbone reads (``stream_channels``), if it declares them."""
+    for key in ('stream_channels', 'stream_layout'):
+        value = backbone.get(key)
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, (list, tuple)) for v in value):
+            idx = [int(i) for v in value for i in v]
+            return idx, f'model.backbone.{key}'
+    return None
+
+
+def data_channels(cfg, loader_key: str) -> Optional[Tuple[int, str]]:
+    """The channel count the data gives (from the dataset's ``bands``), and where it comes from."""
+    for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+        bands = ds.get('bands')
+        if isinstance(bands, (list, tuple)) and bands:
+            return len(bands), f'{key}.bands = {list(bands)}'
+    return None
+
+
+def check_channels(cfg, config_path: Optional[str] = None, stage: str = 'train') -> None:
+    """The data's channel count matches what the model's backbone reads."""
+    data = None
+    for loader_key in _LOADERS[stage]:
+        data = data_channels(cfg, loader_key)
+        if data is not None:
+            break
+    if data is None:
+        return
+    n_data, data_key = data
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    streams = _stream_indices(backbone) if isinstance(backbone, dict) else None
+    if streams is not None:
+        idx, key = streams
+        if max(idx) >= n_data:
+            raise ConfigError(
+                f'channel mismatch in {_where(config_path)}: {key} reads channel {max(idx)} but '
+                f'the data gives only {n_data} channels ({data_key}).')
+        return
+    expected = model_input_channels(cfg)
+    if expected is None:
+        return
+    n_model, model_key = expected
+    if n_model != n_data:
+        raise ConfigError(
+            f'channel mismatch in {_where(config_path)}: the data gives {n_data} channels '
+            f'({data_key}) but the model expects {n_model} ({model_key} = {n_model}). Set '
+            f'model.backbone.in_channels to {n_data} (e.g. '
+            f'model = dict(backbone=dict(in_channels={{{{_base_.in_channels}}}}))) '
+            f'or change the bands.')
+
+
+def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
+              checks: Sequence[str] = ('types', 'data_root', 'channels')) -> None:
+    """Run the config checks for ``stage`` ('train': train + val data, 'test': test data)."""
+    if stage not in _LOADERS:
+        raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
+    if 'types' in checks:
+        check_registered_types(cfg, config_path)
+    if 'data_root' in checks:
+        check_data_roots(cfg, config_path, stage)
+    if 'channels' in checks:
+        check_channels(cfg, config_path, stage)
+
+
+# --- shared by tools/train.py and tools/test.py -------------------------------------------------
+
+def load_config(path: str, cfg_options: Optional[dict] = None):
+    """``Config.fromfile`` with ``--cfg-options`` merged, failures turned into ConfigError."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise ConfigError(f'config file {path} does not exist')
+    try:
+        cfg = Config.fromfile(path)
+    except ImportError as err:  # custom_imports that cannot be imported
+        raise ConfigError(f'config {path}: custom_imports failed: {err}') from None
+    except (SyntaxError, KeyError, ValueError, TypeError, AttributeError) as err:
+        raise ConfigError(f'config {path} cannot be read: {type(err).__name__}: {err}') from None
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def registry_error_message(err: KeyError, config_path: str) -> Optional[str]:
+    """A one-line message for mmengine's 'X is not in the ... registry' KeyError, else None."""
+    msg = str(err.args[0]) if err.args else str(err)
+    if 'registry' not in msg or 'is not in the' not in msg:
+        return None
+    return f'config {config_path}: {msg.split(". Please check")[0]}'
+
+
+def format_metrics(metrics: dict, title: str = 'metrics') -> str:
+    """A two-column text table of a metrics dict."""
+    rows = [(str(k), f'{v:.4f}' if isinstance(v, float) else str(v)) for k, v in metrics.items()]
+    width = max([len(title)] + [len(k) for k, _ in rows])
+    vwidth = max([5] + [len(v) for _, v in rows])
+    line = '+' + '-' * (width + 2) + '+' + '-' * (vwidth + 2) + '+'
+    out = [line, f'| {title:<{width}} | {"value":>{vwidth}} |', line]
+    out += [f'| {k:<{width}} | {v:>{vwidth}} |' for k, v in rows]
+    out.append(line)
+    return '\n'.join(out)
+
+
+def setup_cpu_distributed(cfg, launcher: str) -> None:
+    """Make ``--launcher pytorch`` work without CUDA: gloo backend and a CPU model wrapper.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and wraps the model with
+    ``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine. Here the process group
+    is started with gloo from torchrun's environment (mmengine then skips its own init) and the
+    model wrapper drops ``device_ids``. Nothing changes when CUDA is available.
+    """
+    import torch
+    import torch.distributed as dist
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})
+    env_cfg['dist_cfg']['backend'] = 'gloo'
+    if launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    _register_cpu_ddp()
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+        wrapper['type'] = 'CPUDistributedDataParallel'
+        wrapper.setdefault('broadcast_buffers', False)
+        wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+        cfg.model_wrapper_cfg = wrapper
+
+
+def _register_cpu_ddp() -> None:
+    from mmengine.model import MMDistributedDataParallel
+    from mmengine.registry import MODEL_WRAPPERS
+
+    if MODEL_WRAPPERS.get('CPUDistributedDataParallel') is not None:
+        return
+
+    class CPUDistributedDataParallel(MMDistributedDataParallel):
+        """mmengine's DDP wrapper for CPU modules (torch refuses ``device_ids`` there)."""
+
+        def __init__(self, module, device_ids=None, output_device=None, **kwargs):
+            super().__init__(module=module, **kwargs)
+
+    MODEL_WRAPPERS.register_module(module=CPUDistributedDataParallel)

@@ -1,0 +1,167 @@
+"""A hook that writes image / truth / prediction panels as PNG files.
+
+mmseg's ``SegVisualizationHook`` re-reads each image from ``img_path`` with an 8-bit reader, which
+fails for N-band float rasters and in-memory synthetic samples. This hook draws from the batch
+itself (the pipeline's float ``H x W x C`` image), picks three display channels from the sample's
+``band_names`` / ``stream_layout`` and stretches them for display.
+"""
+import os
+import os.path as osp
+import re
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+from mmengine.hooks import Hook
+
+from mmseg.registry import HOOKS
+
+# display channel names in preference order: true colour, then Sentinel-2 true colour
+_RGB_NAMES = (('R', 'G', 'B'), ('B4', 'B3', 'B2'), ('red', 'green', 'blue'))
+
+
+def pick_display_channels(num_channels: int, band_names=None, stream_layout=None,
+                          rgb_channels: Optional[Sequence[int]] = None) -> list:
+    """Choose three channel indices to show: explicit, named RGB, the optical stream, or 0..2."""
+    if rgb_channels is not None:
+        return [int(c) for c in rgb_channels]
+    if band_names:
+        for names in _RGB_NAMES:
+            if all(n in band_names for n in names):
+                return [list(band_names).index(n) for n in names]
+    if stream_layout:
+        optical = stream_layout.get('optical') or next(iter(stream_layout.values()))
+        if len(optical) >= 3:
+            return list(optical[:3])
+        return [optical[0]] * 3
+    if num_channels >= 3:
+        return [0, 1, 2]
+    return [0, 0, 0]
+
+
+def stretch_to_uint8(img: np.ndarray) -> np.ndarray:
+    """Per-channel 2-98 % percentile stretch of an ``H x W x 3`` float array to uint8."""
+    img = np.nan_to_num(img.astype(np.float32))
+    out = np.empty(img.shape, np.uint8)
+    for c in range(img.shape[2]):
+        lo, hi = np.percentile(img[..., c], (2, 98))
+        if hi <= lo:
+            hi = lo + 1e-6
+        out[..., c] = np.clip((img[..., c] - lo) / (hi - lo) * 255, 0, 255).astype(np.uint8)
+    return out
+
+
+def _mask_to_bgr(mask: np.ndarray) -> np.ndarray:
+    """0 black, 1 white, anything else (ignore, 255) grey."""
+    out = np.full(mask.shape + (3,), 128, np.uint8)
+    out[mask == 0] = 0
+    out[mask == 1] = 255
+    return out
+
+
+def overlay_panel(rgb: np.ndarray, truth: Optional[np.ndarray], pred: np.ndarray) -> np.ndarray:
+    """Side by side: image | truth | prediction | errors (green hit, red false alarm, blue miss).
+
+    Args:
+        rgb: ``H x W x 3`` uint8 in RGB order.
+        truth: ``H x W`` 0/1/255 or None (no label: a grey panel).
+        pred: ``H x W`` 0/1.
+
+    Returns:
+        The panel in BGR order (for ``cv2.imwrite``).
+    """
+    h, w = pred.shape
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    truth_panel = _mask_to_bgr(truth) if truth is not None else np.full((h, w, 3), 128, np.uint8)
+    errors = (bgr * 0.5).astype(np.uint8)
+    if truth is not None:
+        errors[(pred == 1) & (truth == 1)] = (0, 200, 0)
+        errors[(pred == 1) & (truth == 0)] = (0, 0, 230)
+        errors[(pred == 0) & (truth == 1)] = (230, 80, 0)
+    else:
+        errors[pred == 1] = (0, 0, 230)
+    sep = np.full((h, 2, 3), 255, np.uint8)
+    return np.concatenate([bgr, sep, truth_panel, sep, _mask_to_bgr(pred), sep, errors], axis=1)
+
+
+def _stem(sample, index: int) -> str:
+    path = sample.metainfo.get('img_path') or ''
+    stem = osp.splitext(osp.basename(str(path).rstrip('/')))[0] or str(index)
+    return re.sub(r'[^A-Za-z0-9_.-]+', '_', stem)
+
+
+@HOOKS.register_module()
+class LandslideOverlayHook(Hook):
+    """Write ``image | truth | prediction | errors`` PNG panels during testing (and optionally
+    validation) into ``<work_dir>/<out_dir>``.
+
+    Args:
+        out_dir: folder under the run's work dir (an absolute path is used as is).
+        max_images: panels written per run (per process); ``None`` for all.
+        rgb_channels: channel indices shown as R, G, B; by default chosen from the sample's
+            ``band_names`` / ``stream_layout``.
+        pred_dir: if set, every prediction is also saved as a single-band PNG (0/1) there.
+        on_val: also write panels after validation (overwriting the previous ones).
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, out_dir: str = 'overlays', max_images: Optional[int] = 4,
+                 rgb_channels: Optional[Sequence[int]] = None, pred_dir: Optional[str] = None,
+                 on_val: bool = False) -> None:
+        self.out_dir = out_dir
+        self.max_images = max_images
+        self.rgb_channels = rgb_channels
+        self.pred_dir = pred_dir
+        self.on_val = on_val
+        self._count = 0
+        self.written = []
+
+    def _resolve(self, runner, folder: str) -> str:
+        path = folder if osp.isabs(folder) else osp.join(runner.work_dir, folder)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def before_test(self, runner) -> None:
+        self._count = 0
+
+    def before_val(self, runner) -> None:
+        self._count = 0
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self._write(runner, data_batch, outputs)
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if self.on_val:
+            self._write(runner, data_batch, outputs)
+
+    def _write(self, runner, data_batch, outputs) -> None:
+        if not outputs or data_batch is None:
+            return
+        inputs = data_batch['inputs']
+        for i, sample in enumerate(outputs):
+            pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8)
+            name = f'{self._count:04d}_{_stem(sample, self._count)}'
+            if self.pred_dir is not None:
+                cv2.imwrite(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
+            if self.max_images is not None and self._count >= self.max_images:
+                self._count += 1
+                continue
+            img = inputs[i].detach().cpu().float().numpy().transpose(1, 2, 0)
+            channels = pick_display_channels(img.shape[2], sample.metainfo.get('band_names'),
+                                             sample.metainfo.get('stream_layout'),
+                                             self.rgb_channels)
+            rgb = stretch_to_uint8(img[..., channels])
+            h, w = rgb.shape[:2]
+            if pred.shape != (h, w):
+                pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_NEAREST)
+            truth = None
+            if 'gt_sem_seg' in sample:
+                truth = sample.gt_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8)
+                truth = truth[:h, :w]
+                if truth.shape != (h, w):
+                    truth = cv2.resize(truth, (w, h), interpolation=cv2.INTER_NEAREST)
+            path = osp.join(self._resolve(runner, self.out_dir), name + '.png')
+            cv2.imwrite(path, overlay_panel(rgb, truth, pred))
+            self.written.append(path)
+            self._count += 1
