@@ -1,4 +1,4 @@
-"""Binary losses against hand-computed values; 1- vs 2-channel agreement; ignore index; gradients."""
+"""Binary losses: hand-computed values, 1- vs 2-channel agreement, ignore index, gradients."""
 import math
 
 import pytest
