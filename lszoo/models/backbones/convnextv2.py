@@ -158,8 +158,11 @@ class ConvNeXtV2Encoder(BaseModule):
                 if k.startswith(p):
                     k = k[len(p):]
             cleaned[_to_full_key(k)] = v
-        if prefix and not any(k in cleaned for k in ('stem.0.weight', 'downsample_layers.0.0.weight')):
-            raise CheckpointError(f"{source}: no ConvNeXt stem weights under prefix '{prefix}'")
+        if not any(k in cleaned for k in ('stem.0.weight', 'downsample_layers.0.0.weight')):
+            where = f" under prefix '{prefix}'" if prefix else ''
+            raise CheckpointError(f'{source}: not a ConvNeXt V2 checkpoint: no stem weights '
+                                  f"('stem.0.weight' or 'downsample_layers.0.0.weight'){where}")
+        cleaned = {k: v for k, v in cleaned.items() if isinstance(v, torch.Tensor)}
         try:
             cleaned = checkpoint_filter_fn(cleaned, _ShapeReference(self.model))
         except (KeyError, RuntimeError) as err:

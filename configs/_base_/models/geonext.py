@@ -1,0 +1,69 @@
+# GeoNeXt: ConvNeXt V2 encoder + PSA-ASPP decoder (github ruribev/GeoNeXt; ConvNeXt V2: Woo et
+# al., CVPR 2023; PSA: EPSANet, ACCV 2022; ASPP: DeepLabv3). GeoNeXt-tiny: 32.21 M parameters
+# (encoder 27.86 M, decoder 4.34 M). One output channel (sigmoid).
+#
+# The paper's recipe parts that belong to the model live here too:
+# - loss 0.45 BCE + 0.45 boundary-weighted Dice + 0.10 focal Tversky (the reference's settings);
+# - EMA of the weights, decay 0.9999 (mmengine's EMAHook: momentum = 1 - decay); validation,
+#   testing and the saved `state_dict` use the EMA weights, `ema_state_dict` keeps the raw ones
+#   and `--resume` restores both;
+# - threshold: the paper thresholds logits at 0.5, i.e. probability sigmoid(0.5) = 0.6225.
+#
+# An experiment config sets the input channels from its dataset base:
+#   model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
+# and a smaller encoder with backbone arch + decode_head in_channels, e.g. atto:
+#   model = dict(backbone=dict(arch='atto'), decode_head=dict(in_channels=[40, 80, 160, 320]))
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    # images arrive scaled by the dataset pipeline (sample contract); pad to a multiple of 32
+    # (the encoder's total stride) and stack
+    mean=None,
+    std=None,
+    bgr_to_rgb=False,
+    size_divisor=32,
+    pad_val=0,
+    seg_pad_val=255,
+    test_cfg=dict(size_divisor=32))
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        type='ConvNeXtV2Encoder',
+        arch='tiny',
+        in_channels=3,
+        pretrained=False,  # nothing can be downloaded; use checkpoint='path/to/local.pth'
+        checkpoint=None,
+        stem_adapt='repeat',
+        drop_path_rate=0.0),
+    decode_head=dict(
+        type='PSAASPPHead',
+        in_channels=[96, 192, 384, 768],
+        in_index=[0, 1, 2, 3],
+        channels=32,
+        aspp_channels=64,
+        aspp_dilations=(1, 6, 12, 18),
+        final_upsample=4,
+        dropout_ratio=0.0,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.6225,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=[
+            dict(type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
+                 loss_weight=0.45, loss_name='loss_bce'),
+            dict(type='BoundaryDiceLoss', lam=0.1, gamma=1.0, smooth=1.0, per_image=True,
+                 loss_weight=0.45),
+            dict(type='FocalTverskyLoss', alpha=1.0, beta=0.7, gamma=2.0, smooth=1.0,
+                 per_image=True, loss_weight=0.10),
+        ]),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+# EMA of weights, decay 0.9999 (mmengine ExponentialMovingAverage: new = (1 - m) old + m w, so
+# momentum m = 1 - decay = 1e-4). A config that changes it replaces the whole list.
+custom_hooks = [
+    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-4,
+         update_buffers=False, priority=49),
+]
