@@ -24,7 +24,8 @@ from lszoo.errors import CheckpointError
 REPO = Path(__file__).resolve().parents[1]
 
 
-def tiny_config(work_dir, iters=2, interval=1, seed=0, loss_decode=None, **extra):
+def tiny_config(work_dir, iters=2, interval=1, seed=0, loss_decode=None, checkpoint_kwargs=None,
+                **extra):
     """A tiny mmseg training config on the in-memory synthetic dataset (seconds on a CPU)."""
     norm = dict(type='BN', requires_grad=True)
     pipeline = [dict(type='PackSegInputs',
@@ -68,7 +69,7 @@ def tiny_config(work_dir, iters=2, interval=1, seed=0, loss_decode=None, **extra
                            logger=dict(type='LoggerHook', interval=1),
                            param_scheduler=dict(type='ParamSchedulerHook'),
                            checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                                           interval=interval)),
+                                           interval=interval, **(checkpoint_kwargs or {}))),
         log_processor=dict(by_epoch=False),
         log_level='WARNING',
     )
