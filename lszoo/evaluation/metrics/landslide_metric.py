@@ -154,18 +154,25 @@ class LandslideMetric(BaseMetric):
     def count(pred: torch.Tensor, gt: torch.Tensor, ignore_index: int = 255,
               name: str = '?') -> np.ndarray:
         """``[TP, FP, FN, TN]`` of the landslide class for one image; ``ignore_index`` excluded."""
-        valid = gt != ignore_index
-        bad = valid & (gt != 0) & (gt != 1)
-        if bool(bad.any()):
-            values = torch.unique(gt[bad])[:5].tolist()
-            raise DataError(f'LandslideMetric: label of sample {name} holds {values}; expected 0 '
-                            f'(background), 1 (landslide) or {ignore_index} (ignored)')
-        pred = pred.bool() & valid
-        truth = (gt == 1) & valid
-        tp = int((pred & truth).sum())
-        fp = int(pred.sum()) - tp
-        fn = int(truth.sum()) - tp
-        tn = int(valid.sum()) - tp - fp - fn
+        gt = gt.long()
+        if gt.numel() == 0:
+            return np.zeros(4, dtype=np.int64)
+        if int(gt.min()) < 0:
+            raise DataError(f'LandslideMetric: label of sample {name} holds negative values; '
+                            f'expected 0 (background), 1 (landslide) or {ignore_index} (ignored)')
+        # one pass: joint histogram of (label, prediction); row = label value, column = pred
+        joint = torch.bincount((gt * 2 + pred.long()).flatten(), minlength=512)
+        if joint.numel() % 2:
+            joint = torch.cat([joint, joint.new_zeros(1)])
+        joint = joint.view(-1, 2).cpu().numpy()
+        if 0 <= ignore_index < len(joint):
+            joint[ignore_index] = 0
+        others = np.flatnonzero(joint[2:].sum(axis=1)) + 2
+        if len(others):
+            raise DataError(f'LandslideMetric: label of sample {name} holds '
+                            f'{others[:5].tolist()}; expected 0 (background), 1 (landslide) or '
+                            f'{ignore_index} (ignored)')
+        (tn, fp), (fn, tp) = joint[0], joint[1]
         return np.array([tp, fp, fn, tn], dtype=np.int64)
 
     # ---------------------------------------------------------------- summary
