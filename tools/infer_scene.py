@@ -1,0 +1,96 @@
+"""Map landslides over a whole GeoTIFF scene: mask (+ probabilities, + polygon inventory).
+
+    python tools/infer_scene.py CONFIG CHECKPOINT INPUT.tif OUTPUT.tif \
+        [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
+        [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
+
+Several processes (CPU, gloo) or GPUs split the tiles, through the training launcher:
+
+    torchrun --nproc_per_node=2 tools/infer_scene.py CONFIG CKPT IN.tif OUT.tif --launcher pytorch
+
+See docs/scene_inference.md.
+"""
+import argparse
+import os
+import sys
+import warnings
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Whole-scene landslide mapping (GeoTIFF in, '
+                                'georeferenced mask / probabilities / polygons out).')
+    p.add_argument('config', help='model config file')
+    p.add_argument('checkpoint', help='local checkpoint file (.pth)')
+    p.add_argument('input', help='input GeoTIFF (image bands in the config band order)')
+    p.add_argument('output', help='output mask GeoTIFF (uint8: 1 landslide, 0 background, '
+                   '255 nodata)')
+    p.add_argument('--dem', help='separate DEM raster, resampled to the image grid on the fly')
+    p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
+    p.add_argument('--polygons', help='also write a polygon inventory (.gpkg, .geojson, .fgb)')
+    p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
+                   "config's bands by name (default: band descriptions, else in order)")
+    p.add_argument('--tile', type=int, default=512, help='tile size (multiple of 32)')
+    p.add_argument('--overlap', type=int, default=64, help='overlap between tiles in pixels')
+    p.add_argument('--batch', type=int, default=4, help='tiles per forward pass')
+    p.add_argument('--window', type=int, default=2048,
+                   help='read/write block size in pixels (multiple of 256, >= tile)')
+    p.add_argument('--threshold', type=float, help='landslide probability threshold '
+                   '(default: the decode head threshold, 0.5 for softmax models)')
+    p.add_argument('--normalize', choices=['config', 'none'], default='config',
+                   help="'config': apply the normalisation of the config's test pipeline to "
+                   "each tile (default); 'none': the input is already normalised")
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument('--threads', type=int, help='torch CPU threads per process')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='load the checkpoint as a full pickle (can run code; trusted files only)')
+    p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                   help="'pytorch' under torchrun: split the scene over the processes")
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    from lszoo.errors import LSZooError
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = args.device
+    if args.launcher == 'pytorch':
+        from mmengine.dist import init_dist
+        use_cuda = device.startswith('cuda')
+        init_dist('pytorch', backend='nccl' if use_cuda else 'gloo')
+        if use_cuda:
+            device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
+    if args.trust_checkpoint:
+        from lszoo.engine.checkpoint import set_trust_checkpoint
+        set_trust_checkpoint(True)
+    from lszoo.apis.scene_inference import map_scene
+
+    try:
+        with warnings.catch_warnings():
+            from rasterio.errors import NotGeoreferencedWarning
+            warnings.simplefilter('ignore', NotGeoreferencedWarning)  # lszoo warns once itself
+            res = map_scene(
+                args.config, args.input, args.output, args.checkpoint, dem=args.dem,
+                prob=args.prob, polygons=args.polygons, tile=args.tile, overlap=args.overlap,
+                batch=args.batch, window=args.window, device=device,
+                threshold=args.threshold, input_bands=args.bands, normalize=args.normalize,
+                progress=not args.no_progress)
+    except LSZooError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    if res.times and (args.launcher == 'none' or int(os.environ.get('RANK', 0)) == 0):
+        t = res.times
+        print(f'{res.output}: {res.height}x{res.width}, {res.n_tiles} tiles, '
+              f'{res.landslide_pixels} landslide pixels'
+              + (f', {res.n_polygons} polygons -> {res.polygons}' if res.polygons else '')
+              + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s) on {res.world_size} '
+              'process(es)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
