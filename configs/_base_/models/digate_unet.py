@@ -1,0 +1,48 @@
+# DiGATe-UNet (Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with
+# cross-attention, gated fusion and sub-pixel upsampling for landslide segmentation"), the paper's
+# architecture: two separate, frozen tf_efficientnet_b4 encoders (stream A optical RGB, stream B
+# topography), early gated fusion at strides 8 and 16, two decoders (cross-attention up-block at
+# the deepest level, attention-gated sub-pixel up-blocks above), late gated fusion at 1/4 and 1/2,
+# deep supervision (0.6 at 1/4, 0.4 at 1/2), gate regulariser 1e-3, one sigmoid output channel.
+# See docs/models/digate_unet.md. Experiment configs set the streams, e.g.
+#   model = dict(backbone=dict(stream_channels=([0, 1, 2], [3, 3, 3])))
+# To use another timm encoder, set backbone.model_name and the level widths in BOTH
+# neck.in_channels and decode_head.in_channels (configs/demo/digate_unet_synthetic.py does).
+encoder_channels = (24, 32, 56, 160, 448)  # tf_efficientnet_b4 widths at strides 2, 4, 8, 16, 32
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=None,  # the dataset pipeline normalises (lszoo sample contract)
+    std=None,
+    bgr_to_rgb=False,
+    size_divisor=32,  # five stride-2 levels: inputs are padded to a multiple of 32
+    pad_val=0,
+    seg_pad_val=255,
+    test_cfg=dict(size_divisor=32))
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        type='DualStreamTimmEncoder',
+        model_name='tf_efficientnet_b4',
+        stream_channels=([0, 1, 2], [3, 3, 3]),
+        shared=False,
+        frozen=True,  # paper: requires_grad False, BatchNorm statistics still update
+        pretrained=False,  # no downloads here; point `checkpoint` at a local weights file
+        checkpoint=None),
+    neck=dict(type='GatedFusionNeck', in_channels=encoder_channels, fuse_levels=(2, 3)),
+    decode_head=dict(
+        type='DiGATeHead',
+        in_channels=encoder_channels,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.5,
+        aux_weights=(0.6, 0.4),
+        gate_reg_weight=1e-3,
+        num_heads=2,
+        mlp_ratio=2.0,
+        norm_cfg=dict(type='GN', num_groups=1),
+        align_corners=False,
+        loss_decode=dict(type='BinaryTverskyLoss', alpha=0.3, beta=0.7, loss_name='loss_tversky')),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
