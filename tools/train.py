@@ -51,15 +51,6 @@ def parse_args(argv=None):
     return args
 
 
-def enable_trust() -> None:
-    """``--trust-checkpoint``: allow full unpickling and say what it risks."""
-    from lszoo.engine.checkpoint import set_trust_checkpoint
-    set_trust_checkpoint(True)
-    print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
-          'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
-          'whose origin you trust.', file=sys.stderr)
-
-
 def build_cfg(args):
     from lszoo.apis.preflight import load_config, preflight
 
@@ -93,7 +84,7 @@ def train(args):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from lszoo.apis.preflight import format_metrics, setup_cpu_distributed
+    from lszoo.apis.preflight import enable_trust, format_metrics, setup_cpu_distributed
 
     if args.trust_checkpoint:
         enable_trust()

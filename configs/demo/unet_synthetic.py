@@ -21,10 +21,18 @@ model = dict(
                  loss_weight=1.0),
             dict(type='BinaryDiceLoss', loss_weight=1.0),
         ]))
+# train on random 64x64 crops of the 128x128 scenes (4x cheaper); validate and test on whole scenes
+crop_size = (64, 64)
+train_pipeline = [
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.0))
-train_cfg = dict(max_iters=600, val_interval=200)
+train_cfg = dict(max_iters=400, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(interval=200, max_keep_ckpts=1))
+    checkpoint=dict(interval=100, max_keep_ckpts=1))
 custom_hooks = [dict(type='LandslideOverlayHook', out_dir='overlays', max_images=6)]
 test_after_train = True

@@ -279,3 +279,14 @@ def _register_cpu_ddp() -> None:
             super().__init__(module=module, **kwargs)
 
     MODEL_WRAPPERS.register_module(module=CPUDistributedDataParallel)
+
+
+def enable_trust() -> None:
+    """``--trust-checkpoint``: allow full unpickling of checkpoints and say what it risks."""
+    import sys
+
+    from lszoo.engine.checkpoint import set_trust_checkpoint
+    set_trust_checkpoint(True)
+    print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
+          'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
+          'whose origin you trust.', file=sys.stderr)

@@ -1,0 +1,78 @@
+"""Shared pytest fixtures for lszoo's tests.
+
+Tests run on a CPU, often beside other jobs: torch is limited to one thread (several OpenMP
+threads on a busy 2-core machine are many times slower than one), and the command-line tools are
+run as subprocesses with the same limit.
+"""
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+os.environ.setdefault('MKL_NUM_THREADS', '1')
+
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
+REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    """Absolute path of the repository root."""
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def realdata_root() -> str:
+    """``../shared/realdata`` beside the repository; the test is skipped when it is absent."""
+    if not osp.isdir(REALDATA):
+        pytest.skip('real sample files (../shared/realdata) are not available')
+    return REALDATA
+
+
+def free_port() -> int:
+    """A TCP port that is free right now (for torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_tool(*args, cwd: str = REPO, env: dict = None, timeout: float = 600):
+    """Run ``tools/<args[0]>`` (``.py`` with this Python, ``.sh`` with bash) and capture its output.
+
+    Returns the :class:`subprocess.CompletedProcess` (``returncode``, ``stdout``, ``stderr``).
+    """
+    script = osp.join(REPO, 'tools', args[0])
+    cmd = ([sys.executable, script] if script.endswith('.py') else ['bash', script])
+    cmd += [str(a) for a in args[1:]]
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    """Factory: ``tiny_config(config=DEMO_CONFIG, **shrink_kwargs)`` dumps a shrunk copy of a
+    config (see :func:`lszoo.testing.shrink_config`) to ``tmp_path`` and returns its path; the
+    work dir is ``tmp_path / 'work_dir'`` unless ``work_dir`` is given."""
+    from lszoo.testing import shrink_config
+
+    def make(config: str = DEMO_CONFIG, name: str = 'tiny.py', options: dict = None, **kwargs):
+        kwargs.setdefault('work_dir', tmp_path / 'work_dir')
+        cfg = shrink_config(config, **kwargs)
+        if options:
+            cfg.merge_from_dict(options)
+        path = tmp_path / name
+        cfg.dump(str(path))
+        return str(path)
+
+    return make

@@ -1,0 +1,209 @@
+"""tools/train.py and tools/test.py end to end on a shrunk demo config, and their bad-input
+messages (one line on stderr, exit code 2, no traceback)."""
+import glob
+import importlib.util
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from conftest import DEMO_CONFIG, REPO, run_tool
+from mmengine.config import Config
+
+from lszoo.apis import preflight
+from lszoo.errors import ConfigError, DataError
+from lszoo.testing import shrink_config
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'lszoo_tool_{name}',
+                                                  osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _assert_clean_error(code, err, *fragments):
+    assert code == 2, err
+    assert 'Traceback' not in err
+    assert 'lszoo: error:' in err
+    for fragment in fragments:
+        assert fragment in err, f'{fragment!r} not in {err!r}'
+
+
+# --- shrink_config ---------------------------------------------------------------------------
+
+def test_shrink_config_makes_a_tiny_run(tmp_path):
+    cfg = shrink_config(DEMO_CONFIG, tmp_path / 'wd', iters=3, batch_size=2, crop=32)
+    assert cfg.work_dir == str(tmp_path / 'wd')
+    assert cfg.train_cfg.max_iters == 3 and cfg.train_cfg.val_interval == 3
+    assert cfg.train_dataloader.batch_size == 2 and cfg.train_dataloader.num_workers == 0
+    assert cfg.val_dataloader.batch_size == 1
+    # synthetic scenes: few and small; the demo's 64-pixel train crop becomes 32
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.num_samples == 4 and cfg[key].dataset.size == 32
+    crop = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'RandomCrop']
+    assert crop[0]['crop_size'] == (32, 32)
+    assert cfg.default_hooks.checkpoint.interval == 3
+    # the original config file is untouched
+    assert Config.fromfile(DEMO_CONFIG).train_cfg.max_iters > 3
+
+
+def test_shrink_config_data_root_and_file_datasets(tmp_path):
+    cfg = Config(dict(
+        train_dataloader=dict(batch_size=16, num_workers=4, persistent_workers=True, dataset=dict(
+            type='RepeatDataset', times=10, dataset=dict(
+                type='BaseSegDataset', data_root='/data/x', pipeline=[
+                    dict(type='RandomResize', scale=(1024, 512), ratio_range=(0.5, 2.0)),
+                    dict(type='RandomCrop', crop_size=(512, 512))]))),
+        model=dict(test_cfg=dict(mode='slide', crop_size=(512, 512), stride=(341, 341))),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=4000,
+                                           save_best='mIoU'))))
+    out = shrink_config(cfg, tmp_path, data_root='/tmp/tiny', crop=64)
+    ds = out.train_dataloader.dataset.dataset
+    assert ds.data_root == '/tmp/tiny' and ds.indices == 4
+    assert ds.pipeline[0]['scale'] == (64, 64) and ds.pipeline[1]['crop_size'] == (64, 64)
+    assert out.train_dataloader.num_workers == 0
+    assert out.train_dataloader.persistent_workers is False
+    assert out.model.test_cfg.crop_size == (64, 64) and out.model.test_cfg.stride == (32, 32)
+    assert 'save_best' not in out.default_hooks.checkpoint
+    assert cfg.train_dataloader.dataset.dataset.data_root == '/data/x'  # input not modified
+
+
+# --- preflight checks (in process) -----------------------------------------------------------
+
+def test_preflight_passes_on_demo():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    preflight.preflight(cfg, DEMO_CONFIG)
+    assert preflight.model_input_channels(cfg) == (5, 'model.backbone.in_channels')
+    assert preflight.data_channels(cfg, 'train_dataloader')[0] == 5
+
+
+def test_preflight_channel_mismatch_names_both_sides():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.model.backbone.in_channels = 3
+    with pytest.raises(ConfigError) as exc:
+        preflight.check_channels(cfg, 'demo.py')
+    msg = str(exc.value)
+    assert 'demo.py' in msg and 'data gives 5 channels' in msg
+    assert "bands = ['R', 'G', 'B', 'DEM', 'slope']" in msg
+    assert 'model.backbone.in_channels = 3' in msg
+
+
+def test_preflight_stream_indices_beyond_the_data():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.model.backbone = dict(type='UNet', stream_channels={'optical': [0, 1, 2], 'topo': [5]})
+    with pytest.raises(ConfigError, match='reads channel 5 but the data gives only 5'):
+        preflight.check_channels(cfg, 'demo.py')
+
+
+def test_preflight_unknown_type_suggests_close_names():
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.model.decode_head.loss_decode[1].type = 'BinaryDiceLos'
+    with pytest.raises(ConfigError) as exc:
+        preflight.check_registered_types(cfg, 'demo.py')
+    msg = str(exc.value)
+    assert "'BinaryDiceLos'" in msg and 'model.decode_head.loss_decode[1].type' in msg
+    assert "Did you mean 'BinaryDiceLoss'" in msg
+
+
+def test_preflight_missing_data_root_only_for_the_stage(tmp_path):
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.test_dataloader.dataset.data_root = str(tmp_path / 'nowhere')
+    preflight.check_data_roots(cfg, 'demo.py', stage='train')  # test data not used: fine
+    with pytest.raises(DataError, match='test_dataloader.dataset.data_root'):
+        preflight.check_data_roots(cfg, 'demo.py', stage='test')
+
+
+def test_format_metrics_table():
+    table = preflight.format_metrics({'IoU': 61.23456, 'F1': 75.0}, title='test')
+    lines = table.splitlines()
+    assert lines[1].split('|')[1].strip() == 'test'
+    assert '61.2346' in lines[3] and '75.0000' in lines[4]
+    assert len({len(line) for line in lines}) == 1  # aligned
+
+
+# --- bad input through the command line (in process: main(argv) -> exit code) ----------------
+
+@pytest.fixture(scope='module')
+def train_tool():
+    return _load_tool('train')
+
+
+@pytest.fixture(scope='module')
+def test_tool():
+    return _load_tool('test')
+
+
+def test_train_missing_data_root(train_tool, tiny_config, tmp_path, capsys):
+    cfg = tiny_config()
+    missing = str(tmp_path / 'no_such_dataset')
+    code = train_tool.main([cfg, '--cfg-options', 'train_dataloader.dataset.type=BaseSegDataset',
+                            f'train_dataloader.dataset.data_root={missing}'])
+    _assert_clean_error(code, capsys.readouterr().err, missing,
+                        'train_dataloader.dataset.data_root', cfg, 'does not exist')
+
+
+def test_train_unknown_model_type(train_tool, tiny_config, capsys):
+    cfg = tiny_config()
+    code = train_tool.main([cfg, '--cfg-options', 'model.backbone.type=UNett'])
+    _assert_clean_error(code, capsys.readouterr().err, "unknown model type 'UNett'",
+                        'model.backbone.type', cfg, "Did you mean 'UNet'")
+
+
+def test_train_channel_mismatch(train_tool, tiny_config, capsys):
+    cfg = tiny_config()
+    code = train_tool.main([cfg, '--cfg-options', 'model.backbone.in_channels=3'])
+    _assert_clean_error(code, capsys.readouterr().err, 'channel mismatch', cfg,
+                        'data gives 5 channels', 'model.backbone.in_channels = 3')
+
+
+def test_train_missing_config(train_tool, tmp_path, capsys):
+    code = train_tool.main([str(tmp_path / 'nope.py')])
+    _assert_clean_error(code, capsys.readouterr().err, 'nope.py', 'does not exist')
+
+
+def test_test_missing_checkpoint(test_tool, tiny_config, tmp_path, capsys):
+    ckpt = str(tmp_path / 'missing.pth')
+    code = test_tool.main([tiny_config(), ckpt])
+    _assert_clean_error(code, capsys.readouterr().err, ckpt, 'does not exist')
+
+
+def test_test_file_that_is_not_a_checkpoint(test_tool, tiny_config, tmp_path, capsys):
+    fake = tmp_path / 'notes.pth'
+    fake.write_text('these are my notes, not a checkpoint\n')
+    code = test_tool.main([tiny_config(), str(fake)])
+    _assert_clean_error(code, capsys.readouterr().err, str(fake), 'not a PyTorch checkpoint')
+
+
+# --- a real (tiny) run through both tools ----------------------------------------------------
+
+def test_train_then_test_cli(tiny_config, tmp_path):
+    cfg = tiny_config(iters=2)
+    work = tmp_path / 'work_dir'
+    res = run_tool('train.py', cfg, '--work-dir', work)
+    assert res.returncode == 0, res.stderr[-3000:]
+    ckpt = work / 'iter_2.pth'
+    assert ckpt.is_file() and (work / 'last_checkpoint').read_text().strip().endswith(
+        'iter_2.pth')
+    # the demo config tests after training: metric table on stdout, overlay panels in work dir
+    assert '| IoU ' in res.stdout and '| imgF1 ' in res.stdout
+    panels = sorted(glob.glob(str(work / 'overlays' / '*.png')))
+    assert len(panels) == 4  # 4 test scenes of 64 px, max_images=6
+    assert cv2.imread(panels[0]).shape == (64, 4 * 64 + 3 * 2, 3)
+
+    out, show = tmp_path / 'preds', tmp_path / 'show'
+    res = run_tool('test.py', cfg, ckpt, '--work-dir', tmp_path / 'test_wd', '--out', out,
+                   '--show-dir', show)
+    assert res.returncode == 0, res.stderr[-3000:]
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert {'IoU', 'F1', 'Precision', 'Recall', 'mIoU', 'mF1', 'imgIoU', 'imgF1'} <= set(metrics)
+    preds = sorted(glob.glob(str(out / '*.png')))
+    assert len(preds) == 4
+    values = np.unique(np.concatenate([cv2.imread(p, cv2.IMREAD_UNCHANGED).ravel()
+                                       for p in preds]))
+    assert set(values.tolist()) <= {0, 1}
+    assert len(glob.glob(str(show / '*.png'))) == 4
+    # the table printed on stdout holds the same numbers as metrics.json
+    assert f'{metrics["IoU"]:.4f}' in res.stdout

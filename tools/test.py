@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint on a config's test split.
+
+Same command line as mmsegmentation's ``tools/test.py``::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
+                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+
+``--show-dir DIR`` writes an ``image | truth | prediction | errors`` PNG for every test image
+(lszoo's ``LandslideOverlayHook``, which handles N-band float images); ``--out DIR`` saves every
+prediction as a single-band 0/1 PNG plus ``metrics.json``. ``--trust-checkpoint`` loads the
+checkpoint as a full pickle (only for files you trust). Bad input ends with one message on
+stderr and exit code 2.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+
+    parser = argparse.ArgumentParser(description='Test a landslide segmentor (lszoo)')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='folder for the test logs '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
+                        'metrics.json')
+    parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. test_dataloader.dataset.data_root=/data/l4s')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='load the checkpoint with full unpickling (can run code from the file: only for '
+        'files you trust)')
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args):
+    from lszoo.apis.preflight import load_config, preflight
+    from lszoo.errors import CheckpointError
+
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise CheckpointError(f'checkpoint file {args.checkpoint} does not exist')
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    if args.show_dir or args.out:
+        hooks = [h for h in (cfg.get('custom_hooks') or [])
+                 if h.get('type') != 'LandslideOverlayHook']
+        hooks.append(dict(type='LandslideOverlayHook',
+                          out_dir=osp.abspath(args.show_dir or osp.join(cfg.work_dir, 'overlays')),
+                          max_images=None if args.show_dir else 0,
+                          pred_dir=osp.abspath(args.out) if args.out else None))
+        cfg.custom_hooks = hooks
+    preflight(cfg, args.config, stage='test')
+    return cfg
+
+
+def test(args):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from lszoo.apis.preflight import enable_trust, format_metrics, setup_cpu_distributed
+
+    if args.trust_checkpoint:
+        enable_trust()
+    cfg = build_cfg(args)
+    setup_cpu_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        print(format_metrics(metrics, title='test'), flush=True)
+        if args.out:
+            os.makedirs(args.out, exist_ok=True)
+            with open(osp.join(args.out, 'metrics.json'), 'w') as f:
+                json.dump({k: float(v) if isinstance(v, (int, float)) else str(v)
+                           for k, v in metrics.items()}, f, indent=2)
+    return 0
+
+
+def main(argv=None) -> int:
+    if os.getcwd() not in sys.path:  # custom_imports of the current project, as PYTHONPATH=.
+        sys.path.insert(0, os.getcwd())
+    args = parse_args(argv)
+    from lszoo.apis.preflight import registry_error_message
+    from lszoo.errors import LSZooError
+    try:
+        return test(args)
+    except LSZooError as err:
+        print(f'lszoo: error: {err}', file=sys.stderr)
+        return 2
+    except KeyError as err:
+        msg = registry_error_message(err, args.config)
+        if msg is None:
+            raise
+        print(f'lszoo: error: {msg}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())
