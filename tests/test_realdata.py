@@ -100,6 +100,9 @@ def test_bijie_real_images_with_masks_load(tmp_path):
     assert tuple(out['inputs'].shape) == (3, 256, 256)  # DiGATe recipe: resized to 256
     x = out['inputs'].numpy()
     assert np.allclose(x.reshape(3, -1).min(1), 0) and np.allclose(x.reshape(3, -1).max(1), 1)
+    # the mask stays at the original size (scored there after predictions are resized back)
     gt = out['data_samples'].gt_sem_seg.data
-    assert tuple(gt.shape) == (1, 256, 256) and set(gt.unique().tolist()) <= {0, 1}
+    meta = out['data_samples'].metainfo
+    assert tuple(gt.shape[1:]) == meta['ori_shape'] != (256, 256)
+    assert meta['img_shape'] == (256, 256) and set(gt.unique().tolist()) <= {0, 1}
     assert not any(REAL.rglob('splits'))

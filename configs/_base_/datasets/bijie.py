@@ -21,9 +21,12 @@ train_pipeline = [
          noise_std=0.02, salt_pepper=0.01),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
+# The mask is loaded after the resize, at its original size: predictions are resized back to
+# the image's original size and scored there (mmseg's convention).
 test_pipeline = [
-    dict(type='LoadLandslideSample'),
+    dict(type='LoadLandslideSample', with_seg=False),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='LoadLandslideAnnotations'),
     dict(type='NormalizeBands', mode='minmax'),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]

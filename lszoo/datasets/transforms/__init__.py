@@ -1,4 +1,5 @@
 """Data transforms for N-band float imagery (registered in ``TRANSFORMS``)."""
 from .augment import (LANDSLIDE_META_KEYS, NormalizeBands, OpticalPhotometric,  # noqa: F401
                       RandomRot90)
-from .loading import InvalidPixelWarning, LoadLandslideSample  # noqa: F401
+from .loading import (InvalidPixelWarning, LoadLandslideAnnotations,  # noqa: F401
+                      LoadLandslideSample)

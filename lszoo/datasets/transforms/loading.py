@@ -29,9 +29,14 @@ class LoadLandslideSample(BaseTransform):
     Args:
         nodata_fill (str | float): ``'median'`` (median of the channel's valid pixels, so a
             hole in a DEM does not become a cliff) or a number.
+        with_seg (bool): also load the mask. Test pipelines that resize set it False and put
+            :class:`LoadLandslideAnnotations` after the resize, so that the mask keeps its
+            original size and metrics compare at full resolution (mmseg's convention:
+            predictions are resized back to ``ori_shape``).
     """
 
-    def __init__(self, nodata_fill='median'):
+    def __init__(self, nodata_fill='median', with_seg: bool = True):
+        self.with_seg = with_seg
         if nodata_fill != 'median' and not isinstance(nodata_fill, (int, float)):
             raise ValueError(f"nodata_fill must be 'median' or a number, got {nodata_fill!r}")
         self.nodata_fill = nodata_fill
@@ -102,20 +107,8 @@ class LoadLandslideSample(BaseTransform):
         h, w = results['img'].shape[:2]
         results['img_shape'] = results['ori_shape'] = (h, w)
         results.update(geo)
-        results.setdefault('seg_fields', [])
-        seg = results.get('seg_map_path')
-        if seg:
-            if results.get('mask_kind') == 'h5':
-                mask = read_h5(seg, results.get('mask_key', 'mask'))
-            else:
-                mask, _ = read_raster(seg)
-            mask = single_band(mask, seg, 'mask')
-            check_same_size(first[1], mask.shape, first[0], seg, what='mask')
-            results['gt_seg_map'] = map_mask(mask, results['mask_map'], seg)
-        elif results.get('empty_mask'):
-            results['gt_seg_map'] = np.zeros((h, w), np.uint8)
-        if 'gt_seg_map' in results and 'gt_seg_map' not in results['seg_fields']:
-            results['seg_fields'].append('gt_seg_map')
+        if self.with_seg:
+            load_mask(results, first[0], first[1][:2])
         return results
 
     @staticmethod
@@ -141,4 +134,36 @@ class LoadLandslideSample(BaseTransform):
         return out
 
     def __repr__(self):
-        return f'{type(self).__name__}(nodata_fill={self.nodata_fill!r})'
+        return (f'{type(self).__name__}(nodata_fill={self.nodata_fill!r}, '
+                f'with_seg={self.with_seg})')
+
+
+def load_mask(results: dict, img_path, hw) -> dict:
+    """Read ``seg_map_path`` through the dataset's encoding into ``gt_seg_map`` (0/1/255)."""
+    results.setdefault('seg_fields', [])
+    seg = results.get('seg_map_path')
+    if seg:
+        if results.get('mask_kind') == 'h5':
+            mask = read_h5(seg, results.get('mask_key', 'mask'))
+        else:
+            mask, _ = read_raster(seg)
+        mask = single_band(mask, seg, 'mask')
+        check_same_size(tuple(hw), mask.shape, img_path, seg, what='mask')
+        results['gt_seg_map'] = map_mask(mask, results['mask_map'], seg)
+    elif results.get('empty_mask'):
+        results['gt_seg_map'] = np.zeros(tuple(hw), np.uint8)
+    if 'gt_seg_map' in results and 'gt_seg_map' not in results['seg_fields']:
+        results['seg_fields'].append('gt_seg_map')
+    return results
+
+
+@TRANSFORMS.register_module()
+class LoadLandslideAnnotations(BaseTransform):
+    """Load the mask of a sample whose image was loaded with ``LoadLandslideSample(with_seg=False)``.
+
+    Checked against the image's original size (``ori_shape``), whatever resizing happened in
+    between, so evaluation happens at the original resolution.
+    """
+
+    def transform(self, results: dict) -> dict:
+        return load_mask(results, results.get('img_path'), results['ori_shape'][:2])
