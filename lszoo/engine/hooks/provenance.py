@@ -100,7 +100,9 @@ def _leaf_datasets(dataset):
 
 def split_files_of(dataset) -> list:
     """Split files a dataset uses: its ``split_files`` attribute when it has one, else its
-    ``ann_file`` and every ``*.txt``/``*.json``/``*.csv`` in its ``split_dir``."""
+    ``ann_file`` and the ``*.txt``/``*.json``/``*.csv`` split lists in its ``split_dir`` (for
+    lszoo datasets, those of its ``NAME`` and ``split_seed``: the train/val/test lists it reads
+    or wrote)."""
     explicit = getattr(dataset, 'split_files', None)
     if explicit is not None and not callable(explicit):
         return sorted({str(p) for p in explicit if osp.isfile(p)})
@@ -110,9 +112,15 @@ def split_files_of(dataset) -> list:
         found.add(str(ann_file))
     split_dir = getattr(dataset, 'split_dir', None)
     if split_dir and osp.isdir(split_dir):
+        # lszoo datasets name them <NAME>_[<part>_]<split>_seed<split_seed>.txt: keep this seed's
+        name, seed = getattr(dataset, 'NAME', None), getattr(dataset, 'split_seed', None)
         for p in Path(split_dir).iterdir():
-            if p.is_file() and p.suffix in SPLIT_SUFFIXES and not p.name.startswith('.'):
-                found.add(str(p))
+            if not p.is_file() or p.suffix not in SPLIT_SUFFIXES or p.name.startswith('.'):
+                continue
+            if name and seed is not None and not (p.name.startswith(f'{name}_')
+                                                  and p.stem.endswith(f'_seed{seed}')):
+                continue
+            found.add(str(p))
     return sorted(found)
 
 
@@ -133,8 +141,10 @@ def describe_dataset(dataset) -> list:
     for ds in _leaf_datasets(dataset):
         data_root = getattr(ds, 'data_root', None) or None
         entry = dict(type=type(ds).__name__, data_root=data_root,
-                     split=getattr(ds, 'split', None),
-                     split_seed=getattr(ds, 'split_seed', getattr(ds, 'seed', None)))
+                     split=getattr(ds, 'split', None))
+        for key in ('split_seed', 'seed'):
+            if isinstance(getattr(ds, key, None), int):
+                entry[key] = getattr(ds, key)
         try:
             n = len(ds)
             keys = sorted(_sample_key(dict(ds.get_data_info(i)), data_root) for i in range(n))
