@@ -1,1 +1,4 @@
 """Hooks registered in ``HOOKS``."""
+from .overlay_hook import LandslideOverlayHook  # noqa: F401
+from .nonfinite_loss import NonFiniteLossError, NonFiniteLossHook  # noqa: F401
+from .provenance import ProvenanceHook  # noqa: F401
