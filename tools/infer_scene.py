@@ -59,11 +59,13 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     device = args.device
     if args.launcher == 'pytorch':
-        from mmengine.dist import init_dist
-        use_cuda = device.startswith('cuda')
-        init_dist('pytorch', backend='nccl' if use_cuda else 'gloo')
-        if use_cuda:
+        if device.startswith('cuda'):
+            from mmengine.dist import init_dist
+            init_dist('pytorch', backend='nccl')
             device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
+        else:  # mmengine's init_dist calls torch.cuda.set_device: start gloo from torchrun's env
+            import torch.distributed as dist
+            dist.init_process_group(backend='gloo')
     if args.trust_checkpoint:
         from lszoo.engine.checkpoint import set_trust_checkpoint
         set_trust_checkpoint(True)
@@ -82,6 +84,11 @@ def main(argv=None):
     except LSZooError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    finally:
+        if args.launcher == 'pytorch':
+            import torch.distributed as dist
+            if dist.is_initialized():
+                dist.destroy_process_group()
     if res.times and (args.launcher == 'none' or int(os.environ.get('RANK', 0)) == 0):
         t = res.times
         print(f'{res.output}: {res.height}x{res.width}, {res.n_tiles} tiles, '

@@ -213,12 +213,22 @@ def tile_origins(size: int, tile: int, stride: int) -> List[int]:
     return list(range(0, size - tile, stride)) + [size - tile]
 
 
+WEIGHT_MAX = 32  # per axis; 2-D weights are products, at most 1024 = 2**10
+
+
 def blend_weights(tile: int, overlap: int) -> np.ndarray:
-    """Integer ``tile x tile`` weights: 1 at the edges rising linearly to 256 over ``overlap``."""
+    """Integer ``tile x tile`` weights: the product of two 1-D ramps, each 1 at the tile edge
+    rising linearly to ``WEIGHT_MAX`` over ``overlap`` pixels (a pyramid window)."""
     d = np.minimum(np.arange(tile), np.arange(tile)[::-1]).astype(np.float64)
     ramp = np.clip((d + 0.5) / max(overlap, 1), 0.0, 1.0)
-    w1 = 1 + np.round(255 * ramp).astype(np.int64)
+    w1 = 1 + np.round((WEIGHT_MAX - 1) * ramp).astype(np.int64)
     return w1[:, None] * w1[None, :]
+
+
+def _acc_dtype(tile: int, overlap: int):
+    """``int32`` when the weighted sum of all tiles covering a pixel cannot overflow it."""
+    per_axis = -(-tile // (tile - overlap)) + 1  # clamped last tiles add one per axis
+    return np.int32 if per_axis ** 2 * WEIGHT_MAX ** 2 * QUANT < 2 ** 31 else np.int64
 
 
 @dataclass
@@ -478,6 +488,8 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
                           f'got {window}')
     if batch < 1:
         raise ConfigError(f'batch must be >= 1, got {batch}')
+    if threshold is not None and not 0 <= threshold < 1:
+        raise ConfigError(f'threshold must be in [0, 1), got {threshold}')
     if polygons is not None:
         vector_driver(polygons)
     for p in (output, prob, polygons):
@@ -511,7 +523,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         thr = _threshold_of(model, threshold)
         H, W = src.height, src.width
         grid = _Grid(H, W, tile, overlap, window)
-        weights = blend_weights(tile, overlap)
+        acc_dtype = _acc_dtype(tile, overlap)
+        weights = blend_weights(tile, overlap).astype(acc_dtype)
+        # threshold in quantised units: landslide where sum(w p_q) > thr_q sum(w), exact integers
+        thr_q = int(round((0.5 if thr is None else thr) * QUANT))
         prob_nodata = None
         if reader.has_nodata:
             nd = src.nodata
@@ -560,8 +575,8 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
                 # blend the finished block
                 t0 = time.perf_counter()
                 y0, y1, x0, x1 = grid.core(bi, bj)
-                acc = np.zeros((y1 - y0, x1 - x0), np.int64)
-                wsum = np.zeros((y1 - y0, x1 - x0), np.int64)
+                acc = np.zeros((y1 - y0, x1 - x0), acc_dtype)
+                wsum = np.zeros((y1 - y0, x1 - x0), acc_dtype)
                 for t, p in cache.values():
                     ty0, ty1 = max(t.y, y0), min(t.y + t.h, y1)
                     tx0, tx1 = max(t.x, x0), min(t.x + t.w, x1)
@@ -573,10 +588,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
                     wsum[ty0 - y0:ty1 - y0, tx0 - x0:tx1 - x0] += ws
                 for key in [k for k, (t, _) in cache.items() if t.last_block == (bi, bj)]:
                     del cache[key]
-                if thr is None:  # two softmax channels: landslide wins when p > 0.5
-                    mask = (2 * acc > QUANT * wsum).astype(np.uint8)
-                else:
-                    mask = (acc > (thr * QUANT) * wsum).astype(np.uint8)
+                mask = (acc > wsum * thr_q).view(np.uint8)  # wsum * QUANT fits, see _acc_dtype
                 need_prob = prob_ds is not None or collector is not None
                 pr = (acc / (wsum * float(QUANT))).astype(np.float32) if need_prob else None
                 del acc, wsum

@@ -1,0 +1,170 @@
+"""Benchmark whole-scene inference: peak memory against scene size, and IO/blending overhead.
+
+    python tools/benchmark_scene.py [--sizes 4096 16384] [--tile 512 --overlap 64 --batch 4]
+        [--window 2048] [--threads N] [--workdir DIR] [--keep]
+
+For each size a synthetic 3-band uint8 GeoTIFF (tiled, deflate, UTM) is written window by window,
+then mapped by :func:`lszoo.apis.scene_inference.map_scene` in a fresh process with a tiny
+random-weight U-Net (mmseg ``UNet``, 4 base channels, 3 stages) whose config normalises with the
+lszoo ``NormalizeBands`` transform, as a real config would. Each run prints its peak RSS
+(``ru_maxrss`` of that process), the time spent in the model's forward passes, the wall time of the
+whole mapping (reading, normalising, blending, writing mask + probabilities + polygons) and the
+overhead ``(wall - model) / model``. Model building and imports are excluded from the wall time.
+The ratio of the peak RSS of the largest to the smallest scene is printed last.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def bench_config(base_channels=4, num_stages=3):
+    """A tiny fully-convolutional U-Net config on R, G, B (uint8 scaled to 0..1 per tile)."""
+    ns = num_stages
+    return dict(
+        default_scope='mmseg',
+        bands=['R', 'G', 'B'], in_channels=3,
+        test_pipeline=[dict(type='NormalizeBands', mode='scale', scale=255.0),
+                       dict(type='PackSegInputs')],
+        model=dict(
+            type='EncoderDecoder',
+            data_preprocessor=dict(type='SegDataPreProcessor', mean=None, std=None,
+                                   bgr_to_rgb=False, size_divisor=16),
+            backbone=dict(type='UNet', in_channels=3, base_channels=base_channels,
+                          num_stages=ns, strides=(1, ) * ns, enc_num_convs=(1, ) * ns,
+                          dec_num_convs=(1, ) * (ns - 1), downsamples=(True, ) * (ns - 1),
+                          enc_dilations=(1, ) * ns, dec_dilations=(1, ) * (ns - 1),
+                          norm_cfg=dict(type='BN'), upsample_cfg=dict(type='InterpConv')),
+            decode_head=dict(type='FCNHead', in_channels=base_channels, in_index=ns - 1,
+                             channels=base_channels, num_convs=1, concat_input=False,
+                             num_classes=2, out_channels=1, threshold=0.5,
+                             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True)),
+            test_cfg=dict(mode='whole')))
+
+
+def write_synthetic_scene(path, size, seed=0, block=1024):
+    """A ``size`` x ``size`` 3-band uint8 GeoTIFF of smooth random texture, written by blocks."""
+    import cv2
+    import rasterio
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    rng = np.random.default_rng(seed)
+    profile = dict(driver='GTiff', width=size, height=size, count=3, dtype='uint8',
+                   crs='EPSG:32633', transform=from_origin(500000, 4300000, 10, 10),
+                   tiled=True, blockxsize=256, blockysize=256, compress='deflate',
+                   BIGTIFF='IF_SAFER')
+    with rasterio.Env(GDAL_CACHEMAX=64), rasterio.open(path, 'w', **profile) as dst:
+        for y in range(0, size, block):
+            for x in range(0, size, block):
+                h, w = min(block, size - y), min(block, size - x)
+                low = rng.random((h // 32 + 2, w // 32 + 2, 3)).astype(np.float32)
+                img = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
+                img += 0.05 * rng.standard_normal((h, w, 3), dtype=np.float32)
+                data = np.clip(img * 255, 0, 255).astype(np.uint8).transpose(2, 0, 1)
+                dst.write(data, window=Window(x, y, w, h))
+
+
+def run_one(args):
+    """Child process: build the model, map one scene, print a JSON line with the figures."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from lszoo.apis.scene_inference import init_scene_model, map_scene
+
+    cfg = bench_config()
+    torch.manual_seed(0)
+    model, cfg = init_scene_model(cfg)
+    t0 = time.perf_counter()
+    res = map_scene(model, args.input, args.output, cfg=cfg, prob=args.prob,
+                    polygons=args.polygons, tile=args.tile, overlap=args.overlap,
+                    batch=args.batch, window=args.window, progress=False)
+    wall = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps(dict(size=res.height, tiles=res.n_tiles, wall_s=wall,
+                          model_s=res.times['model'], times=res.times,
+                          polygons=res.n_polygons, peak_rss_mb=rss_mb,
+                          threads=torch.get_num_threads())))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--sizes', type=int, nargs='+', default=[4096, 16384])
+    p.add_argument('--tile', type=int, default=512)
+    p.add_argument('--overlap', type=int, default=64)
+    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--window', type=int, default=2048)
+    p.add_argument('--threads', type=int, help='torch threads (default: torch default)')
+    p.add_argument('--workdir', help='where the scenes go (default: a temporary folder)')
+    p.add_argument('--keep', action='store_true', help='keep the scenes and outputs')
+    p.add_argument('--no-extras', action='store_true',
+                   help='write the mask only (no probability GeoTIFF, no polygons)')
+    # child mode
+    p.add_argument('--run-one', action='store_true', help=argparse.SUPPRESS)
+    p.add_argument('--input', help=argparse.SUPPRESS)
+    p.add_argument('--output', help=argparse.SUPPRESS)
+    p.add_argument('--prob', help=argparse.SUPPRESS)
+    p.add_argument('--polygons', help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.run_one:
+        return run_one(args)
+
+    work = args.workdir or tempfile.mkdtemp(prefix='lszoo_scene_bench_')
+    os.makedirs(work, exist_ok=True)
+    print(f'machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, '
+          f'python {platform.python_version()}; tile {args.tile}, overlap {args.overlap}, '
+          f'batch {args.batch}, window {args.window}', flush=True)
+    results = []
+    for size in args.sizes:
+        scene = osp.join(work, f'scene_{size}.tif')
+        if not osp.exists(scene):
+            t0 = time.perf_counter()
+            write_synthetic_scene(scene, size)
+            print(f'wrote {scene} ({osp.getsize(scene) / 2**20:.0f} MiB) in '
+                  f'{time.perf_counter() - t0:.0f} s', flush=True)
+        cmd = [sys.executable, osp.abspath(__file__), '--run-one', '--input', scene,
+               '--output', osp.join(work, f'mask_{size}.tif'), '--tile', str(args.tile),
+               '--overlap', str(args.overlap), '--batch', str(args.batch),
+               '--window', str(args.window)]
+        if not args.no_extras:
+            cmd += ['--prob', osp.join(work, f'prob_{size}.tif'),
+                    '--polygons', osp.join(work, f'polygons_{size}.gpkg')]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr[-4000:], file=sys.stderr)
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(r)
+        t = r['times']
+        over = (r['wall_s'] - r['model_s']) / r['model_s']
+        print(f'{size}x{size}: {r["tiles"]} tiles, {r["polygons"]} polygons, '
+              f'peak RSS {r["peak_rss_mb"]:.0f} MiB, wall {r["wall_s"]:.1f} s, '
+              f'model {r["model_s"]:.1f} s, overhead {100 * over:.1f} % '
+              f'(read {t["read"]:.1f}, normalise {t["normalize"]:.1f}, blend {t["blend"]:.1f}, '
+              f'write {t["write"]:.1f}, polygons {t["polygons"]:.1f} s; '
+              f'{r["threads"]} torch threads)', flush=True)
+    if len(results) > 1:
+        lo = min(results, key=lambda r: r['size'])
+        hi = max(results, key=lambda r: r['size'])
+        print(f'peak RSS ratio {hi["size"]}^2 / {lo["size"]}^2: '
+              f'{hi["peak_rss_mb"] / lo["peak_rss_mb"]:.3f}')
+    if not args.keep and not args.workdir:
+        for f in os.listdir(work):
+            os.remove(osp.join(work, f))
+        os.rmdir(work)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
