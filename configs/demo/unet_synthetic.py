@@ -34,5 +34,8 @@ train_cfg = dict(max_iters=400, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=100, max_keep_ckpts=1))
-custom_hooks = [dict(type='LandslideOverlayHook', out_dir='overlays', max_images=6)]
+custom_hooks = [
+    dict(type='IterationSeedHook'),  # augmentation draws depend on the iteration: exact resume
+    dict(type='LandslideOverlayHook', out_dir='overlays', max_images=6),
+]
 test_after_train = True
