@@ -279,20 +279,28 @@ def _tools_test_cmd(cfg_path, ckpt, *extra):
 
 
 @pytest.mark.skipif(not (REPO / 'tools' / 'test.py').exists(), reason='tools/test.py not there')
-def test_tools_test_refuses_then_trusts(evil_checkpoint, tmp_path):
+def test_tools_test_refuses_then_trusts(evil_checkpoint, real_checkpoint, tmp_path):
     from mmengine.config import Config
     path, marker = evil_checkpoint
+    # a second copy with its own marker, so both runs can go at once
+    marker2 = tmp_path / 'PWNED_TRUSTED'
+    ckpt = torch.load(real_checkpoint, weights_only=False)
+    ckpt['meta']['payload'] = CodeRunner(marker2)
+    path2 = tmp_path / 'evil_trusted.pth'
+    torch.save(ckpt, path2)
     cfg_path = tmp_path / 'tiny_cfg.py'
     Config(tiny_config(tmp_path / 'work')).dump(str(cfg_path))
     env = dict(os.environ, PYTHONWARNINGS='ignore')
-    refused = subprocess.run(_tools_test_cmd(cfg_path, path, '--work-dir', tmp_path / 'w1'),
-                             capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
-    assert refused.returncode != 0
-    assert 'posix.system' in refused.stderr and str(path) in refused.stderr
-    assert 'Traceback' not in refused.stderr
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=REPO, env=env)
+            for cmd in (_tools_test_cmd(cfg_path, path, '--work-dir', tmp_path / 'w1'),
+                        _tools_test_cmd(cfg_path, path2, '--work-dir', tmp_path / 'w2',
+                                        '--trust-checkpoint'))]
+    (_, refused_err), (_, trusted_err) = [p.communicate(timeout=300) for p in runs]
+    assert runs[0].returncode == 2
+    assert 'posix.system' in refused_err and str(path) in refused_err
+    assert 'Traceback' not in refused_err
     assert not marker.exists()
-    trusted = subprocess.run(
-        _tools_test_cmd(cfg_path, path, '--work-dir', tmp_path / 'w2', '--trust-checkpoint'),
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
-    assert trusted.returncode == 0, trusted.stderr[-3000:]
-    assert marker.exists()
+    assert runs[1].returncode == 0, trusted_err[-3000:]
+    assert 'arbitrary code' in trusted_err
+    assert marker2.exists()
