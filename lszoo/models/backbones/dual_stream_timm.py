@@ -10,6 +10,7 @@ Both streams come from the one input tensor of the lszoo sample contract (``docs
 ``stream_channels`` lists each stream's channel indices, matching the dataset's ``stream_layout``;
 an index may repeat (the DEM three times for an RGB-shaped encoder).
 """
+import logging
 from typing import Optional, Sequence, Union
 
 import timm
@@ -107,6 +108,11 @@ class DualStreamTimmEncoder(BaseModule):
         if checkpoint is not None:
             self._load_checkpoint(checkpoint, checkpoint_prefix)
         self.frozen = frozen
+        if any(frozen) and not pretrained and checkpoint is None:
+            print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder(s) keep their random '
+                      f'initial weights (pretrained=False, no checkpoint); set '
+                      f'model.backbone.checkpoint to a local weights file', logger='current',
+                      level=logging.WARNING)
         for enc, fr in zip(self.encoders, frozen):
             if fr:
                 for p in enc.parameters():
