@@ -1,4 +1,4 @@
-"""Loading of landslide samples: the reading plan built by the datasets -> ``img``/``gt_seg_map``."""
+"""Loading of landslide samples: a dataset's reading plan -> ``img`` and ``gt_seg_map``."""
 import warnings
 
 import numpy as np
@@ -83,9 +83,9 @@ class LoadLandslideSample(BaseTransform):
             total += n
         if total and not self._reported:
             self._reported = True
+            how = 'channel median' if self.nodata_fill == 'median' else self.nodata_fill
             warnings.warn(f'{path}: {total} NaN/nodata pixels in the {role} replaced '
-                          f"({'channel median' if self.nodata_fill == 'median' else self.nodata_fill}); "
-                          'further files with invalid pixels are not reported',
+                          f'({how}); further files with invalid pixels are not reported',
                           InvalidPixelWarning, stacklevel=2)
         return arr
 
@@ -159,7 +159,7 @@ def load_mask(results: dict, img_path, hw) -> dict:
 
 @TRANSFORMS.register_module()
 class LoadLandslideAnnotations(BaseTransform):
-    """Load the mask of a sample whose image was loaded with ``LoadLandslideSample(with_seg=False)``.
+    """Load the mask of a sample loaded by ``LoadLandslideSample(with_seg=False)``.
 
     Checked against the image's original size (``ori_shape``), whatever resizing happened in
     between, so evaluation happens at the original resolution.
