@@ -619,7 +619,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
                     del cache[key]
                 mask = (acc > wsum * thr_q).view(np.uint8)  # wsum * QUANT fits, see _acc_dtype
                 need_prob = prob_ds is not None or collector is not None
-                pr = (acc / (wsum * float(QUANT))).astype(np.float32) if need_prob else None
+                pr = None
+                if need_prob:
+                    pr = acc.astype(np.float32)
+                    pr /= wsum.astype(np.float32) * np.float32(QUANT)
                 del acc, wsum
                 times['blend'] += time.perf_counter() - t0
                 t0 = time.perf_counter()
