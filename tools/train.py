@@ -81,8 +81,8 @@ def build_cfg(args):
 
 
 def train(args):
-    from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    from mmseg.registry import RUNNERS
 
     from lszoo.apis.preflight import enable_trust, format_metrics, setup_cpu_distributed
 
