@@ -103,3 +103,25 @@ def test_nonfinite_terms_and_arguments():
     assert nonfinite_terms(dict(loss=1.0, loss_x=torch.tensor(2.0))) == {}
     with pytest.raises(ValueError, match="'stop' or 'skip'"):
         NonFiniteLossHook(action='ignore')
+
+
+def test_checkpoint_with_nan_weights_is_not_saved(tmp_path):
+    """A finite loss can still leave NaN weights (an inf gradient): such a state is not saved."""
+    from mmengine.hooks import Hook
+    from mmseg.registry import HOOKS
+
+    @HOOKS.register_module(force=True)
+    class LSZooTestPoisonWeights(Hook):
+        priority = 'NORMAL'  # after the loss check, before CheckpointHook
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            if runner.iter + 1 == 2:
+                next(runner.model.parameters()).data.fill_(float('nan'))
+
+    cfg = tiny_config(tmp_path, iters=3, interval=1,
+                      custom_hooks=[dict(type='LSZooTestPoisonWeights')])
+    with pytest.raises(NonFiniteLossError, match=r'weights hold NaN/inf at iteration 2 \('
+                       r'backbone\.'):
+        build_runner(cfg).train()
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_1.pth']
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_1.pth')

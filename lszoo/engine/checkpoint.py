@@ -256,15 +256,28 @@ def atomic_write_bytes(path, data: bytes) -> None:
     _fsync_dir(dirname)
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def remove_stale_temp_files(dirname) -> list:
-    """Delete temporary files that killed runs left in ``dirname``; returns their paths."""
+    """Delete temporary files that killed runs left in ``dirname`` (those whose writing process
+    is gone); returns their paths."""
     removed = []
     if not osp.isdir(dirname):
         return removed
     for name in os.listdir(dirname):
         if name.startswith('.') and TMP_MARK in name:
             pid = name.rsplit(TMP_MARK, 1)[1]
-            if pid.isdigit() and int(pid) == os.getpid():
+            if pid.isdigit() and _pid_alive(int(pid)):  # a save in progress (this or a live run)
                 continue
             try:
                 os.remove(osp.join(dirname, name))

@@ -8,7 +8,9 @@ non-finite total loss is never back-propagated and the step is not taken, so the
 their last good values. In ``after_train_iter`` (which runs before ``CheckpointHook``, priority
 ``ABOVE_NORMAL``) it names the iteration and the non-finite loss terms, then either raises
 :class:`NonFiniteLossError` (``action='stop'``; the last saved checkpoint stays the newest) or logs
-a warning and goes on (``action='skip'``).
+a warning and goes on (``action='skip'``). As a last line of defence it also refuses to save a
+checkpoint whose weights hold NaN/inf (``check_weights_on_save``), so the previous checkpoint stays
+the newest one that ``--resume`` finds.
 """
 import math
 from typing import Optional
@@ -57,15 +59,19 @@ class NonFiniteLossHook(Hook):
             terms; ``'skip'`` drops that step (no backward, no optimizer step) and goes on.
         max_skips: with ``action='skip'``, stop anyway after this many skipped steps in a row
             (a run that only produces NaN should not "finish"); ``None`` for no limit.
+        check_weights_on_save: before each checkpoint save, check that every floating-point
+            tensor of its ``state_dict`` is finite; if not, stop without saving.
     """
 
     priority = 'ABOVE_NORMAL'  # after_train_iter before CheckpointHook (VERY_LOW)
 
-    def __init__(self, action: str = 'stop', max_skips: Optional[int] = 10) -> None:
+    def __init__(self, action: str = 'stop', max_skips: Optional[int] = 10,
+                 check_weights_on_save: bool = True) -> None:
         if action not in ('stop', 'skip'):
             raise ValueError(f"NonFiniteLossHook: action must be 'stop' or 'skip', got {action!r}")
         self.action = action
         self.max_skips = max_skips
+        self.check_weights_on_save = check_weights_on_save
         self.skipped_iters = []
         self._skipped_this_iter = False
         self._consecutive = 0
@@ -124,3 +130,16 @@ class NonFiniteLossHook(Hook):
                 f'non-finite loss in {self._consecutive} consecutive iterations (last: '
                 f'{iteration}: {terms}); training stopped, the last checkpoint in '
                 f'{runner.work_dir} is kept')
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not self.check_weights_on_save:
+            return
+        bad = [name for name, value in (checkpoint.get('state_dict') or {}).items()
+               if isinstance(value, torch.Tensor) and value.is_floating_point()
+               and not torch.isfinite(value).all()]
+        if bad:
+            shown = ', '.join(bad[:5]) + (f' and {len(bad) - 5} more' if len(bad) > 5 else '')
+            raise NonFiniteLossError(
+                f'weights hold NaN/inf at iteration {runner.iter + 1} ({shown}); the checkpoint '
+                f'was not saved and training stopped; the last checkpoint in {runner.work_dir} '
+                'is kept. Lower the learning rate or enable gradient clipping.')
