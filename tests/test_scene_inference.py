@@ -375,3 +375,27 @@ def test_tool_identical_mask_with_one_and_two_processes(tmp_path, setup):
     r = run_tool([str(cfg_path), setup['ckpt'], str(tmp_path / 'missing.tif'),
                   str(tmp_path / 'x.tif')])
     assert r.returncode == 2 and 'missing.tif' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_zoo_dual_stream_config_with_separate_dem(tmp_path):
+    """A real zoo config (DiGATe-UNet demo: optical R,G,B + topo DEM,slope streams) with the DEM
+    from its own file: channel order R, G, B, DEM, slope, random weights, one tile."""
+    cfg = osp.join(REPO, 'configs', 'demo', 'digate_unet_synthetic.py')
+    if not osp.exists(cfg):
+        pytest.skip('configs/demo/digate_unet_synthetic.py not in this checkout')
+    scene, data = write_scene(tmp_path / 'rgbs.tif', 64, 80, bands=4)  # R, G, B, slope
+    dem, dem_data = write_scene(tmp_path / 'dem.tif', 64, 80, bands=1, seed=5)
+    seen = []
+
+    def record(img):
+        seen.append(img.copy())
+        return img
+    torch.manual_seed(0)
+    res = si.map_scene(cfg, scene, str(tmp_path / 'm.tif'), dem=dem, tile=64, overlap=0,
+                       window=256, normalize=record, progress=False)
+    assert res.n_tiles == 2 and seen[0].shape == (64, 64, 5)
+    np.testing.assert_array_equal(seen[0][..., [0, 1, 2, 4]],
+                                  data[:, :, :64].transpose(1, 2, 0))
+    np.testing.assert_array_equal(seen[0][..., 3], dem_data[0, :, :64])
+    mask, prof = read(tmp_path / 'm.tif')
+    assert mask.shape == (64, 80) and set(np.unique(mask)) <= {0, 1}
