@@ -107,9 +107,13 @@ def check_data_roots(cfg, config_path: Optional[str] = None, stage: str = 'train
             if root in (None, ''):
                 continue
             if not osp.isdir(osp.expanduser(str(root))):
+                _, datasets = _registries()
+                cls = datasets.get(ds.get('type')) if isinstance(ds.get('type'), str) else None
+                url = getattr(cls, 'URL', '') if cls is not None else ''
+                source = f' The data can be downloaded from {url}.' if url else ''
                 raise DataError(
                     f'data_root {root!r} ({key}.data_root in {_where(config_path)}) does not '
-                    f'exist or is not a folder. Point it at the dataset, e.g. '
+                    f'exist or is not a folder.{source} Point the config at it, e.g. '
                     f'--cfg-options {key}.data_root=/path/to/data')
 
 
@@ -153,6 +157,11 @@ def data_channels(cfg, loader_key: str) -> Optional[Tuple[int, str]]:
         bands = ds.get('bands')
         if isinstance(bands, (list, tuple)) and bands:
             return len(bands), f'{key}.bands = {list(bands)}'
+        if bands is None and isinstance(ds.get('type'), str):  # the dataset's default bands
+            _, datasets = _registries()
+            default = getattr(datasets.get(ds['type']), 'DEFAULT_BANDS', None)
+            if default:
+                return len(default), f'default bands of {ds["type"]} = {list(default)}'
     return None
 
 
