@@ -399,3 +399,16 @@ def test_zoo_dual_stream_config_with_separate_dem(tmp_path):
     np.testing.assert_array_equal(seen[0][..., 3], dem_data[0, :, :64])
     mask, prof = read(tmp_path / 'm.tif')
     assert mask.shape == (64, 80) and set(np.unique(mask)) <= {0, 1}
+
+
+def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch):
+    import pyogrio.raw
+    monkeypatch.setattr(si, 'predict_tiles', lambda model, x: torch.zeros(
+        x.shape[0], x.shape[2], x.shape[3]))
+    res = si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
+                       polygons=str(tmp_path / 'none.gpkg'), tile=128, overlap=32,
+                       window=256, progress=False)
+    meta, _, geoms, _ = pyogrio.raw.read(str(tmp_path / 'none.gpkg'))
+    assert res.n_polygons == 0 and len(geoms) == 0 and res.landslide_pixels == 0
+    assert meta['fields'].tolist() == ['id', 'area', 'n_pixels', 'mean_prob']
+    assert (read(tmp_path / 'm.tif')[0] == 0).all()

@@ -101,13 +101,16 @@ class PolygonCollector:
         """All polygons in map coordinates (shapely), and their fields (column -> array)."""
         items = self._final + self._merged()
         t = self.transform
-        coeffs = [t.a, t.b, t.d, t.e, t.c, t.f]
-        geoms = [shapely.affinity.affine_transform(g, coeffs) for g, _, _ in items]
+
+        def to_map(xy):
+            x, y = xy[:, 0], xy[:, 1]
+            return np.column_stack([t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f])
+        geoms = shapely.transform(np.array([g for g, _, _ in items], dtype=object), to_map)
         n_pixels = np.array([c for _, c, _ in items], dtype=np.int64)
         sums = np.array([p for _, _, p in items], dtype=np.float64)
         fields = dict(
             id=np.arange(1, len(items) + 1, dtype=np.int64),
-            area=np.array([g.area for g in geoms], dtype=np.float64),
+            area=shapely.area(geoms).astype(np.float64),
             n_pixels=n_pixels,
             mean_prob=(sums / np.maximum(n_pixels, 1)).astype(np.float64),
         )
@@ -126,8 +129,7 @@ class PolygonCollector:
         if osp.exists(path):
             os.remove(path)
         pyogrio.raw.write(
-            path, geometry=np.array(shapely.to_wkb(np.array(geoms, dtype=object)), dtype=object)
-            if geoms else np.array([], dtype=object),
+            path, geometry=shapely.to_wkb(geoms) if len(geoms) else np.array([], dtype=object),
             field_data=list(fields.values()), fields=list(fields.keys()), driver=driver,
             geometry_type='Polygon', crs=crs_wkt, layer='landslides')
         return len(geoms)
