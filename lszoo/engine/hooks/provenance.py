@@ -203,9 +203,9 @@ class ProvenanceHook(Hook):
         )
 
     def before_run(self, runner) -> None:
-        self.summary = self.collect(runner)
-        if not is_main_process():
+        if not is_main_process():  # only rank 0 writes files and checkpoints
             return
+        self.summary = self.collect(runner)
         cfg = runner.cfg
         try:
             cfg_text = cfg.pretty_text
