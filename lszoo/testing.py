@@ -53,9 +53,7 @@ def _shrink_pipeline(pipeline, crop: int) -> None:
 
 
 def _shrink_dataset(ds: dict, crop: int, num_samples: int, data_root: Optional[str]) -> None:
-    if data_root is not None and 'data_root' in ds:
-        ds['data_root'] = data_root
-    elif data_root is not None and 'num_samples' not in ds:
+    if data_root is not None and 'num_samples' not in ds:  # file-based datasets
         ds['data_root'] = data_root
     if 'num_samples' in ds:  # in-memory synthetic data: few small scenes
         ds['num_samples'] = num_samples

@@ -207,3 +207,11 @@ def test_train_then_test_cli(tiny_config, tmp_path):
     assert len(glob.glob(str(show / '*.png'))) == 4
     # the table printed on stdout holds the same numbers as metrics.json
     assert f'{metrics["IoU"]:.4f}' in res.stdout
+
+
+def test_amp_without_cuda_is_a_clear_error(train_tool, tiny_config, capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('CUDA is available here')
+    code = train_tool.main([tiny_config(), '--amp'])
+    _assert_clean_error(code, capsys.readouterr().err, '--amp needs a CUDA GPU')

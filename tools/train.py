@@ -61,6 +61,11 @@ def build_cfg(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            from lszoo.errors import ConfigError
+            raise ConfigError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); this '
+                              'machine has none: train without --amp')
         wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper_type == 'AmpOptimWrapper':
             print('lszoo: AMP is already enabled in the config', file=sys.stderr)
