@@ -75,6 +75,34 @@ def _png(path, arr):
             dst.write(np.moveaxis(a, -1, 0))
 
 
+# ----------------------------------------------------------------------------- writers
+def test_writers_produce_the_public_formats(written):
+    with h5py.File(written['l4s'] / 'TestData/img/image_2.h5') as f:
+        assert list(f.keys()) == ['img'] and f['img'].dtype == np.float64
+        assert f['img'].shape == (SIZE, SIZE, 14)
+    with h5py.File(written['l4s'] / 'TestData/mask/mask_2.h5') as f:
+        assert list(f.keys()) == ['mask'] and f['mask'].dtype == np.uint8
+        assert set(np.unique(f['mask'][()])) <= {0, 1}
+    b = written['bijie']
+    assert sorted(p.name for p in (b / 'landslide').iterdir()) == \
+        ['dem', 'image', 'mask', 'polygon_coordinate']
+    assert sorted(p.name for p in (b / 'non-landslide').iterdir()) == ['dem', 'image']
+    with rasterio.open(b / 'landslide/dem/ls0002.png') as src:
+        assert src.count == 1 and src.dtypes[0] == 'uint16'
+    with rasterio.open(b / 'landslide/image/ls0002.png') as src:
+        assert src.count == 3 and src.dtypes[0] == 'uint8' and src.shape == (SIZE + 16, SIZE)
+    mask, _ = read_raster(b / 'landslide/mask/ls0002.png')
+    assert set(np.unique(mask)) == {0, 255}
+    c = written['cas'] / 'Hokkaido Iburi-Tobu'
+    assert sorted(p.name for p in c.iterdir()) == ['img', 'label', 'mask']
+    m, _ = read_raster(c / 'mask/Hokkaido0001.tif')
+    assert m.dtype == np.uint8 and set(np.unique(m)) <= {0, 1}
+    g = written['gvlm']
+    assert sorted(p.name for p in (g / 'Italy').iterdir()) == ['im1.png', 'im2.png', 'ref.png']
+    with pytest.raises(ConfigError, match="unknown dataset 'landslide4sense'"):
+        write_synthetic_dataset('landslide4sense', g / 'x')
+
+
 # ----------------------------------------------------------------------------- L4S
 def test_l4s_zenodo_layout_values_and_bands(written):
     root = written['l4s']
@@ -433,5 +461,10 @@ def test_empty_split(copy_of):
         p.unlink()
     with pytest.raises(DataError, match=r"split 'train' of .* is empty"):
         L4SDataset(data_root=str(root), split='train', pipeline=LOAD)
+    bij = copy_of('bijie')
+    (bij / 'splits').mkdir()
+    (bij / 'splits' / 'bijie_val_seed42.txt').write_text('# nothing\n')
+    with pytest.raises(DataError, match=r"split 'val' of .* is empty .*split files in"):
+        BijieDataset(data_root=str(bij), split='val', pipeline=LOAD)
     with pytest.raises(ConfigError, match="unknown split 'validation'"):
         L4SDataset(data_root=str(root), split='validation', pipeline=LOAD)

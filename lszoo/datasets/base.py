@@ -168,8 +168,11 @@ class LandslideBaseDataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:
         samples = self.list_samples()
         if not samples:
+            where = ''
+            if self.split not in ('all',) and self.split_dir.is_dir():
+                where = f'; split files in {self.split_dir}'
             raise DataError(f'{type(self).__name__}: split {self.split!r} of '
-                            f'{self.data_root} is empty (no image files found)')
+                            f'{self.data_root} is empty (no image files found{where})')
         for s in samples:
             s.setdefault('seg_fields', [])
         return samples
