@@ -412,3 +412,34 @@ def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch):
     assert res.n_polygons == 0 and len(geoms) == 0 and res.landslide_pixels == 0
     assert meta['fields'].tolist() == ['id', 'area', 'n_pixels', 'mean_prob']
     assert (read(tmp_path / 'm.tif')[0] == 0).all()
+
+
+def test_polygon_collector_merges_across_blocks_and_streams(tmp_path):
+    import pyogrio.raw
+    mask = np.array([[1, 1, 0, 0, 0, 0],
+                     [0, 1, 1, 1, 0, 0],
+                     [0, 0, 0, 1, 0, 1],
+                     [0, 0, 0, 1, 0, 0],
+                     [1, 0, 0, 0, 0, 0],
+                     [1, 0, 0, 0, 0, 1]], np.uint8)
+    prob = np.tile(np.arange(6, dtype=np.float32) / 10, (6, 1))  # p = column / 10
+    col = PolygonCollector(str(tmp_path / 'inv.gpkg'), 6, 6, TRANSFORM, CRS_UTM.to_wkt(),
+                           flush_every=1)
+    for r in (0, 3):
+        for c in (0, 3):
+            col.add_block(mask[r:r + 3, c:c + 3], prob[r:r + 3, c:c + 3], r, c)
+    assert col.count >= 1  # finished polygons were streamed out before close()
+    assert col.close() == 4
+    meta, _, wkb, fields = pyogrio.raw.read(str(tmp_path / 'inv.gpkg'))
+    names = meta['fields'].tolist()
+    f = {k: fields[names.index(k)] for k in names}
+    order = np.argsort(f['n_pixels'], kind='stable')
+    assert f['n_pixels'][order].tolist() == [1, 1, 2, 7]
+    assert sorted(f['id'].tolist()) == [1, 2, 3, 4]
+    big = order[-1]
+    # the 7-pixel landslide crosses three blocks: columns 0,1,1,2,3,3,3 -> mean 13/70
+    assert f['mean_prob'][big] == pytest.approx(1.3 / 7)
+    assert f['area'][big] == pytest.approx(700.0)
+    import shapely
+    g = shapely.from_wkb(wkb[big])
+    assert g.geom_type == 'Polygon' and g.bounds == (500000.0, 4199960.0, 500040.0, 4200000.0)

@@ -41,18 +41,31 @@ def vector_driver(path: str) -> str:
 
 
 class PolygonCollector:
-    """Collect landslide polygons from finished mask blocks of one raster.
+    """Collect landslide polygons from finished mask blocks of one raster, streaming them out.
+
+    Polygons that cannot grow any more are appended to ``path`` every ``flush_every`` polygons,
+    so memory holds only those and the pieces on inner block edges (merged at :meth:`close`).
 
     Args:
+        path: output file (written with ``driver``, default from the extension).
         height, width: raster size in pixels (to tell inner block edges from scene edges).
         transform: the raster's affine transform (pixel -> map coordinates).
+        crs_wkt: the raster's CRS as WKT, or ``None`` for pixel coordinates.
     """
 
-    def __init__(self, height: int, width: int, transform: Optional[Affine] = None) -> None:
+    def __init__(self, path: str, height: int, width: int, transform: Optional[Affine] = None,
+                 crs_wkt: Optional[str] = None, driver: Optional[str] = None,
+                 flush_every: int = 5000) -> None:
+        self.path, self.crs_wkt = str(path), crs_wkt
+        self.driver = driver or vector_driver(path)
         self.height, self.width = int(height), int(width)
         self.transform = transform if transform is not None else Affine.identity()
+        self.flush_every = int(flush_every)
+        self.count = 0
         self._final: List[Tuple[object, int, float]] = []  # (pixel-space polygon, n, prob sum)
         self._pieces: List[Tuple[object, int, float]] = []
+        if osp.exists(self.path):
+            os.remove(self.path)
 
     def add_block(self, mask: np.ndarray, prob: np.ndarray, row_off: int, col_off: int) -> None:
         """Add one finished block: ``mask`` (1 = landslide) and ``prob`` at ``(row_off, col_off)``."""
@@ -77,6 +90,9 @@ class PolygonCollector:
             lab = int(value)
             item = (shape(geom), int(counts[lab]), float(sums[lab]))
             (self._pieces if open_edge[lab] else self._final).append(item)
+        if len(self._final) >= self.flush_every:
+            self._write(self._final)
+            self._final = []
 
     def _merged(self) -> List[Tuple[object, int, float]]:
         if not self._pieces:
@@ -97,9 +113,12 @@ class PolygonCollector:
         s = np.bincount(owner, weights=[p for _, _, p in self._pieces], minlength=len(parts))
         return [(parts[i], int(n[i]), float(s[i])) for i in range(len(parts))]
 
-    def features(self) -> Tuple[list, dict]:
-        """All polygons in map coordinates (shapely), and their fields (column -> array)."""
-        items = self._final + self._merged()
+    def _write(self, items) -> None:
+        """Append ``items`` in map coordinates, with ids following those already written."""
+        import pyogrio.raw
+
+        if not items and self.count:
+            return
         t = self.transform
 
         def to_map(xy):
@@ -109,27 +128,22 @@ class PolygonCollector:
         n_pixels = np.array([c for _, c, _ in items], dtype=np.int64)
         sums = np.array([p for _, _, p in items], dtype=np.float64)
         fields = dict(
-            id=np.arange(1, len(items) + 1, dtype=np.int64),
+            id=np.arange(self.count + 1, self.count + len(items) + 1, dtype=np.int64),
             area=shapely.area(geoms).astype(np.float64),
             n_pixels=n_pixels,
             mean_prob=(sums / np.maximum(n_pixels, 1)).astype(np.float64),
         )
-        return geoms, fields
-
-    def write(self, path: str, crs_wkt: Optional[str] = None,
-              driver: Optional[str] = None) -> int:
-        """Write the inventory to ``path`` (``driver`` defaults to the one of its extension).
-
-        Returns the number of polygons.
-        """
-        import pyogrio.raw
-
-        geoms, fields = self.features()
-        driver = driver or vector_driver(path)
-        if osp.exists(path):
-            os.remove(path)
         pyogrio.raw.write(
-            path, geometry=shapely.to_wkb(geoms) if len(geoms) else np.array([], dtype=object),
-            field_data=list(fields.values()), fields=list(fields.keys()), driver=driver,
-            geometry_type='Polygon', crs=crs_wkt, layer='landslides')
-        return len(geoms)
+            self.path, geometry=shapely.to_wkb(geoms) if len(geoms) else np.array([], object),
+            field_data=list(fields.values()), fields=list(fields.keys()), driver=self.driver,
+            geometry_type='Polygon', crs=self.crs_wkt, layer='landslides',
+            append=osp.exists(self.path))
+        self.count += len(items)
+
+    def close(self) -> int:
+        """Write what is left (final polygons and merged edge pieces); return the polygon count."""
+        items = self._final + self._merged()
+        self._final, self._pieces = [], []
+        if items or not osp.exists(self.path):
+            self._write(items)
+        return self.count

@@ -572,7 +572,11 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
             if prob is not None:
                 prob_ds = stack.enter_context(rasterio.open(
                     outputs[1], 'w', **_raster_profile(src, 'float32', prob_nodata)))
-        collector = PolygonCollector(H, W, src.transform) if polygons is not None else None
+        collector = None
+        if polygons is not None and writing:
+            collector = PolygonCollector(outputs[2], H, W, src.transform,
+                                         src.crs.to_wkt() if src.crs else None,
+                                         vector_driver(polygons))
         bar = None
         if progress and writing:
             from mmengine.utils import ProgressBar
@@ -652,8 +656,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
             times['write'] += time.perf_counter() - t0
             if collector is not None:
                 t0 = time.perf_counter()
-                n_polygons = collector.write(
-                    outputs[2], src.crs.to_wkt() if src.crs else None, vector_driver(polygons))
+                n_polygons = collector.close()
                 times['polygons'] += time.perf_counter() - t0
     if world > 1:
         import torch.distributed as dist
