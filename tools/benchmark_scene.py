@@ -1,19 +1,20 @@
 """Benchmark whole-scene inference: peak memory against scene size, and IO/blending overhead.
 
     python tools/benchmark_scene.py [--sizes 4096 16384] [--tile 512 --overlap 64 --batch 4]
-        [--window 2048] [--threads N] [--workdir DIR] [--keep]
+        [--window 2048] [--threads N] [--workdir DIR] [--keep] [--no-prob] [--polygons]
 
 For each size a synthetic 3-band uint8 GeoTIFF (tiled, deflate, UTM) is written window by window,
 then mapped by :func:`lszoo.apis.scene_inference.map_scene` in a fresh process with a tiny
 random-weight U-Net (mmseg ``UNet``, 4 base channels, 3 stages) whose config normalises with the
 lszoo ``NormalizeBands`` transform, as a real config would. Each run prints its peak RSS
 (``ru_maxrss`` of that process), the time spent in the model's forward passes, the wall time of the
-whole mapping (reading, normalising, blending, writing mask + probabilities + polygons), the
-IO+blending overhead ``(wall - model - vectorising) / model`` and, apart, the time spent
-vectorising the polygons (it grows with the number of landslides, not with IO). Model building and imports are excluded from the wall time.
-The ratio of the peak RSS of the largest to the smallest scene is printed last. The random model's
-threshold is set so that about 3 % of a central tile is landslide, so that the inventory holds
-a plausible number of polygons rather than half the scene.
+whole mapping (reading, normalising, blending, writing the mask and the probabilities), the
+IO+blending overhead ``(wall - model - vectorising) / model`` and, with ``--polygons``, the time
+spent vectorising the inventory apart (it grows with the number of landslides, not with IO; a
+random model maps speckle, hundreds of thousands of polygons on 16384², far from a real map).
+Model building and imports are excluded from the wall time. The ratio of the peak RSS of the
+largest to the smallest scene is printed last. The random model's threshold is set so that about
+3 % of a central tile is landslide (L4S: about 2 %) rather than half the scene.
 """
 import argparse
 import json
@@ -106,7 +107,7 @@ def run_one(args):
     threshold = calibrate_threshold(model, args.input, args.tile)
     t0 = time.perf_counter()
     res = map_scene(model, args.input, args.output, cfg=cfg, prob=args.prob,
-                    polygons=args.polygons, tile=args.tile, overlap=args.overlap,
+                    polygons=args.polygons_out, tile=args.tile, overlap=args.overlap,
                     batch=args.batch, window=args.window, threshold=threshold,
                     progress=False)
     wall = time.perf_counter() - t0
@@ -127,14 +128,15 @@ def main():
     p.add_argument('--threads', type=int, help='torch threads (default: torch default)')
     p.add_argument('--workdir', help='where the scenes go (default: a temporary folder)')
     p.add_argument('--keep', action='store_true', help='keep the scenes and outputs')
-    p.add_argument('--no-extras', action='store_true',
-                   help='write the mask only (no probability GeoTIFF, no polygons)')
+    p.add_argument('--no-prob', action='store_true', help='no probability GeoTIFF')
+    p.add_argument('--polygons', action='store_true',
+                   help='also write the polygon inventory (vectorising time printed apart)')
     # child mode
     p.add_argument('--run-one', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--input', help=argparse.SUPPRESS)
     p.add_argument('--output', help=argparse.SUPPRESS)
     p.add_argument('--prob', help=argparse.SUPPRESS)
-    p.add_argument('--polygons', help=argparse.SUPPRESS)
+    p.add_argument('--polygons-out', help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.run_one:
         return run_one(args)
@@ -156,9 +158,10 @@ def main():
                '--output', osp.join(work, f'mask_{size}.tif'), '--tile', str(args.tile),
                '--overlap', str(args.overlap), '--batch', str(args.batch),
                '--window', str(args.window)]
-        if not args.no_extras:
-            cmd += ['--prob', osp.join(work, f'prob_{size}.tif'),
-                    '--polygons', osp.join(work, f'polygons_{size}.gpkg')]
+        if not args.no_prob:
+            cmd += ['--prob', osp.join(work, f'prob_{size}.tif')]
+        if args.polygons:
+            cmd += ['--polygons-out', osp.join(work, f'polygons_{size}.gpkg')]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
         out = subprocess.run(cmd, capture_output=True, text=True)

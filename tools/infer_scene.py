@@ -12,6 +12,7 @@ See docs/scene_inference.md.
 """
 import argparse
 import os
+import signal
 import sys
 import warnings
 
@@ -70,6 +71,10 @@ def main(argv=None):
         from lszoo.engine.checkpoint import set_trust_checkpoint
         set_trust_checkpoint(True)
     from lszoo.apis.scene_inference import map_scene
+
+    def on_term(signum, frame):  # kill / torchrun stopping a failed job: clean up like Ctrl-C
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
 
     try:
         with warnings.catch_warnings():
