@@ -12,7 +12,7 @@ _base_ = [
     '../_base_/schedules/adam_iter.py',
 ]
 bands = ['B4', 'B3', 'B2', 'NDVI', 'slope', 'DEM']
-stream_layout = {'optical': [0, 1, 2], 'terrain': [3, 4, 5]}
+stream_layout = {'optical': [0, 1, 2], 'topo': [3, 4, 5]}  # same keys as the base: dicts merge
 in_channels = 6
 train_dataloader = dict(batch_size=32, dataset=dict(bands=bands, stream_layout=stream_layout))
 val_dataloader = dict(dataset=dict(bands=bands, stream_layout=stream_layout))
