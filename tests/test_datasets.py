@@ -399,6 +399,22 @@ def test_mask_values_outside_encoding(copy_of):
         ds[0]
 
 
+def test_mask_map_override_from_the_config(copy_of):
+    root = copy_of('cas')
+    m = np.zeros((SIZE, SIZE), np.uint8)
+    m[:2] = 255
+    m[2:4] = 1
+    _tif(root / 'Hokkaido Iburi-Tobu/mask/Hokkaido0001.tif', m)
+    kw = dict(data_root=str(root), split='all', subdatasets=['Hokkaido Iburi-Tobu'],
+              pipeline=LOAD)
+    with pytest.raises(DataError, match=r'Hokkaido0001\.tif: mask values \[255\]'):
+        CASLandslideDataset(**kw)[0]
+    r = CASLandslideDataset(mask_map={0: 0, 1: 1, 255: 1}, **kw)[0]
+    assert r['gt_seg_map'][:4].all() and r['gt_seg_map'].sum() == 4 * SIZE
+    with pytest.raises(ConfigError, match='must map to 0, 1 or 255'):
+        CASLandslideDataset(mask_map={0: 0, 1: 2}, **kw)
+
+
 def test_nan_in_dem_is_filled_and_reported_once(copy_of):
     root = copy_of('l4s')
     for i in (1, 2):

@@ -33,6 +33,9 @@ class LandslideBaseDataset(BaseSegDataset):
         split_seed (int): Seed of generated split files (datasets without an official split).
         split_dir (str, optional): Where split files are written / read; default
             ``<data_root>/splits``.
+        mask_map (dict, optional): Raw mask value -> class (0, 1 or 255 ignored), replacing
+            the dataset's documented encoding, e.g. ``{0: 0, 1: 1, 255: 1}`` for a copy whose
+            masks mix 1 and 255. Any other value is still an error.
     """
 
     METAINFO = dict(classes=('background', 'landslide'), palette=[[0, 0, 0], [255, 0, 0]])
@@ -57,6 +60,7 @@ class LandslideBaseDataset(BaseSegDataset):
                  pipeline: Sequence = (),
                  split_seed: int = 42,
                  split_dir: Optional[str] = None,
+                 mask_map: Optional[Dict[int, int]] = None,
                  **kwargs):
         if data_root is None or not Path(data_root).is_dir():
             raise DataError(self.missing_root_message(data_root))
@@ -64,6 +68,13 @@ class LandslideBaseDataset(BaseSegDataset):
             raise ConfigError(f'{type(self).__name__}: unknown split {split!r}; '
                               f'expected one of {self.SPLITS}')
         self.split = split
+        self.mask_map = None
+        if mask_map is not None:
+            self.mask_map = {int(k): int(v) for k, v in dict(mask_map).items()}
+            bad = {k: v for k, v in self.mask_map.items() if v not in (0, 1, 255)}
+            if bad:
+                raise ConfigError(f'{type(self).__name__}: mask_map must map to 0, 1 or 255 '
+                                  f'(background, landslide, ignored), got {bad}')
         self.split_seed = int(split_seed)
         self.split_dir = Path(split_dir) if split_dir else Path(data_root) / 'splits'
         self.band_index, self.band_names = self.resolve_bands(
@@ -180,6 +191,8 @@ class LandslideBaseDataset(BaseSegDataset):
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
         info.update(self.common_info())
+        if self.mask_map is not None:
+            info['mask_map'] = dict(self.mask_map)
         return info
 
     # ------------------------------------------------------------------ splits
