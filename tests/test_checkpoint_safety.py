@@ -3,10 +3,8 @@
 ``tiny_config`` (a 2-stage mmseg UNet on 32 px synthetic scenes) is shared with the other
 engine tests (test_atomic_checkpoint, test_nonfinite_loss, test_provenance).
 """
-import io
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 import zipfile

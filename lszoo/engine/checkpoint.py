@@ -116,7 +116,9 @@ def _offending_type(message: str) -> str:
 
 
 def _torch_load(source, name: str, map_location):
-    """``torch.load`` ``source`` (a path or a file object) under the trust setting; errors name ``name``."""
+    """``torch.load`` ``source`` (a path or a file object) under the trust setting.
+
+    Errors are :class:`CheckpointError` naming ``name``."""
     if _TRUST:
         warnings.warn(TRUST_WARNING.format(path=name), UserWarning, stacklevel=3)
         try:

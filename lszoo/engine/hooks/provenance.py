@@ -1,20 +1,20 @@
 """Record what is needed to reproduce a run in its work dir.
 
-``ProvenanceHook`` writes, when a run starts, ``<work_dir>/provenance.json`` (``provenance_test.json``
-/ ``provenance_val.json`` for test / val-only runs, so evaluating a model does not overwrite its
-training record; a copy also goes into the run's timestamped log folder) and
-``<work_dir>/provenance_config.py`` with the resolved config. The JSON holds: the resolved config
-(as a dict) and the SHA-256 of its text, the seed actually used and the randomness settings, the
-versions of python/lszoo/torch/timm/mmseg/mmengine/mmcv/numpy, the lszoo git commit (and whether
-the work tree had uncommitted changes) when lszoo runs from a git checkout, the command line, and
-for every dataset the run built: its type, data_root, split, number of samples, the SHA-256 of
-each split file it uses and a SHA-256 over its sample list. The same summary (without the config)
-goes into each checkpoint's ``meta['lszoo_provenance']``, so a published checkpoint says where it
-came from. Only plain strings and numbers are stored, so the safe loader reads it.
+``ProvenanceHook`` writes, when a run starts, ``<work_dir>/provenance.json``
+(``provenance_test.json`` / ``provenance_val.json`` for test / val-only runs, so evaluating a
+model does not overwrite its training record; a copy also goes into the run's timestamped log
+folder) and ``<work_dir>/provenance_config.py`` with the resolved config. The JSON holds: the
+resolved config (as a dict) and the SHA-256 of its text, the seed actually used and the
+randomness settings, the versions of python/lszoo/torch/timm/mmseg/mmengine/mmcv/numpy, the
+lszoo git commit (and whether the work tree had uncommitted changes) when lszoo runs from a git
+checkout, the command line, and for every dataset the run built: its type, data_root, split,
+number of samples, the SHA-256 of each split file it uses and a SHA-256 over its sample list.
+The same summary (without the config and the command line) goes into each checkpoint's
+``meta['lszoo_provenance']``, so a published checkpoint says where it came from. Only plain
+strings and numbers are stored, so the safe loader reads it.
 """
 import hashlib
 import json
-import os
 import os.path as osp
 import platform
 import subprocess
