@@ -443,3 +443,28 @@ def test_polygon_collector_merges_across_blocks_and_streams(tmp_path):
     import shapely
     g = shapely.from_wkb(wkb[big])
     assert g.geom_type == 'Polygon' and g.bounds == (500000.0, 4199960.0, 500040.0, 4200000.0)
+
+
+def test_tool_killed_midway_leaves_no_file(tmp_path, setup):
+    import signal
+    import time
+    from mmengine.config import Config
+    cfg_path = tmp_path / 'tiny_cfg.py'
+    Config(setup['cfg']).dump(str(cfg_path))
+    scene, _ = write_scene(tmp_path / 'big.tif', 1024, 1024)
+    out = tmp_path / 'out' / 'mask.tif'
+    out.parent.mkdir()
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), str(cfg_path),
+         setup['ckpt'], scene, str(out), '--tile', '64', '--overlap', '16', '--batch', '1',
+         '--window', '256', '--no-progress'], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not os.listdir(out.parent):
+        time.sleep(0.2)
+    parts = os.listdir(out.parent)
+    assert parts and parts[0].startswith('.mask.tif.') and parts[0].endswith('.part')
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0 and os.listdir(out.parent) == []
