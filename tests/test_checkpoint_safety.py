@@ -239,6 +239,23 @@ def test_pretrained_init_cfg_is_refused(evil_checkpoint):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize('loader', ['scene_inference', 'convnextv2', 'dual_stream_timm'])
+def test_lszoo_own_loaders_refuse(evil_checkpoint, loader):
+    """Scene inference and the encoders' ``checkpoint=`` files use the same safe loader."""
+    from mmseg.registry import MODELS
+    path, marker = evil_checkpoint
+    with pytest.raises(CheckpointError, match='posix.system'):
+        if loader == 'scene_inference':
+            from lszoo.apis.scene_inference import load_scene_checkpoint
+            load_scene_checkpoint(torch.nn.Linear(2, 2), str(path))
+        elif loader == 'convnextv2':
+            MODELS.build(dict(type='ConvNeXtV2Encoder', arch='atto', checkpoint=str(path)))
+        else:
+            MODELS.build(dict(type='DualStreamTimmEncoder', model_name='resnet18',
+                              checkpoint=str(path)))
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize('resume', [False, True])
 def test_load_from_and_resume_refuse(evil_checkpoint, tmp_path, resume):
     path, marker = evil_checkpoint
