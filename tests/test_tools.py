@@ -215,3 +215,33 @@ def test_amp_without_cuda_is_a_clear_error(train_tool, tiny_config, capsys):
         pytest.skip('CUDA is available here')
     code = train_tool.main([tiny_config(), '--amp'])
     _assert_clean_error(code, capsys.readouterr().err, '--amp needs a CUDA GPU')
+
+
+# --- overlay panels --------------------------------------------------------------------------
+
+def test_display_channels_follow_band_names():
+    from lszoo.engine.hooks.overlay_hook import pick_display_channels
+    s2 = [f'B{i}' for i in range(1, 13)] + ['slope', 'DEM']  # L4S order
+    assert pick_display_channels(14, s2) == [3, 2, 1]
+    assert pick_display_channels(5, ['DEM', 'R', 'G', 'B', 'slope']) == [1, 2, 3]
+    assert pick_display_channels(4, None, {'topo': [0], 'optical': [3, 2, 1]}) == [3, 2, 1]
+    assert pick_display_channels(1) == [0, 0, 0]
+    assert pick_display_channels(5, ['R', 'G', 'B'], rgb_channels=(4, 4, 4)) == [4, 4, 4]
+
+
+def test_overlay_panel_layout_and_error_colours():
+    from lszoo.engine.hooks.overlay_hook import overlay_panel
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    rgb[..., 0] = 200  # red image
+    truth = np.array([[1, 1], [0, 255]], np.uint8)
+    pred = np.array([[1, 0], [1, 0]], np.uint8)
+    panel = overlay_panel(rgb, truth, pred)
+    assert panel.shape == (2, 4 * 2 + 3 * 2, 3)
+    assert (panel[0, 0] == (0, 0, 200)).all()  # BGR image
+    truth_panel, pred_panel, errors = panel[:, 4:6], panel[:, 8:10], panel[:, 12:14]
+    assert (truth_panel[0, 0] == 255).all() and (truth_panel[1, 1] == 128).all()  # ignore: grey
+    assert (pred_panel[1, 0] == 255).all() and (pred_panel[0, 1] == 0).all()
+    assert tuple(errors[0, 0]) == (0, 200, 0)   # hit: green
+    assert tuple(errors[0, 1]) == (230, 80, 0)  # miss: blue
+    assert tuple(errors[1, 0]) == (0, 0, 230)   # false alarm: red
+    assert tuple(errors[1, 1]) == (0, 0, 100)   # ignored pixel: the dimmed image

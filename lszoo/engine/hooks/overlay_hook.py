@@ -85,9 +85,13 @@ def overlay_panel(rgb: np.ndarray, truth: Optional[np.ndarray], pred: np.ndarray
 
 
 def _stem(sample, index: int) -> str:
-    path = sample.metainfo.get('img_path') or ''
-    stem = osp.splitext(osp.basename(str(path).rstrip('/')))[0] or str(index)
-    return re.sub(r'[^A-Za-z0-9_.-]+', '_', stem)
+    """A file name for the sample: ``<parent folder>_<stem>`` of its image (tiles of different
+    scenes often share a stem), the stem alone for ``scheme://`` paths, else the index."""
+    path = str(sample.metainfo.get('img_path') or '').rstrip('/')
+    stem = osp.splitext(osp.basename(path))[0]
+    parent = osp.basename(osp.dirname(path)) if '://' not in path else ''
+    name = '_'.join(p for p in (parent, stem) if p) or f'sample{index}'
+    return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
 
 
 @HOOKS.register_module()
@@ -115,6 +119,7 @@ class LandslideOverlayHook(Hook):
         self.pred_dir = pred_dir
         self.on_val = on_val
         self._count = 0
+        self._names = set()
         self.written = []
 
     def _resolve(self, runner, folder: str) -> str:
@@ -123,10 +128,10 @@ class LandslideOverlayHook(Hook):
         return path
 
     def before_test(self, runner) -> None:
-        self._count = 0
+        self._count, self._names = 0, set()
 
     def before_val(self, runner) -> None:
-        self._count = 0
+        self._count, self._names = 0, set()
 
     def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         self._write(runner, data_batch, outputs)
@@ -141,7 +146,10 @@ class LandslideOverlayHook(Hook):
         inputs = data_batch['inputs']
         for i, sample in enumerate(outputs):
             pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8)
-            name = f'{self._count:04d}_{_stem(sample, self._count)}'
+            name = _stem(sample, self._count)
+            if name in self._names:  # same name twice in one run: keep both
+                name = f'{name}_{self._count}'
+            self._names.add(name)
             if self.pred_dir is not None:
                 cv2.imwrite(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
             if self.max_images is not None and self._count >= self.max_images:
