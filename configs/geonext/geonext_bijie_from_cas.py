@@ -4,7 +4,7 @@
 #   python tools/train.py configs/geonext/geonext_bijie_from_cas.py \
 #       --cfg-options load_from=work_dirs/geonext_cas_pretrain/iter_109560.pth
 _base_ = ['./geonext_bijie.py']
-rgb = dict(bands=['R', 'G', 'B'], stream_layout=dict(optical=[0, 1, 2]))
+rgb = dict(bands=['R', 'G', 'B'], stream_layout=dict(_delete_=True, optical=[0, 1, 2]))
 model = dict(backbone=dict(in_channels=3))
 train_dataloader = dict(dataset=rgb)
 val_dataloader = dict(dataset=rgb)
