@@ -265,6 +265,16 @@ def test_separate_dem_is_resampled_to_image_grid(tmp_path, setup):
     res = si.map_scene(setup['cfg'], scene, str(tmp_path / 'm.tif'), setup['ckpt'],
                        dem=dem_path, tile=64, overlap=16, window=256, progress=False)
     assert res.n_tiles == 3 * 3
+    mask, prof = read(tmp_path / 'm.tif')
+    assert (mask != 255).all()  # the DEM covers the whole image (a warped DEM declares nodata)
+    # a DEM covering only the west half (x < 500800): the east half has no elevation -> nodata
+    half, _ = write_scene(tmp_path / 'half.tif', 48, 16, bands=1, seed=4,
+                          transform=from_origin(500000.0, 4200000.0, 50.0, 25.0))
+    si.map_scene(setup['cfg'], scene, str(tmp_path / 'm2.tif'), setup['ckpt'],
+                 dem=half, tile=64, overlap=16, window=256, progress=False)
+    mask, prof = read(tmp_path / 'm2.tif')
+    assert prof['nodata'] == 255
+    assert (mask[:, :78] != 255).all() and (mask[:, 82:] == 255).all()
 
 
 def test_band_selection_and_errors(tmp_path, setup):

@@ -306,9 +306,11 @@ class _SceneReader:
                         f'DEM {dem_path} ({dem.width}x{dem.height}) is not on the grid of '
                         f'{input_path} ({src.width}x{src.height}) and one of them has no '
                         'georeferencing, so it cannot be resampled onto the image grid')
+                # warped as float32; outside the DEM's extent: its nodata, NaN if it has none
                 dem = stack.enter_context(WarpedVRT(
                     dem, crs=src.crs or dem.crs, transform=src.transform, width=src.width,
-                    height=src.height, resampling=Resampling.bilinear))
+                    height=src.height, resampling=Resampling.bilinear, dtype='float32',
+                    nodata=dem.nodata if dem.nodata is not None else float('nan')))
             self.dem = dem
         # which source band feeds each model channel
         names = list(cfg_bands) if cfg_bands else None
