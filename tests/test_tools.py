@@ -245,3 +245,16 @@ def test_overlay_panel_layout_and_error_colours():
     assert tuple(errors[0, 1]) == (230, 80, 0)  # miss: blue
     assert tuple(errors[1, 0]) == (0, 0, 230)   # false alarm: red
     assert tuple(errors[1, 1]) == (0, 0, 100)   # ignored pixel: the dimmed image
+
+
+def test_resume_from_missing_file(train_tool, tiny_config, tmp_path, capsys):
+    missing = str(tmp_path / 'iter_9.pth')
+    code = train_tool.main([tiny_config(), '--resume', missing])
+    _assert_clean_error(code, capsys.readouterr().err, '--resume', missing, 'does not exist')
+
+
+def test_unknown_transform_is_one_line(train_tool, tiny_config, capsys):
+    cfg = tiny_config()
+    code = train_tool.main([cfg, '--cfg-options', 'train_dataloader.dataset.pipeline.0.type=Cropp'])
+    _assert_clean_error(code, capsys.readouterr().err, cfg,
+                        'Cropp is not in the mmseg::transform registry')
