@@ -222,3 +222,24 @@ def test_encoder_checkpoint_errors_name_the_file(tmp_path):
     torch.save({'weights': [1, 2, 3]}, junk)
     with pytest.raises(CheckpointError, match='junk.pth'):
         ConvNeXtV2Encoder('atto', checkpoint=str(junk))
+
+
+def test_encoder_from_whole_model_checkpoint_with_prefix_and_extra_band(tmp_path):
+    """The domain-adaptation path with more bands than the CAS model: take the encoder out of an
+    lszoo/mmseg checkpoint (``backbone.model.`` keys, decode-head keys ignored) and give the
+    extra DEM band the mean RGB filter."""
+    src = ConvNeXtV2Encoder('atto', in_channels=3)
+    sd = {f'backbone.model.{k}': v for k, v in src.model.state_dict().items()}
+    sd['decode_head.conv_seg.weight'] = torch.zeros(1, 32, 1, 1)
+    path = tmp_path / 'cas_iter_2.pth'
+    torch.save({'meta': {'iter': 2}, 'state_dict': sd}, path)
+    enc = ConvNeXtV2Encoder('atto', in_channels=4, checkpoint=str(path),
+                            checkpoint_prefix='backbone.model.', rgb_channels=(0, 1, 2))
+    w = src.model.stem_0.weight.detach()
+    got = enc.model.stem_0.weight
+    torch.testing.assert_close(got[:, :3], w * 3 / 4)
+    torch.testing.assert_close(got[:, 3], w.mean(1) * 3 / 4)
+    torch.testing.assert_close(enc.model.stages_3.blocks[1].mlp.fc2.weight,
+                               src.model.stages_3.blocks[1].mlp.fc2.weight)
+    with pytest.raises(CheckpointError, match="under prefix 'encoder.'"):
+        ConvNeXtV2Encoder('atto', checkpoint=str(path), checkpoint_prefix='encoder.')

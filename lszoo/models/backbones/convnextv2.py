@@ -151,12 +151,14 @@ class ConvNeXtV2Encoder(BaseModule):
             if wrapper in state_dict and isinstance(state_dict[wrapper], dict):
                 state_dict = state_dict[wrapper]
                 break
-        strip = [p for p in (prefix, 'module.') if p]
         cleaned = {}
         for k, v in state_dict.items():
-            for p in strip:
-                if k.startswith(p):
-                    k = k[len(p):]
+            if k.startswith('module.'):
+                k = k[len('module.'):]
+            if prefix:
+                if not k.startswith(prefix):
+                    continue  # e.g. the decode head of a whole-model checkpoint
+                k = k[len(prefix):]
             cleaned[_to_full_key(k)] = v
         if not any(k in cleaned for k in ('stem.0.weight', 'downsample_layers.0.0.weight')):
             where = f" under prefix '{prefix}'" if prefix else ''
