@@ -258,3 +258,30 @@ def test_unknown_transform_is_one_line(train_tool, tiny_config, capsys):
     code = train_tool.main([cfg, '--cfg-options', 'train_dataloader.dataset.pipeline.0.type=Cropp'])
     _assert_clean_error(code, capsys.readouterr().err, cfg,
                         'Cropp is not in the mmseg::transform registry')
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    import torch
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    from lszoo.errors import CheckpointError
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(DEMO_CONFIG)
+    model5 = MODELS.build(cfg.model)
+    cfg.model.backbone.in_channels = 3
+    model3 = MODELS.build(cfg.model)
+    path = tmp_path / 'rgb_only.pth'
+    torch.save({'meta': {}, 'state_dict': model3.state_dict()}, path)
+    preflight.check_checkpoint_fits(model3, str(path), 'demo.py')  # its own model: fine
+    with pytest.raises(CheckpointError) as exc:
+        preflight.check_checkpoint_fits(model5, str(path), 'demo.py')
+    msg = str(exc.value)
+    assert str(path) in msg and '1 shape mismatch' in msg
+    assert 'backbone.encoder.0.0.convs.0.conv.weight (16, 3, 3, 3) in the checkpoint vs ' \
+           '(16, 5, 3, 3) in the model' in msg
+    # a bare state dict without the head's classifier: missing tensors are named
+    state = {k: v for k, v in model5.state_dict().items() if not k.startswith('decode_head')}
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match=r'tensors missing, e\.g\. decode_head\.'):
+        preflight.check_checkpoint_fits(model5, str(path), 'demo.py')

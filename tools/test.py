@@ -76,13 +76,15 @@ def test(args):
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
-    from lszoo.apis.preflight import enable_trust, format_metrics, setup_cpu_distributed
+    from lszoo.apis.preflight import (check_checkpoint_fits, enable_trust, format_metrics,
+                                      setup_cpu_distributed)
 
     if args.trust_checkpoint:
         enable_trust()
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_checkpoint_fits(runner.model, args.checkpoint, args.config)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)

@@ -299,3 +299,34 @@ def enable_trust() -> None:
     print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
           'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
           'whose origin you trust.', file=sys.stderr)
+
+
+def check_checkpoint_fits(model, checkpoint_path: str, config_path: Optional[str] = None) -> None:
+    """The checkpoint's ``state_dict`` has every parameter of ``model`` with the same shape.
+
+    mmengine loads checkpoints non-strictly and only logs what it skipped, so testing a
+    checkpoint of another model (or another channel count) would score random weights.
+    """
+    from lszoo.engine.checkpoint import load_checkpoint_file
+    from lszoo.errors import CheckpointError
+
+    module = getattr(model, 'module', model)  # unwrap (C)DDP
+    ckpt = load_checkpoint_file(checkpoint_path)
+    state = ckpt.get('state_dict', ckpt)
+    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    wrong = [f'{k} {tuple(state[k].shape)} in the checkpoint vs {tuple(v.shape)} in the model'
+             for k, v in expected.items()
+             if k in state and hasattr(state[k], 'shape')
+             and tuple(state[k].shape) != tuple(v.shape)]
+    if wrong or missing:
+        problems = []
+        if wrong:
+            problems.append(f'{len(wrong)} shape mismatch(es), e.g. ' + '; '.join(wrong[:3]))
+        if missing:
+            problems.append(f'{len(missing)} of the model\'s {len(expected)} tensors missing, '
+                            f'e.g. {", ".join(missing[:3])}')
+        raise CheckpointError(
+            f'checkpoint {checkpoint_path} does not fit the model of {_where(config_path)}: '
+            + '; '.join(problems) + ' (a checkpoint of another model or band selection?)')
