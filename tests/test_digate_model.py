@@ -111,6 +111,8 @@ def test_stream_errors_name_the_problem():
     with pytest.raises(ConfigError, match='two non-empty'):
         MODELS.build(dict(type='DualStreamTimmEncoder', model_name=TINY,
                           stream_channels=([0, 1, 2],)))
+    with pytest.raises(ConfigError, match=r"'test_convnext'.*out_indices=\(0, 1, 2, 3, 4\)"):
+        MODELS.build(dict(type='DualStreamTimmEncoder', model_name='test_convnext'))  # 4 levels
     with pytest.raises(ConfigError, match='no_such_net'):
         MODELS.build(dict(type='DualStreamTimmEncoder', model_name='no_such_net'))
     model = MODELS.build(tiny_model_cfg())

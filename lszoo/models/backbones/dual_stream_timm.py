@@ -95,9 +95,11 @@ class DualStreamTimmEncoder(BaseModule):
                 enc = timm.create_model(model_name, features_only=True, pretrained=pretrained,
                                         in_chans=len(self.stream_channels[i]),
                                         out_indices=tuple(out_indices), **kwargs)
-            except RuntimeError as e:  # unknown model name
+            except (RuntimeError, AssertionError, IndexError, ValueError) as e:
+                # unknown model name, or fewer feature levels than out_indices asks for
                 raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} '
-                                  f'with features_only=True: {e}') from e
+                                  f'with features_only=True, out_indices='
+                                  f'{tuple(out_indices)}: {e}') from e
             encoders.append(enc)
         self.encoders = nn.ModuleList(encoders)
         chans = [tuple(e.feature_info.channels()) for e in encoders]
