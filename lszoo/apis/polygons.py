@@ -68,7 +68,7 @@ class PolygonCollector:
             os.remove(self.path)
 
     def add_block(self, mask: np.ndarray, prob: np.ndarray, row_off: int, col_off: int) -> None:
-        """Add one finished block: ``mask`` (1 = landslide) and ``prob`` at ``(row_off, col_off)``."""
+        """Add a finished block: ``mask`` (1 = landslide) and ``prob`` at ``(row_off, col_off)``."""
         fg = (mask == 1).astype(np.uint8)
         if not fg.any():
             return
