@@ -196,17 +196,20 @@ def markdown_table(rows, title: str, command: str) -> str:
 
 
 def plot(rows, path: str, title: str) -> None:
-    """Landslide IoU against latency, one labelled point per model."""
+    """Landslide IoU against latency, one point per model (named in the legend)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for r in rows:
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    markers = 'osD^vP*Xph<>'
+    for i, r in enumerate(rows):
         iou = r['IoU'] if not math.isnan(r['IoU']) else 0.0
-        ax.scatter(r['latency_ms'], iou, s=30 + 6 * r['params_total'] / 1e6)
-        ax.annotate(r['name'], (r['latency_ms'], iou), textcoords='offset points',
-                    xytext=(5, 4), fontsize=8)
+        ax.scatter(r['latency_ms'], iou, s=30 + 6 * r['params_total'] / 1e6,
+                   marker=markers[i % len(markers)], alpha=0.8,
+                   label=f"{r['name']} ({r['params_total'] / 1e6:.1f} M)")
+    # a legend, not labels at the points: close points would overprint each other
+    ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_xlabel(f'latency (ms, batch 1, {rows[0]["device_name"]})', fontsize=8)
     ax.set_ylabel('landslide IoU (%)')
     ax.set_title(f'{title}: accuracy vs latency (marker size ~ parameters)', fontsize=9)

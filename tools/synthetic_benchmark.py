@@ -66,10 +66,14 @@ def parse_args(argv=None):
     p.add_argument('--skip-train', action='store_true',
                    help='reuse the checkpoints already in the work dirs')
     p.add_argument('--latency-runs', type=int, default=20, help='timed forward passes')
+    p.add_argument('--num-test', type=int, default=None,
+                   help='test on only the first N synthetic test scenes (quick checks; the '
+                   'committed table uses all 64)')
     return p.parse_args(argv)
 
 
-def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: int, lr: float):
+def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: int, lr: float,
+                     num_test=None):
     """The config with the shared budget applied (a Config, ready to dump)."""
     from lszoo.apis.preflight import load_config
     from lszoo.errors import ConfigError
@@ -92,6 +96,8 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
         pack,
     ]
     cfg.test_dataloader.num_workers = 0
+    if num_test:
+        test_ds['num_samples'] = num_test
     cfg.test_dataloader.persistent_workers = False
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     # no validation during the run: the test split is scored once by compare.py
@@ -163,7 +169,8 @@ def main(argv=None) -> int:
         prepared = []
         for name, config in models:
             work_dir = osp.join(args.work_root, name)
-            cfg = benchmark_config(config, work_dir, args.iters, args.batch, args.crop, args.lr)
+            cfg = benchmark_config(config, work_dir, args.iters, args.batch, args.crop, args.lr,
+                                   args.num_test)
             prepared.append((name, config, work_dir, cfg))
         check_same_test_data([(n, c) for n, _, _, c in prepared])
         times = {}
@@ -204,9 +211,10 @@ def main(argv=None) -> int:
              f'{args.crop}x{args.crop} crops of the 128x128 synthetic scenes with flips '
              '(configs/_base_/datasets/synthetic.py: R, G, B, DEM, slope; 256 train scenes, '
              f'seed 1), Adam lr {args.lr} constant, no weight decay, seed 42, '
-             f'{args.threads} threads, on {rows[0]["device_name"]}. Test: the 64 whole test '
-             'scenes (seed 3), scored once after training. Each model keeps its own loss and '
-             'hooks. Models are randomly initialised (no pretrained weights).', '']
+             f'{args.threads} threads, on {rows[0]["device_name"]}. Test: the '
+             f'{args.num_test or 64} whole 128x128 test scenes (seed 3), scored once after '
+             'training. Each model keeps its own loss and hooks. Models are randomly '
+             'initialised (no pretrained weights).', '']
     if times:
         lines += ['| Model | Training wall time (s) |', '|---|---:|']
         lines += [f'| {n} | {t:.0f} |' for n, t in times.items()]

@@ -20,7 +20,7 @@ from lszoo.errors import ConfigError
 
 
 class _DecoderStage(nn.Module):
-    """Upsample ``x`` (bilinear, to the skip's size or by 2), concatenate the skip, two 3x3 convs."""
+    """Upsample ``x`` (bilinear, to the skip size or x2), concatenate the skip, two 3x3 convs."""
 
     def __init__(self, in_channels: int, skip_channels: int, out_channels: int, conv_cfg,
                  norm_cfg, act_cfg, align_corners: bool):
