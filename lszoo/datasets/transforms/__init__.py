@@ -3,3 +3,5 @@ from .augment import (LANDSLIDE_META_KEYS, NormalizeBands, OpticalPhotometric,  
                       RandomRot90)
 from .loading import (InvalidPixelWarning, LoadLandslideAnnotations,  # noqa: F401
                       LoadLandslideSample)
+from .noise import RandomGaussianNoise, RandomSaltPepper  # noqa: F401
+from .clahe import BandCLAHE  # noqa: F401
