@@ -225,3 +225,26 @@ def test_errors():
     for make, msg in bad:
         with pytest.raises(ConfigError, match=msg):
             make()
+
+
+def test_on_synthetic_dataset_keeps_cached_scene():
+    from lszoo.datasets.synthetic import SyntheticLandslideDataset
+    pipe = [dict(type='NormalizeBands', mode='minmax'),
+            dict(type='RandomGaussianNoise', prob=1, std=0.05, streams=['optical']),
+            dict(type='RandomSaltPepper', prob=1, amount=0.05, streams=['optical']),
+            dict(type='BandCLAHE', prob=1)]
+    ds = SyntheticLandslideDataset(num_samples=1, size=32, bands=('R', 'G', 'B', 'DEM'),
+                                   pipeline=pipe)
+    clean = SyntheticLandslideDataset(num_samples=1, size=32, bands=('R', 'G', 'B', 'DEM'),
+                                      pipeline=pipe[:1])[0]
+    np.random.seed(0)
+    a, b = ds[0], ds[0]
+    assert a['img'].dtype == np.float32 and a['img'].shape == (32, 32, 4)
+    assert not np.array_equal(a['img'][..., :3], b['img'][..., :3])
+    np.testing.assert_array_equal(a['img'][..., 3], clean['img'][..., 3])
+    np.testing.assert_array_equal(a['gt_seg_map'], clean['gt_seg_map'])
+    # the dataset's cached scene is untouched by the augmentations
+    np.testing.assert_array_equal(ds[0]['img'][..., 3], clean['img'][..., 3])
+    cached = next(iter(ds._cache.values()))['img']
+    np.testing.assert_array_equal(cached, SyntheticLandslideDataset(
+        num_samples=1, size=32, bands=('R', 'G', 'B', 'DEM'))._arrays(ds.get_data_info(0))['img'])
