@@ -67,3 +67,16 @@ def test_dataset_follows_the_sample_contract():
     assert not np.array_equal(d['img'], ds[0]['img'])
     with pytest.raises(ConfigError):
         SyntheticLandslideDataset(num_samples=0)
+
+
+def test_hard_world_adds_look_alike_quarries_outside_the_mask():
+    """The hard world adds bare (SWIR-bright) cuts that are not landslides, on steep ground."""
+    for seed in range(4):
+        easy, hard = generate_scene(seed, 96), generate_scene(seed, 96, hard=True)
+        np.testing.assert_array_equal(easy.dem, hard.dem)  # same terrain
+        outside = (easy.mask == 0) & (hard.mask == 0)
+        bare = (hard.s2[..., 11] - easy.s2[..., 11] > 0.1) & outside
+        assert bare.sum() > 10
+        assert np.median(hard.slope[bare]) > np.median(hard.slope)
+    assert np.mean([generate_scene(s, 96, hard=True).mask.mean() for s in range(6)]) < np.mean(
+        [generate_scene(s, 96).mask.mean() for s in range(6)])  # smaller scars

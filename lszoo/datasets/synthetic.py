@@ -114,7 +114,7 @@ def _draw_path(rng: np.random.Generator, hw: Tuple[int, int], cost: np.ndarray,
 
 
 def _landslide_mask(rng: np.random.Generator, dem: np.ndarray, slope: np.ndarray,
-                    pixel_size: float) -> np.ndarray:
+                    pixel_size: float, scale_factor: float = 1.0) -> np.ndarray:
     h, w = dem.shape
     gy, gx = np.gradient(dem, pixel_size)
     steep = slope >= np.percentile(slope, 75)
@@ -122,7 +122,7 @@ def _landslide_mask(rng: np.random.Generator, dem: np.ndarray, slope: np.ndarray
     candidates = np.argwhere(steep)
     if len(candidates) == 0:
         return mask
-    scale = min(h, w) / 128.0
+    scale = min(h, w) / 128.0 * scale_factor
     for _ in range(int(rng.integers(2, 6))):
         cy, cx = candidates[rng.integers(len(candidates))]
         # Long axis along the downslope direction (the gradient).
@@ -148,8 +148,22 @@ def _compose(covers: Dict[str, np.ndarray], shade: np.ndarray, rng: np.random.Ge
     return np.clip(img, 0, 1)
 
 
+def _quarries(rng: np.random.Generator, slope: np.ndarray) -> np.ndarray:
+    """Axis-aligned bare cuts on steep ground: look like scars in every band, differ in shape."""
+    h, w = slope.shape
+    out = np.zeros((h, w), np.float32)
+    steep = np.argwhere(slope >= np.percentile(slope, 70))
+    scale = min(h, w) / 128.0
+    for _ in range(int(rng.integers(1, 4))):
+        y, x = steep[rng.integers(len(steep))]
+        qh, qw = (rng.uniform(4, 9, 2) * scale).astype(int) + 1
+        out[y:y + qh, x:x + qw] = 1.0
+    return out
+
+
 def generate_scene(seed: int, size: Union[int, Sequence[int]] = 128, landslides: bool = True,
-                   clouds: bool = False, pixel_size: float = 10.0) -> SyntheticScene:
+                   clouds: bool = False, pixel_size: float = 10.0,
+                   hard: bool = False) -> SyntheticScene:
     """Generate one scene, fully determined by ``seed`` and the arguments.
 
     Args:
@@ -159,6 +173,9 @@ def generate_scene(seed: int, size: Union[int, Sequence[int]] = 128, landslides:
         clouds: add semi-transparent clouds over the optical bands (the mask is unchanged:
             it describes the ground).
         pixel_size: metres per pixel, used for slope.
+        hard: a harder world for comparing models: smaller scars, bare quarries on steep ground
+            with the scars' spectrum (only shape and orientation tell them apart), and more
+            sensor noise. ``False`` keeps the default world unchanged.
     """
     hw = _size_hw(size)
     if min(hw) < 8:
@@ -183,21 +200,24 @@ def generate_scene(seed: int, size: Union[int, Sequence[int]] = 128, landslides:
     road = _draw_path(rng, hw, slope, thickness=max(1, int(scale)))
 
     covers = {'vegetation': veg, 'grass': 1 - veg}
-    for name, layer in (('soil', fields), ('road', road.astype(np.float32)),
-                        ('water', river.astype(np.float32))):
+    layers = [('soil', fields), ('road', road.astype(np.float32)),
+              ('water', river.astype(np.float32))]
+    if hard:
+        layers.insert(1, ('scar', _quarries(rng, slope)))
+    for name, layer in layers:
         for other in covers:
             covers[other] = covers[other] * (1 - layer)
         covers[name] = layer
-    noise = rng.normal(0, 0.008, hw + (12,)).astype(np.float32)
+    noise = rng.normal(0, 0.02 if hard else 0.008, hw + (12,)).astype(np.float32)
     s2_pre = _compose(covers, shade, rng, noise)
 
     mask = np.zeros(hw, np.uint8)
     if landslides:
-        mask = _landslide_mask(rng, dem, slope, pixel_size)
+        mask = _landslide_mask(rng, dem, slope, pixel_size, 0.75 if hard else 1.0)
         mask[river] = 0
     scar = mask.astype(np.float32)
     covers_post = {name: layer * (1 - scar) for name, layer in covers.items()}
-    covers_post['scar'] = scar
+    covers_post['scar'] = np.maximum(covers_post.get('scar', 0), scar)
     s2 = _compose(covers_post, shade, rng, noise)
 
     cloud = np.zeros(hw, bool)
@@ -279,6 +299,7 @@ class SyntheticLandslideDataset(BaseDataset):
         landslide_fraction: share of scenes that contain landslides (the rest are empty, as
             the non-landslide half of Bijie).
         clouds_fraction: share of scenes with clouds.
+        hard: generate the harder world (see :func:`generate_scene`).
         pipeline: the mmengine transform list.
     """
 
@@ -287,7 +308,7 @@ class SyntheticLandslideDataset(BaseDataset):
     def __init__(self, num_samples: int = 64, size: int = 128, seed: int = 0,
                  bands: Sequence[str] = ('R', 'G', 'B', 'DEM', 'slope'),
                  landslide_fraction: float = 1.0, clouds_fraction: float = 0.0,
-                 pipeline: Optional[list] = None, **kwargs) -> None:
+                 hard: bool = False, pipeline: Optional[list] = None, **kwargs) -> None:
         if num_samples < 1:
             raise ConfigError(f'SyntheticLandslideDataset: num_samples must be >= 1, '
                               f'got {num_samples}')
@@ -298,6 +319,7 @@ class SyntheticLandslideDataset(BaseDataset):
         self.stream_layout = stream_layout_for(self.bands)
         self.landslide_fraction = float(landslide_fraction)
         self.clouds_fraction = float(clouds_fraction)
+        self.hard = bool(hard)
         self._cache: Dict[int, dict] = {}
         kwargs.setdefault('serialize_data', False)
         super().__init__(pipeline=pipeline or [], **kwargs)
@@ -316,7 +338,7 @@ class SyntheticLandslideDataset(BaseDataset):
         key = info['scene_seed']
         if key not in self._cache:
             scene = generate_scene(key, self.size, landslides=info['landslides'],
-                                   clouds=info['clouds'])
+                                   clouds=info['clouds'], hard=self.hard)
             self._cache[key] = dict(img=scene_bands(scene, self.bands), gt_seg_map=scene.mask)
         return self._cache[key]
 
