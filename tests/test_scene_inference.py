@@ -413,20 +413,23 @@ def test_zoo_dual_stream_config_with_separate_dem(tmp_path):
     assert mask.shape == (64, 80) and set(np.unique(mask)) <= {0, 1}
 
 
-def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch):
+@pytest.mark.parametrize('ext', ['gpkg', 'geojson'])
+def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch, ext):
     import pyogrio.raw
     monkeypatch.setattr(si, 'predict_tiles', lambda model, x: torch.zeros(
         x.shape[0], x.shape[2], x.shape[3]))
     res = si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
-                       polygons=str(tmp_path / 'none.gpkg'), tile=128, overlap=32,
+                       polygons=str(tmp_path / f'none.{ext}'), tile=128, overlap=32,
                        window=256, progress=False)
-    meta, _, geoms, _ = pyogrio.raw.read(str(tmp_path / 'none.gpkg'))
+    meta, _, geoms, _ = pyogrio.raw.read(str(tmp_path / f'none.{ext}'))
     assert res.n_polygons == 0 and len(geoms) == 0 and res.landslide_pixels == 0
-    assert meta['fields'].tolist() == ['id', 'area', 'n_pixels', 'mean_prob']
+    if ext == 'gpkg':  # a GeoJSON's fields are those of its features: none here
+        assert meta['fields'].tolist() == ['id', 'area', 'n_pixels', 'mean_prob']
     assert (read(tmp_path / 'm.tif')[0] == 0).all()
 
 
-def test_polygon_collector_merges_across_blocks_and_streams(tmp_path):
+@pytest.mark.parametrize('ext', ['gpkg', 'geojson'])
+def test_polygon_collector_merges_across_blocks_and_streams(tmp_path, ext):
     import pyogrio.raw
     mask = np.array([[1, 1, 0, 0, 0, 0],
                      [0, 1, 1, 1, 0, 0],
@@ -435,14 +438,15 @@ def test_polygon_collector_merges_across_blocks_and_streams(tmp_path):
                      [1, 0, 0, 0, 0, 0],
                      [1, 0, 0, 0, 0, 1]], np.uint8)
     prob = np.tile(np.arange(6, dtype=np.float32) / 10, (6, 1))  # p = column / 10
-    col = PolygonCollector(str(tmp_path / 'inv.gpkg'), 6, 6, TRANSFORM, CRS_UTM.to_wkt(),
+    col = PolygonCollector(str(tmp_path / f'inv.{ext}'), 6, 6, TRANSFORM, CRS_UTM.to_wkt(),
                            flush_every=1)
     for r in (0, 3):
         for c in (0, 3):
             col.add_block(mask[r:r + 3, c:c + 3], prob[r:r + 3, c:c + 3], r, c)
     assert col.count >= 1  # finished polygons were streamed out before close()
     assert col.close() == 4
-    meta, _, wkb, fields = pyogrio.raw.read(str(tmp_path / 'inv.gpkg'))
+    meta, _, wkb, fields = pyogrio.raw.read(str(tmp_path / f'inv.{ext}'))
+    assert CRS.from_user_input(meta['crs']) == CRS_UTM
     names = meta['fields'].tolist()
     f = {k: fields[names.index(k)] for k in names}
     order = np.argsort(f['n_pixels'], kind='stable')

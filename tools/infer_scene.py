@@ -27,7 +27,7 @@ def parse_args(argv=None):
                    '255 nodata)')
     p.add_argument('--dem', help='separate DEM raster, resampled to the image grid on the fly')
     p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
-    p.add_argument('--polygons', help='also write a polygon inventory (.gpkg, .geojson, .fgb)')
+    p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
                    "config's bands by name (default: band descriptions, else in order)")
     p.add_argument('--tile', type=int, default=512, help='tile size (multiple of 32)')

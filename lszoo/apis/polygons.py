@@ -14,6 +14,7 @@ Each polygon carries ``area`` (map units squared: m² in a projected CRS, pixels
 """
 from __future__ import annotations
 
+import json
 import os
 import os.path as osp
 from typing import List, Optional, Tuple
@@ -27,8 +28,9 @@ from shapely.geometry import shape
 
 from ..errors import DataError
 
-VECTOR_DRIVERS = {'.gpkg': 'GPKG', '.geojson': 'GeoJSON', '.json': 'GeoJSON',
-                  '.fgb': 'FlatGeobuf'}  # single-file formats only: written atomically
+# single-file formats that can be streamed: GeoPackage appends in constant time per batch;
+# GeoJSON is written as text by lszoo itself (GDAL's GeoJSON append re-reads the whole file)
+VECTOR_DRIVERS = {'.gpkg': 'GPKG', '.geojson': 'GeoJSON', '.json': 'GeoJSON'}
 
 
 def vector_driver(path: str) -> str:
@@ -62,6 +64,7 @@ class PolygonCollector:
         self.transform = transform if transform is not None else Affine.identity()
         self.flush_every = int(flush_every)
         self.count = 0
+        self._fh = None  # GeoJSON text stream
         self._final: List[Tuple[object, int, float]] = []  # (pixel-space polygon, n, prob sum)
         self._pieces: List[Tuple[object, int, float]] = []
         if osp.exists(self.path):
@@ -95,29 +98,51 @@ class PolygonCollector:
             self._final = []
 
     def _merged(self) -> List[Tuple[object, int, float]]:
+        """Merge the edge pieces that touch: only those groups go through a union."""
         if not self._pieces:
             return []
-        geoms = [g for g, _, _ in self._pieces]
-        union = shapely.unary_union(geoms)
-        parts = list(shapely.get_parts(union))
-        tree = shapely.STRtree(parts)
-        points = shapely.point_on_surface(np.array(geoms, dtype=object))
-        owner = np.full(len(geoms), -1)
-        src, dst = tree.query(points, predicate='within')
-        owner[src] = dst
-        if (owner < 0).any():  # cannot happen for pixel-aligned pieces; keep them unmerged
-            bad = np.flatnonzero(owner < 0)
-            owner[bad] = len(parts) + np.arange(len(bad))
-            parts.extend(geoms[i] for i in bad)
-        n = np.bincount(owner, weights=[c for _, c, _ in self._pieces], minlength=len(parts))
-        s = np.bincount(owner, weights=[p for _, _, p in self._pieces], minlength=len(parts))
-        return [(parts[i], int(n[i]), float(s[i])) for i in range(len(parts))]
+        geoms = np.array([g for g, _, _ in self._pieces], dtype=object)
+        counts = np.array([c for _, c, _ in self._pieces], dtype=np.int64)
+        sums = np.array([p for _, _, p in self._pieces], dtype=np.float64)
+        a, b = shapely.STRtree(geoms).query(geoms, predicate='intersects')
+        parent = np.arange(len(geoms))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+        for i, j in zip(a.tolist(), b.tolist()):
+            if i < j:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+        roots = np.array([find(i) for i in range(len(geoms))])
+        out = []
+        for root in np.unique(roots):
+            members = np.flatnonzero(roots == root)
+            if len(members) == 1:
+                k = members[0]
+                out.append((geoms[k], int(counts[k]), float(sums[k])))
+                continue
+            # pieces meeting only at a corner stay apart (4-connectivity): one item per part
+            parts = list(shapely.get_parts(shapely.unary_union(geoms[members])))
+            if len(parts) == 1:
+                out.append((parts[0], int(counts[members].sum()), float(sums[members].sum())))
+                continue
+            inside = shapely.contains(np.array(parts, dtype=object)[:, None],
+                                      shapely.point_on_surface(geoms[members])[None, :])
+            owner = inside.argmax(0)
+            for k, part in enumerate(parts):
+                sel = members[owner == k]
+                out.append((part, int(counts[sel].sum()), float(sums[sel].sum())))
+        return out
 
     def _write(self, items) -> None:
         """Append ``items`` in map coordinates, with ids following those already written."""
         import pyogrio.raw
 
-        if not items and self.count:
+        if not items and (self.count or self._fh is not None):
             return
         t = self.transform
 
@@ -133,6 +158,10 @@ class PolygonCollector:
             n_pixels=n_pixels,
             mean_prob=(sums / np.maximum(n_pixels, 1)).astype(np.float64),
         )
+        if self.driver == 'GeoJSON':
+            self._geojson_append(geoms, fields)
+            self.count += len(items)
+            return
         pyogrio.raw.write(
             self.path, geometry=shapely.to_wkb(geoms) if len(geoms) else np.array([], object),
             field_data=list(fields.values()), fields=list(fields.keys()), driver=self.driver,
@@ -140,10 +169,42 @@ class PolygonCollector:
             append=osp.exists(self.path))
         self.count += len(items)
 
+    def _geojson_append(self, geoms, fields) -> None:
+        if self._fh is None:
+            head = {'type': 'FeatureCollection', 'name': 'landslides'}
+            epsg = None
+            if self.crs_wkt:
+                from rasterio.crs import CRS
+                epsg = CRS.from_wkt(self.crs_wkt).to_epsg()
+            if epsg is not None and epsg != 4326:  # as GDAL writes a non-WGS84 GeoJSON
+                head['crs'] = {'type': 'name',
+                               'properties': {'name': f'urn:ogc:def:crs:EPSG::{epsg}'}}
+            self._fh = open(self.path, 'w', encoding='utf-8')
+            self._fh.write(json.dumps(head)[:-1] + ', "features": [')
+            self._sep = '\n'
+        names = list(fields)
+        cols = [fields[n].tolist() for n in names]
+        parts = []
+        for k, g in enumerate(shapely.to_geojson(geoms)):
+            props = json.dumps({n: c[k] for n, c in zip(names, cols)})
+            parts.append(f'{{"type": "Feature", "properties": {props}, "geometry": {g}}}')
+        if parts:
+            self._fh.write(self._sep + ',\n'.join(parts))
+            self._sep = ',\n'
+
+    def abort(self) -> None:
+        """Close an open output stream (the caller removes the file)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
     def close(self) -> int:
         """Write what is left (final polygons and merged edge pieces); return the polygon count."""
         items = self._final + self._merged()
         self._final, self._pieces = [], []
-        if items or not osp.exists(self.path):
+        if items or not (osp.exists(self.path) or self._fh is not None):
             self._write(items)
+        if self._fh is not None:
+            self._fh.write('\n]}\n')
+            self.abort()
         return self.count

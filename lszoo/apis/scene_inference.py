@@ -495,7 +495,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         checkpoint: local checkpoint file loaded into a model built from a config.
         dem: a separate elevation raster, resampled to the image grid on the fly.
         prob: optional float32 landslide-probability GeoTIFF.
-        polygons: optional inventory (``.gpkg``, ``.geojson``, ``.fgb``).
+        polygons: optional inventory (``.gpkg`` or ``.geojson``).
         tile, overlap, batch: tile size, overlap between tiles and tiles per forward pass.
         window: block (read and write window) size in pixels, a multiple of 256 and >= ``tile``.
         threshold: landslide probability threshold (default: the decode head's threshold for
@@ -579,6 +579,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
             collector = PolygonCollector(outputs[2], H, W, src.transform,
                                          src.crs.to_wkt() if src.crs else None,
                                          vector_driver(polygons))
+            stack.callback(collector.abort)
         bar = None
         if progress and writing:
             from mmengine.utils import ProgressBar
