@@ -1,5 +1,6 @@
 """GeoNeXt building blocks: PSA module against a hand-built computation, PSA block, ASPP, the
 PSA-ASPP head, the ConvNeXt V2 encoder (N bands, local checkpoints) and parameter counts."""
+import os.path as osp
 import re
 
 import pytest
@@ -243,3 +244,38 @@ def test_encoder_from_whole_model_checkpoint_with_prefix_and_extra_band(tmp_path
                                src.model.stages_3.blocks[1].mlp.fc2.weight)
     with pytest.raises(CheckpointError, match="under prefix 'encoder.'"):
         ConvNeXtV2Encoder('atto', checkpoint=str(path), checkpoint_prefix='encoder.')
+
+
+def test_paper_loss_is_045_bce_045_boundary_dice_010_focal_tversky():
+    from mmengine.config import Config
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    from mmseg.utils import register_all_modules
+
+    from lszoo.models.losses import BoundaryDiceLoss, FocalTverskyLoss
+
+    register_all_modules(init_default_scope=True)
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs/_base_/models/geonext.py'))
+    head_cfg = cfg.model.decode_head
+    head_cfg.in_channels = [40, 80, 160, 320]
+    head = MODELS.build(head_cfg)
+    torch.manual_seed(0)
+    logits = torch.randn(2, 1, 16, 16)
+    label = (torch.rand(2, 16, 16) > 0.7).long()
+    label[0, :2] = 255
+    samples = []
+    for lab in label:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=lab[None])
+        samples.append(s)
+    losses = head.loss_by_feat(logits, samples)
+    valid = label != 255
+    bce = F.binary_cross_entropy_with_logits(logits[:, 0][valid], label[valid].float())
+    torch.testing.assert_close(losses['loss_bce'], 0.45 * bce)
+    bd = BoundaryDiceLoss(lam=0.1, gamma=1.0, smooth=1.0, per_image=True)(logits, label)
+    torch.testing.assert_close(losses['loss_boundary_dice'], 0.45 * bd)
+    ft = FocalTverskyLoss(alpha=1.0, beta=0.7, gamma=2.0, smooth=1.0, per_image=True)(logits,
+                                                                                       label)
+    torch.testing.assert_close(losses['loss_focal_tversky'], 0.10 * ft)
