@@ -3,9 +3,9 @@
 Whole-scene mapping (:mod:`lszoo.apis.scene_inference`) finishes the mask one block at a time and
 never holds the whole scene, so the inventory is built the same way. Each finished block is
 labelled into 4-connected components (the connectivity ``rasterio.features.shapes`` uses); a
-component that does not touch an inner block edge is final at once; one that does is kept as a
-piece and the pieces are merged with a union at the end, so a landslide that crosses block edges
-comes out as one polygon, whatever the block size. Everything is traced in integer pixel
+component that does not touch an inner block edge is final at once and is streamed to the output;
+one that does is kept as a piece, and at the end the pieces that touch are grouped and merged with a
+union, so a landslide that crosses block edges comes out as one polygon, whatever the block size. Everything is traced in integer pixel
 coordinates (exact in floating point, so neighbouring pieces share their edges exactly) and moved
 to map coordinates with the raster's affine transform only when written.
 
