@@ -1,1 +1,3 @@
 """lszoo backbones."""
+from .convnextv2 import ConvNeXtV2Encoder  # noqa: F401
+from .dual_stream_timm import DualStreamTimmEncoder  # noqa: F401

@@ -1,1 +1,4 @@
 """lszoo decode heads."""
+from .psa_aspp_head import PSAASPPHead  # noqa: F401
+from .unet_decoder_head import UNetDecoderHead  # noqa: F401
+from .digate_head import DiGATeHead  # noqa: F401
