@@ -17,6 +17,20 @@ model = dict(
     backbone=dict(stream_channels=([0, 1, 2], [3, 3, 3])),  # bands R, G, B, DEM
     # The paper thresholds the logit at 0.5, i.e. the probability at sigmoid(0.5) = 0.6225.
     decode_head=dict(threshold=0.6225))
-train_dataloader = dict(batch_size=32)
+# The DiGATe recipe's augmentations (each p=0.5): independent horizontal and vertical flips,
+# gaussian noise, salt-and-pepper and CLAHE. The reference code applies them to both streams with
+# one decision, so streams=None (every channel); the mask is never touched.
+train_pipeline = [
+    dict(type='LoadLandslideSample'),
+    dict(type='Resize', scale={{_base_.crop_size}}, keep_ratio=False),
+    dict(type='NormalizeBands', mode='minmax'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomFlip', prob=0.5, direction='vertical'),
+    dict(type='RandomGaussianNoise', prob=0.5, std=0.05, streams=None),
+    dict(type='RandomSaltPepper', prob=0.5, amount=0.01, streams=None),
+    dict(type='BandCLAHE', prob=0.5, clip_limit=2.0, tile_grid_size=(8, 8), streams=None),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
+]
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 train_cfg = dict(max_iters=6100, val_interval=610)  # 61 iterations per epoch
 default_hooks = dict(checkpoint=dict(interval=610))
