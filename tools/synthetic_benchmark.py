@@ -46,7 +46,7 @@ HEAVY = [
     ('SegFormer-MiT-B2', 'configs/segformer/segformer_mit-b2_synthetic.py'),
 ]
 #: the test data every model must share (keys of the synthetic test dataset dict)
-SHARED_TEST_KEYS = ('type', 'num_samples', 'size', 'seed', 'bands')
+SHARED_TEST_KEYS = ('type', 'num_samples', 'size', 'seed', 'bands', 'hard')
 
 
 def parse_args(argv=None):
@@ -66,6 +66,9 @@ def parse_args(argv=None):
     p.add_argument('--skip-train', action='store_true',
                    help='reuse the checkpoints already in the work dirs')
     p.add_argument('--latency-runs', type=int, default=20, help='timed forward passes')
+    p.add_argument('--world', choices=['hard', 'easy'], default='hard',
+                   help="synthetic world: 'hard' (smaller scars, scar-coloured quarries on steep "
+                   "ground, more noise; made for model comparisons) or the default 'easy' one")
     p.add_argument('--num-test', type=int, default=None,
                    help='test on only the first N synthetic test scenes (quick checks; the '
                    'committed table uses all 64)')
@@ -73,7 +76,7 @@ def parse_args(argv=None):
 
 
 def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: int, lr: float,
-                     num_test=None):
+                     num_test=None, hard: bool = True):
     """The config with the shared budget applied (a Config, ready to dump)."""
     from lszoo.apis.preflight import load_config
     from lszoo.errors import ConfigError
@@ -98,6 +101,9 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
     cfg.test_dataloader.num_workers = 0
     if num_test:
         test_ds['num_samples'] = num_test
+    # the same world for training and testing, for every model
+    test_ds['hard'] = hard
+    cfg.train_dataloader.dataset['hard'] = hard
     cfg.test_dataloader.persistent_workers = False
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     # no validation during the run: the test split is scored once by compare.py
@@ -170,7 +176,7 @@ def main(argv=None) -> int:
         for name, config in models:
             work_dir = osp.join(args.work_root, name)
             cfg = benchmark_config(config, work_dir, args.iters, args.batch, args.crop, args.lr,
-                                   args.num_test)
+                                   args.num_test, args.world == 'hard')
             prepared.append((name, config, work_dir, cfg))
         check_same_test_data([(n, c) for n, _, _, c in prepared])
         times = {}
@@ -209,7 +215,8 @@ def main(argv=None) -> int:
     lines = ['', '## Training settings', '',
              f'Same for every model: {args.iters} iterations, batch {args.batch}, random '
              f'{args.crop}x{args.crop} crops of the 128x128 synthetic scenes with flips '
-             '(configs/_base_/datasets/synthetic.py: R, G, B, DEM, slope; 256 train scenes, '
+             f'(configs/_base_/datasets/synthetic.py, {args.world} world: R, G, B, DEM, slope; '
+             '256 train scenes, '
              f'seed 1), Adam lr {args.lr} constant, no weight decay, seed 42, '
              f'{args.threads} threads, on {rows[0]["device_name"]}. Test: the '
              f'{args.num_test or 64} whole 128x128 test scenes (seed 3), scored once after '
