@@ -22,10 +22,10 @@ train_pipeline = [
 ]
 train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
-train_cfg = dict(max_iters=300, val_interval=300)
+train_cfg = dict(max_iters=1000, val_interval=500)
 default_hooks = dict(
-    logger=dict(interval=25),
-    checkpoint=dict(interval=300, max_keep_ckpts=1))
+    logger=dict(interval=50),
+    checkpoint=dict(interval=500, max_keep_ckpts=1))
 custom_hooks = [
     dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=0.01, priority=49),
 ]
