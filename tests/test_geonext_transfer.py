@@ -121,4 +121,6 @@ def test_headline_command_without_data_gives_one_message(tmp_path, monkeypatch, 
     assert rc == 2
     assert 'data/bijie' in err
     assert 'Traceback' not in err
-    assert 'data_root' in err  # how to point the config at the data
+    # how to point the config at the data: every loader that reads that root, in one option
+    for loader in ('train', 'val', 'test'):
+        assert f'{loader}_dataloader.dataset.data_root=/path/to/data' in err
