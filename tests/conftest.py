@@ -24,6 +24,18 @@ DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
 REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
 
 
+@pytest.fixture(autouse=True)
+def mmseg_default_scope():
+    """Start every test in mmseg's registry scope.
+
+    A runner built by an earlier test (e.g. a stock-mmengine control run) leaves its own default
+    scope current, and modules built directly (a decode head building its default loss) would
+    then look in the wrong registry: the outcome of a test must not depend on the tests before it.
+    """
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+
+
 @pytest.fixture(scope='session')
 def repo_root() -> str:
     """Absolute path of the repository root."""
