@@ -1,4 +1,4 @@
-# DiGATe-UNet on Bijie: the paper's setup (Hossain et al.). Two separate, frozen tf_efficientnet_b4
+# DiGATe-UNet on Bijie: the paper's setup. Two separate, frozen tf_efficientnet_b4
 # encoders; stream A = RGB, stream B = the DEM repeated to three channels; 256x256, per-image
 # per-band min-max (dataset base); binary Tversky alpha 0.3 (FP) / beta 0.7 (FN) on the main
 # output + 0.6 / 0.4 deep supervision + 1e-3 x the four gate regularisers (model base); Adam

@@ -1,6 +1,5 @@
-# DiGATe-UNet (Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with
-# cross-attention, gated fusion and sub-pixel upsampling for landslide segmentation"), the paper's
-# architecture: two separate, frozen tf_efficientnet_b4 encoders (stream A optical RGB, stream B
+# DiGATe-UNet ("DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation",
+# reference code github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation), the paper's architecture: two separate, frozen tf_efficientnet_b4 encoders (stream A optical RGB, stream B
 # topography), early gated fusion at strides 8 and 16, two decoders (cross-attention up-block at
 # the deepest level, attention-gated sub-pixel up-blocks above), late gated fusion at 1/4 and 1/2,
 # deep supervision (0.6 at 1/4, 0.4 at 1/2), gate regulariser 1e-3, one sigmoid output channel.

@@ -1,8 +1,7 @@
 """Dual-stream encoder over any timm ``features_only`` model: the encoder of DiGATe-UNet.
 
-Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with cross-attention,
-gated fusion and sub-pixel upsampling for landslide segmentation". Two inputs (e.g. optical RGB and
-topography) each go through an encoder; the encoders share weights (siamese) or not. The paper's
+DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation (reference code:
+github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Two inputs (e.g. optical RGB and topography) each go through an encoder; the encoders share weights (siamese) or not. The paper's
 Bijie run uses two separate ``tf_efficientnet_b4`` encoders that are frozen: their weights get no
 gradient but, the model being in train mode, their BatchNorm layers still update running statistics.
 

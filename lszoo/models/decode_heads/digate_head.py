@@ -1,8 +1,7 @@
 """Decode head of DiGATe-UNet: two U-Net decoders, late gated fusion and deep supervision.
 
-Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with cross-attention,
-gated fusion and sub-pixel upsampling for landslide segmentation". Each decoder climbs from the
-deepest level with one cross-attention up-block (1/32 -> 1/16) and three attention-gated sub-pixel
+DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation (reference code:
+github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Each decoder climbs from the deepest level with one cross-attention up-block (1/32 -> 1/16) and three attention-gated sub-pixel
 up-blocks (-> 1/8, 1/4, 1/2). Decoder A reads stream A's maps (fused with B at levels 3 and 4 by
 :class:`GatedFusionNeck`), decoder B reads stream B's. Their outputs are fused by gates at 1/2
 (main path: sub-pixel up to full size, 1x1 conv) and at 1/4 (auxiliary output only). Training adds

@@ -2,7 +2,7 @@
 
 The decoder feature ``g`` decides where the skip feature ``x`` matters: ``psi = sigmoid(BN(conv1x1(
 relu(norm(conv1x1 g) + norm(conv1x1 x)))))`` is a one-channel map in [0, 1] and the output is
-``psi * x``. DiGATe-UNet (Hossain et al.) normalises the one-channel logit with a BatchNorm without
+``psi * x``. DiGATe-UNet normalises the one-channel logit with a BatchNorm without
 affine parameters to keep it away from saturation; ``g`` and ``x`` have the same size.
 """
 import torch.nn as nn

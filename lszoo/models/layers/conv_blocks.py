@@ -1,8 +1,6 @@
 """Small convolution blocks shared by the DiGATe-UNet layers.
 
-DiGATe-UNet (Hossain et al., "DiGATe-UNet: a lightweight dual-stream siamese framework with
-cross-attention, gated fusion and sub-pixel upsampling for landslide segmentation") normalises every
-decoder convolution with a one-group GroupNorm (a LayerNorm over C, H, W that does not depend on the
+DiGATe-UNet normalises every decoder convolution with a one-group GroupNorm (a LayerNorm over C, H, W that does not depend on the
 batch size), so ``norm_cfg`` defaults to ``dict(type='GN', num_groups=1)`` here.
 """
 from typing import Optional

@@ -1,4 +1,4 @@
-"""Cross-attention up-block: the deepest decoder step of DiGATe-UNet (Hossain et al.).
+"""Cross-attention up-block: the deepest decoder step of DiGATe-UNet.
 
 The decoder feature is upsampled 2x by sub-pixel convolution; its pixels become queries and the
 encoder skip feature's pixels give keys and values (all projected by 1x1 convolutions to ``E``

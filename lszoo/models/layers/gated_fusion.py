@@ -1,4 +1,4 @@
-"""Gated fusion of two feature maps, the fusion rule of DiGATe-UNet (Hossain et al.).
+"""Gated fusion of two feature maps, the fusion rule of DiGATe-UNet.
 
 A 1x1 convolution over ``cat[a, b]`` gives a per-pixel weight ``alpha = sigmoid(.)`` (one channel)
 and the output is ``alpha * a + (1 - alpha) * b``. The paper adds ``mean(alpha * (1 - alpha))`` to the

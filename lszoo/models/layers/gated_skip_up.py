@@ -1,4 +1,4 @@
-"""Attention-gated sub-pixel up-block: the shallower decoder steps of DiGATe-UNet (Hossain et al.).
+"""Attention-gated sub-pixel up-block: the shallower decoder steps of DiGATe-UNet.
 
 ``up = SubPixelUpsample(dec -> dec/2)``; the skip feature is gated by an attention gate driven by
 ``up`` (inter width ``max(1, min(dec/2, skip) // 4)``); ``DoubleConv(cat[gated skip, up]) -> out``.

@@ -1,8 +1,8 @@
 """Sub-pixel upsampling (PixelShuffle), used by DiGATe-UNet in place of transposed convolutions.
 
 Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel
-Convolutional Neural Network", CVPR 2016; used as the decoder's upsampler by DiGATe-UNet
-(Hossain et al.). A 1x1 convolution makes ``scale**2`` times the output channels, which
+Convolutional Neural Network", CVPR 2016; used as the decoder's upsampler by DiGATe-UNet.
+A 1x1 convolution makes ``scale**2`` times the output channels, which
 ``PixelShuffle`` rearranges into a ``scale`` times larger map: no checkerboard artefacts and far
 fewer weights than a 2x2 or 4x4 transposed convolution.
 """

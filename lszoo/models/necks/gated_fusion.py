@@ -1,5 +1,5 @@
-"""Early gated fusion neck of DiGATe-UNet (Hossain et al., "DiGATe-UNet: a lightweight dual-stream
-siamese framework with cross-attention, gated fusion and sub-pixel upsampling").
+"""Early gated fusion neck of DiGATe-UNet (reference code:
+github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation).
 
 Takes the two streams' encoder features from :class:`DualStreamTimmEncoder` and replaces stream A's
 maps at levels 3 and 4 (strides 8 and 16; 0-based indices 2 and 3) by ``GatedFusion(a, b)``.
