@@ -24,3 +24,8 @@ train_cfg = dict(max_iters=300, val_interval=150)
 default_hooks = dict(
     logger=dict(interval=25),
     checkpoint=dict(interval=300, max_keep_ckpts=1))
+custom_hooks = [
+    dict(type='IterationSeedHook'),  # augmentation draws depend on the iteration: exact resume
+    dict(type='LandslideOverlayHook', out_dir='overlays', max_images=6),
+]
+test_after_train = True
