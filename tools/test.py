@@ -97,22 +97,8 @@ def test(args):
 
 
 def main(argv=None) -> int:
-    if os.getcwd() not in sys.path:  # custom_imports of the current project, as PYTHONPATH=.
-        sys.path.insert(0, os.getcwd())
-    args = parse_args(argv)
-    from lszoo.apis.preflight import registry_error_message
-    from lszoo.errors import LSZooError
-    try:
-        return test(args)
-    except LSZooError as err:
-        print(f'lszoo: error: {err}', file=sys.stderr)
-        return 2
-    except KeyError as err:
-        msg = registry_error_message(err, args.config)
-        if msg is None:
-            raise
-        print(f'lszoo: error: {msg}', file=sys.stderr)
-        return 2
+    from lszoo.apis.preflight import run_tool
+    return run_tool(test, parse_args(argv))
 
 
 if __name__ == '__main__':

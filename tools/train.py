@@ -105,23 +105,8 @@ def train(args):
 
 
 def main(argv=None) -> int:
-    # configs may import modules of the current project (custom_imports), as with PYTHONPATH=.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    args = parse_args(argv)
-    from lszoo.apis.preflight import registry_error_message
-    from lszoo.errors import LSZooError
-    try:
-        return train(args)
-    except LSZooError as err:
-        print(f'lszoo: error: {err}', file=sys.stderr)
-        return 2
-    except KeyError as err:
-        msg = registry_error_message(err, args.config)
-        if msg is None:
-            raise
-        print(f'lszoo: error: {msg}', file=sys.stderr)
-        return 2
+    from lszoo.apis.preflight import run_tool
+    return run_tool(train, parse_args(argv))
 
 
 if __name__ == '__main__':

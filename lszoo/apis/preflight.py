@@ -242,6 +242,33 @@ def registry_error_message(err: KeyError, config_path: str) -> Optional[str]:
     return f'config {config_path}: {msg.split(". Please check")[0]}'
 
 
+def run_tool(body, args) -> int:
+    """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
+
+    :class:`~lszoo.errors.LSZooError` and registry misses (an unknown ``type`` in the config)
+    print their message without a traceback and return exit code 2; anything else propagates.
+    The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
+    of the user's own project (as with ``PYTHONPATH=.``).
+    """
+    import os
+    import sys
+
+    from lszoo.errors import LSZooError
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return body(args)
+    except LSZooError as err:
+        print(f'lszoo: error: {err}', file=sys.stderr)
+        return 2
+    except KeyError as err:
+        msg = registry_error_message(err, args.config)
+        if msg is None:
+            raise
+        print(f'lszoo: error: {msg}', file=sys.stderr)
+        return 2
+
+
 def format_metrics(metrics: dict, title: str = 'metrics') -> str:
     """A two-column text table of a metrics dict."""
     rows = [(str(k), f'{v:.4f}' if isinstance(v, float) else str(v)) for k, v in metrics.items()]
