@@ -133,4 +133,4 @@ def test_geonext_configs_use_ema_decay_09999(config):
     hooks = [h for h in cfg.custom_hooks if h['type'] == 'EMAHook']
     assert len(hooks) == 1
     assert hooks[0]['ema_type'] == 'ExponentialMovingAverage'
-    assert 1 - hooks[0]['momentum'] == pytest.approx(0.9999)
+    assert hooks[0]['momentum'] == pytest.approx(1e-4)  # EMA decay 1 - momentum = 0.9999
