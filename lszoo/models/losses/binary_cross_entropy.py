@@ -3,11 +3,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .binary_utils import binary_inputs
+from .binary_utils import BinaryLoss, binary_inputs
 
 
 @MODELS.register_module()
-class BinaryCrossEntropyLoss(nn.Module):
+class BinaryCrossEntropyLoss(BinaryLoss):
     """Mean binary cross-entropy over the non-ignored pixels.
 
     mmseg's ``CrossEntropyLoss(use_sigmoid=True, avg_non_ignore=True)`` computes the same value for
@@ -18,10 +18,8 @@ class BinaryCrossEntropyLoss(nn.Module):
     """
 
     def __init__(self, pos_weight=None, loss_weight=1.0, loss_name='loss_bce'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.pos_weight = pos_weight
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         _, t, v = binary_inputs(pred, target, weight, ignore_index)
@@ -35,8 +33,3 @@ class BinaryCrossEntropyLoss(nn.Module):
         loss = -(pos * t * log_p + (1 - t) * log_q)
         valid = (v > 0).sum().clamp(min=1)
         return self.loss_weight * (v * loss).sum() / valid
-
-    @property
-    def loss_name(self):
-        """Name of the loss item (``loss_`` prefix: part of the backward graph)."""
-        return self._loss_name

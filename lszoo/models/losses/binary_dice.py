@@ -1,12 +1,11 @@
 """Binary Dice loss for one-channel (sigmoid) or two-channel (softmax) landslide models."""
-import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .binary_utils import binary_inputs, reduce_dims
+from .binary_utils import BinaryLoss, binary_inputs, reduce_dims
 
 
 @MODELS.register_module()
-class BinaryDiceLoss(nn.Module):
+class BinaryDiceLoss(BinaryLoss):
     """``1 - (2 sum(p t) + s) / (sum(p) + sum(t) + s)`` over the landslide probability ``p``.
 
     Soft Dice as in Milletari et al., "V-Net" (3DV 2016), with first powers in the denominator.
@@ -18,11 +17,9 @@ class BinaryDiceLoss(nn.Module):
     """
 
     def __init__(self, smooth=1.0, per_image=False, loss_weight=1.0, loss_name='loss_dice'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.smooth = smooth
         self.per_image = per_image
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         p, t, v = binary_inputs(pred, target, weight, ignore_index)
@@ -31,8 +28,3 @@ class BinaryDiceLoss(nn.Module):
         denom = (v * p).sum(dims) + (v * t).sum(dims)
         dice = (2 * inter + self.smooth) / (denom + self.smooth)
         return self.loss_weight * (1 - dice).mean()
-
-    @property
-    def loss_name(self):
-        """Name of the loss item (``loss_`` prefix: part of the backward graph)."""
-        return self._loss_name

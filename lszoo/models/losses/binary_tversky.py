@@ -1,12 +1,11 @@
 """Binary Tversky loss for one-channel (sigmoid) or two-channel (softmax) landslide models."""
-import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .binary_utils import binary_inputs, tversky_index
+from .binary_utils import BinaryLoss, binary_inputs, tversky_index
 
 
 @MODELS.register_module()
-class BinaryTverskyLoss(nn.Module):
+class BinaryTverskyLoss(BinaryLoss):
     """``1 - TI`` with the soft Tversky index ``TI = (TP + s) / (TP + alpha FP + beta FN + s)``.
 
     Salehi et al., "Tversky loss function for image segmentation using 3D fully convolutional deep
@@ -22,21 +21,13 @@ class BinaryTverskyLoss(nn.Module):
 
     def __init__(self, alpha=0.3, beta=0.7, smooth=1e-6, per_image=False, loss_weight=1.0,
                  loss_name='loss_tversky'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.alpha = alpha
         self.beta = beta
         self.smooth = smooth
         self.per_image = per_image
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         p, t, v = binary_inputs(pred, target, weight, ignore_index)
         ti = tversky_index(p, t, v, self.alpha, self.beta, self.smooth, self.per_image)
         return self.loss_weight * (1 - ti).mean()
-
-    @property
-    def loss_name(self):
-        """Name of the loss item (mmseg sums items with the same name; ``loss_`` prefix makes it
-        part of the backward graph)."""
-        return self._loss_name

@@ -9,6 +9,7 @@ is written once, over sums of ``v * ...``.
 from typing import Optional, Tuple
 
 import torch
+import torch.nn as nn
 from torch import Tensor
 
 from lszoo.errors import ConfigError, DataError
@@ -76,3 +77,21 @@ def tversky_index(p: Tensor, t: Tensor, v: Tensor, alpha: float, beta: float, sm
     fp = (v * p * (1 - t)).sum(dims)
     fn = (v * (1 - p) * t).sum(dims)
     return (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
+
+
+class BinaryLoss(nn.Module):
+    """Base of lszoo's binary losses: mmseg's loss interface (``loss_weight``, ``loss_name``).
+
+    mmseg sums loss items with the same name, and only items whose name starts with ``loss_``
+    take part in the backward pass.
+    """
+
+    def __init__(self, loss_weight: float = 1.0, loss_name: str = 'loss_binary'):
+        super().__init__()
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss item in the loss dict."""
+        return self._loss_name

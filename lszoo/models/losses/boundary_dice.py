@@ -1,12 +1,11 @@
 """Boundary-weighted ("boundary-boosted") Dice loss, as GeoNeXt trains with it."""
-import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .binary_utils import binary_inputs, reduce_dims
+from .binary_utils import BinaryLoss, binary_inputs, reduce_dims
 
 
 @MODELS.register_module()
-class BoundaryDiceLoss(nn.Module):
+class BoundaryDiceLoss(BinaryLoss):
     """Dice on re-weighted maps, the weight peaking where the prediction is uncertain.
 
     GeoNeXt (ConvNeXt V2 encoder + PSA-ASPP decoder for landslide segmentation; reference code
@@ -25,15 +24,13 @@ class BoundaryDiceLoss(nn.Module):
 
     def __init__(self, lam=0.1, gamma=1.0, smooth=1.0, eps=1e-7, per_image=True,
                  detach_weight=False, loss_weight=1.0, loss_name='loss_boundary_dice'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.lam = lam
         self.gamma = gamma
         self.smooth = smooth
         self.eps = eps
         self.per_image = per_image
         self.detach_weight = detach_weight
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         p, t, v = binary_inputs(pred, target, weight, ignore_index)
@@ -46,8 +43,3 @@ class BoundaryDiceLoss(nn.Module):
         denom = (v * w * p).sum(dims) + (v * w * t).sum(dims)
         dice = (2 * inter + self.smooth) / (denom + self.smooth)
         return self.loss_weight * (1 - dice).mean()
-
-    @property
-    def loss_name(self):
-        """Name of the loss item (``loss_`` prefix: part of the backward graph)."""
-        return self._loss_name

@@ -1,12 +1,11 @@
 """Focal Tversky loss for one-channel (sigmoid) or two-channel (softmax) landslide models."""
-import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .binary_utils import binary_inputs, tversky_index
+from .binary_utils import BinaryLoss, binary_inputs, tversky_index
 
 
 @MODELS.register_module()
-class FocalTverskyLoss(nn.Module):
+class FocalTverskyLoss(BinaryLoss):
     """``(1 - TI) ** gamma`` with the soft Tversky index ``TI`` (alpha on false positives).
 
     Abraham and Khan, "A novel focal Tversky loss function with improved attention U-Net for lesion
@@ -19,22 +18,15 @@ class FocalTverskyLoss(nn.Module):
 
     def __init__(self, alpha=0.3, beta=0.7, gamma=2.0, smooth=1.0, per_image=False,
                  loss_weight=1.0, loss_name='loss_focal_tversky'):
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
         self.smooth = smooth
         self.per_image = per_image
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         p, t, v = binary_inputs(pred, target, weight, ignore_index)
         ti = tversky_index(p, t, v, self.alpha, self.beta, self.smooth, self.per_image)
         # clamp: 1 - TI can round to a tiny negative, and x ** gamma (gamma < 1) would be nan
         return self.loss_weight * (1 - ti).clamp(min=0).pow(self.gamma).mean()
-
-    @property
-    def loss_name(self):
-        """Name of the loss item (``loss_`` prefix: part of the backward graph)."""
-        return self._loss_name
