@@ -26,29 +26,26 @@ def _u8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 255), 0, 255).astype(np.uint8)
 
 
-def _write_png(path: Path, arr: np.ndarray) -> None:
-    """Write a PNG (HxW or HxWx3 RGB) with rasterio, as the readers use rasterio too."""
+def _write_raster(path: Path, arr: np.ndarray, driver: str) -> None:
+    """Write an HxW or HxWxC array as a PNG or GeoTIFF (no georeferencing) with rasterio, which
+    the readers use too."""
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning
     path.parent.mkdir(parents=True, exist_ok=True)
     a = arr if arr.ndim == 3 else arr[..., None]
     with warnings.catch_warnings():  # these formats carry no georeferencing
         warnings.simplefilter('ignore', NotGeoreferencedWarning)
-        with rasterio.open(path, 'w', driver='PNG', width=a.shape[1], height=a.shape[0],
+        with rasterio.open(path, 'w', driver=driver, width=a.shape[1], height=a.shape[0],
                            count=a.shape[2], dtype=a.dtype) as dst:
             dst.write(np.moveaxis(a, -1, 0))
+
+
+def _write_png(path: Path, arr: np.ndarray) -> None:
+    _write_raster(path, arr, 'PNG')
 
 
 def _write_tif(path: Path, arr: np.ndarray) -> None:
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a = arr if arr.ndim == 3 else arr[..., None]
-    with warnings.catch_warnings():  # these formats carry no georeferencing
-        warnings.simplefilter('ignore', NotGeoreferencedWarning)
-        with rasterio.open(path, 'w', driver='GTiff', width=a.shape[1], height=a.shape[0],
-                           count=a.shape[2], dtype=a.dtype) as dst:
-            dst.write(np.moveaxis(a, -1, 0))
+    _write_raster(path, arr, 'GTiff')
 
 
 def l4s_image(scene) -> np.ndarray:
