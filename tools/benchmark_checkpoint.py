@@ -17,7 +17,8 @@ import torch
 from mmengine.fileio.backends import LocalBackend
 
 import lszoo  # noqa: F401  (installs the safe loader)
-from lszoo.engine.checkpoint import AtomicLocalBackend, load_checkpoint_file
+from lszoo.engine.checkpoint import load_checkpoint_file
+from lszoo.engine.mmengine_patches import AtomicLocalBackend
 
 
 def median_seconds(fn, reps):
