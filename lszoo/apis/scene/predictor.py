@@ -1,9 +1,9 @@
 """The model side of scene inference: build it, normalise tiles as the config does, predict.
 
 A tile goes through the config's test pipeline minus the steps that do not apply to a tile cut
-from a scene (file loading, geometry, packing; see :data:`NOT_FOR_TILES`), then through the
-model's public ``test_step`` (its own data preprocessor, inference and mmseg's post-processing),
-exactly as a test sample does.
+from a scene (file loading, geometry, packing: :func:`_not_for_tiles`), then through the
+model's own data preprocessor and public ``predict`` (inference and mmseg's post-processing),
+as ``model.test_step`` does for a test sample.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -122,13 +122,22 @@ def threshold_of(model, override: Optional[float]) -> float:
 
 @torch.no_grad()
 def predict_tiles(model, batch: torch.Tensor) -> torch.Tensor:
-    """Landslide probability ``N x H x W`` of a batch ``N x C x H x W`` through ``test_step``."""
+    """Landslide probability ``N x H x W`` of a batch ``N x C x H x W``: the model's own data
+    preprocessor, then its public ``predict`` (inference and mmseg's post-processing).
+
+    The preprocessed batch is put in channels-last memory format: oneDNN's channels-last
+    convolutions give a tile the same result whatever else is in its batch (NCHW ones do not),
+    which keeps the outputs bit-identical for any block size and process count.
+    """
     from mmseg.structures import SegDataSample
 
     n, _, h, w = batch.shape
     meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
-    samples = model.test_step(dict(inputs=list(batch),
-                                   data_samples=[SegDataSample(metainfo=meta) for _ in range(n)]))
+    data = model.data_preprocessor(
+        dict(inputs=list(batch), data_samples=[SegDataSample(metainfo=meta) for _ in range(n)]),
+        False)
+    inputs = data['inputs'].contiguous(memory_format=torch.channels_last)
+    samples = model.predict(inputs, data['data_samples'])
     # mmseg's post-processing applies the sigmoid of a one-channel head, not the softmax
     scores = torch.stack([s.seg_logits.data for s in samples])
     if scores.shape[1] == 1:
