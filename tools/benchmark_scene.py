@@ -116,9 +116,10 @@ def run_one(args):
                           model_s=res.times['model'], times=res.times,
                           polygons=res.n_polygons, peak_rss_mb=rss_mb,
                           threads=torch.get_num_threads())))
+    return 0
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--sizes', type=int, nargs='+', default=[4096, 16384])
     p.add_argument('--tile', type=int, default=512)
@@ -137,7 +138,10 @@ def main():
     p.add_argument('--output', help=argparse.SUPPRESS)
     p.add_argument('--prob', help=argparse.SUPPRESS)
     p.add_argument('--polygons-out', help=argparse.SUPPRESS)
-    args = p.parse_args()
+    return p.parse_args(argv)
+
+
+def run(args) -> int:
     if args.run_one:
         return run_one(args)
 
@@ -189,6 +193,11 @@ def main():
             os.remove(osp.join(work, f))
         os.rmdir(work)
     return 0
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':
