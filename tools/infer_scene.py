@@ -38,7 +38,8 @@ def parse_args(argv=None):
     p.add_argument('--window', type=int, default=2048,
                    help='read/write block size in pixels (multiple of 256, >= tile)')
     p.add_argument('--threshold', type=float, help='landslide probability threshold '
-                   '(default: the decode head threshold, 0.5 for softmax models)')
+                   '(default: one calibrated into the checkpoint by tools/test.py --calibrate, '
+                   'else the decode head threshold, 0.5 for softmax models)')
     p.add_argument('--normalize', choices=['config', 'none'], default='config',
                    help="'config': apply the normalisation of the config's test pipeline to "
                    "each tile (default); 'none': the input is already normalised")
@@ -93,7 +94,8 @@ def run(args) -> int:
     if res.times and (args.launcher == 'none' or int(os.environ.get('RANK', 0)) == 0):
         t = res.times
         print(f'{res.output}: {res.height}x{res.width}, {res.n_tiles} tiles, '
-              f'{res.landslide_pixels} landslide pixels'
+              f'{res.landslide_pixels} landslide pixels at prob > {res.threshold:g} '
+              f'({res.threshold_source})'
               + (f', {res.n_polygons} polygons -> {res.polygons}' if res.polygons else '')
               + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s) on {res.world_size} '
               'process(es)')

@@ -11,6 +11,13 @@ Same command line as mmsegmentation's ``tools/test.py``::
 prediction as a single-band 0/1 PNG plus ``metrics.json``. ``--trust-checkpoint`` loads the
 checkpoint as a full pickle (only for files you trust). Bad input ends with one message on
 stderr and exit code 2.
+
+The decision threshold: ``--calibrate`` first runs the config's validation split and picks the
+probability threshold that maximises landslide F1 there (``ThresholdCalibrationMetric``), stores
+it in the checkpoint's ``meta`` (an atomic rewrite of the file) and tests with it. Later runs
+(and ``tools/infer_scene.py``) use a stored threshold unless ``--threshold T`` is given or the
+config sets ``use_calibrated_threshold = False`` (the paper configs keep their papers'
+thresholds). The metric's log names the threshold it used.
 """
 import argparse
 import json
@@ -28,6 +35,11 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
+    parser.add_argument('--calibrate', action='store_true',
+                        help='pick the landslide-F1-maximising threshold on the validation '
+                        'split, store it in the checkpoint and test with it')
+    parser.add_argument('--threshold', type=float,
+                        help='landslide probability threshold (overrides a calibrated one)')
     add_run_args(parser, what='the checkpoint')
     return parse_run_args(parser, argv)
 
@@ -56,6 +68,51 @@ def build_cfg(args):
     return cfg
 
 
+def apply_threshold(cfg, threshold: float) -> None:
+    """Test with ``prob > threshold``: the metric, and a one-channel head's ``pred_sem_seg``
+    (what ``--out`` / ``--show-dir`` write)."""
+    from lszoo.errors import ConfigError
+
+    if not 0 < threshold < 1:
+        raise ConfigError(f'--threshold must be a probability in (0, 1), got {threshold}')
+    evaluator = cfg.get('test_evaluator')
+    if not evaluator or evaluator.get('type') != 'LandslideMetric':
+        raise ConfigError(f'a test threshold needs test_evaluator LandslideMetric, got {evaluator}')
+    cfg.test_evaluator = dict(evaluator, threshold=threshold)
+    head = cfg.model.get('decode_head')
+    if isinstance(head, dict) and head.get('out_channels') == 1:
+        head['threshold'] = threshold
+
+
+def calibrate(cfg, args) -> float:
+    """Run the validation split with ThresholdCalibrationMetric; store and return the
+    threshold."""
+    import copy
+
+    from mmengine.runner import Runner
+
+    from lszoo.errors import ConfigError
+    from lszoo.evaluation.calibration import save_calibration
+
+    if not cfg.get('val_dataloader') or not cfg.get('val_cfg'):
+        raise ConfigError(f'--calibrate: config {args.config} has no validation split '
+                          '(val_dataloader / val_cfg)')
+    vcfg = copy.deepcopy(cfg)
+    vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric')
+    vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
+                         if h.get('type') != 'LandslideOverlayHook']
+    runner = Runner.from_cfg(vcfg)
+    metrics = runner.val()
+    threshold = float(metrics['threshold'])
+    if runner.rank == 0:
+        save_calibration(args.checkpoint, dict(threshold=threshold, F1=metrics['F1'] / 100,
+                                               IoU=metrics['IoU'] / 100, split='val',
+                                               config=osp.basename(args.config)))
+        print(f'lszoo: calibrated threshold {threshold:g} (val F1 {metrics["F1"]:.2f}) stored '
+              f'in {args.checkpoint}', flush=True)
+    return threshold
+
+
 def test(args):
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
@@ -64,10 +121,23 @@ def test(args):
     from lszoo.cli.preflight import check_checkpoint_fits
     from lszoo.cli.tool import enable_trust, format_metrics
 
+    from lszoo.errors import ConfigError
+    from lszoo.evaluation.calibration import resolve_threshold
+
+    if args.calibrate and args.threshold is not None:
+        raise ConfigError('--calibrate picks the threshold, --threshold gives one: use one')
     if args.trust_checkpoint:
         enable_trust()
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
+    if args.calibrate:
+        threshold, source = calibrate(cfg, args), 'calibrated on the validation split just now'
+    else:
+        threshold, source = resolve_threshold(args.threshold, args.checkpoint, cfg)
+    if threshold is not None:
+        apply_threshold(cfg, threshold)
+    used = f'prob > {threshold:g}' if threshold is not None else "the decode head's"
+    print(f'lszoo: test threshold: {used} ({source})', flush=True)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     check_checkpoint_fits(runner.model, args.checkpoint, args.config)
     metrics = runner.test()

@@ -45,3 +45,6 @@ model = dict(
         loss_decode=dict(type='BinaryTverskyLoss', alpha=0.3, beta=0.7, loss_name='loss_tversky')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+# the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate
+# (set True to use a calibrated one; --threshold always overrides)
+use_calibrated_threshold = False

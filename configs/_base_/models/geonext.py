@@ -67,3 +67,6 @@ custom_hooks = [
     dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-4,
          update_buffers=False, priority=49),
 ]
+# the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate
+# (set True to use a calibrated one; --threshold always overrides)
+use_calibrated_threshold = False

@@ -18,6 +18,8 @@ from typing import Dict, Optional
 import rasterio
 import torch
 
+from lszoo.evaluation.calibration import resolve_threshold
+
 from .blend import BlockBlender
 from .grid import Grid
 from .options import SceneOptions, check_output_paths
@@ -39,6 +41,8 @@ class SceneResult:
     n_tiles: int = 0
     landslide_pixels: int = 0
     world_size: int = 1
+    threshold: float = 0.5
+    threshold_source: str = ''
     times: Dict[str, float] = field(default_factory=dict)
 
 
@@ -87,7 +91,9 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid. ``options`` are :class:`SceneOptions` (tile, overlap, batch,
-    window, device, threshold, input_bands, normalize, progress).
+    window, device, threshold, input_bands, normalize, progress). Without ``threshold``, a
+    threshold calibrated into ``checkpoint`` (``tools/test.py --calibrate``) is used unless the
+    config sets ``use_calibrated_threshold = False``; else the decode head's.
     """
     t_start, (rank, world) = time.perf_counter(), _dist_info()
     opts = SceneOptions(**options)
@@ -101,7 +107,9 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         predict = TilePredictor(model, reader, opts.tile, _normalizer(cfg, reader, opts.normalize),
                                 opts.device, times)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
-        blender = BlockBlender(grid, opts.tile, opts.overlap, threshold_of(model, opts.threshold))
+        threshold, source = resolve_threshold(opts.threshold, checkpoint, cfg)
+        threshold = threshold_of(model, threshold)
+        blender = BlockBlender(grid, opts.tile, opts.overlap, threshold)
         writer = bar = None
         if rank == 0:
             paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
@@ -128,7 +136,8 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     times['total'] = time.perf_counter() - t_start
     return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
                        height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
-                       landslide_pixels=n_fg, world_size=world, times=times)
+                       landslide_pixels=n_fg, world_size=world, threshold=threshold,
+                       threshold_source=source, times=times)
 
 
 def _progress_bar(n: int):
