@@ -1,7 +1,7 @@
 """Data transforms for N-band float imagery (registered in ``TRANSFORMS``)."""
 from .augment import (LANDSLIDE_META_KEYS, NormalizeBands, OpticalPhotometric,  # noqa: F401
                       RandomRot90)
-from .loading import (InvalidPixelWarning, LoadLandslideAnnotations,  # noqa: F401
-                      LoadLandslideSample)
+from .loading import (AlphaBandWarning, InvalidImageWarning,  # noqa: F401
+                      InvalidPixelWarning, LoadLandslideAnnotations, LoadLandslideSample)
 from .noise import RandomGaussianNoise, RandomSaltPepper  # noqa: F401
 from .clahe import BandCLAHE  # noqa: F401
