@@ -59,6 +59,12 @@ class LoadLandslideSample(BaseTransform):
             arr = read_h5(path, src.get('key', 'img'))
         else:
             arr, meta = read_raster(path)
+        return self.conform(arr, meta, src), meta
+
+    def conform(self, arr: np.ndarray, meta: dict, src: dict) -> np.ndarray:
+        """Check a source's raw array against the dataset's expectations (shape, bands, dtype)
+        and drop a band the file marks as alpha; also used by :mod:`lszoo.datasets.check`."""
+        path = src['path']
         if arr.ndim == 2:
             arr = arr[..., None]
         if arr.ndim != 3:
@@ -83,7 +89,7 @@ class LoadLandslideSample(BaseTransform):
         if want is not None and arr.shape[2] != want:
             raise DataError(f'{path}: has {arr.shape[2]} bands, expected {want} '
                             f'({src.get("role", "image")} of this dataset)')
-        return arr, meta
+        return arr
 
     def _fill(self, arr: np.ndarray, nodata, path, role):
         arr = arr.astype(np.float32, copy=False)
