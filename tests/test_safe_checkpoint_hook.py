@@ -144,3 +144,29 @@ def test_disk_full_during_save_is_one_line_and_keeps_previous(tmp_path, monkeypa
     assert (work / 'last_checkpoint').read_text().strip() == str(work / 'iter_2.pth')
     assert not (work / 'iter_4.pth').exists()
     assert not [p for p in os.listdir(work) if TMP_MARK in p]  # the partial file was removed
+
+
+def test_previous_best_is_deleted_only_after_the_new_best_is_written(tmp_path, monkeypatch):
+    work = tmp_path / 'run'
+    cfg = _config(work, 2)
+    cfg['default_hooks']['checkpoint'].update(save_best='mIoU', rule='greater')
+    runner = build_runner(cfg)
+    runner.train()
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'SafeRotationCheckpointHook')
+    events = []
+    backend = lz_ckpt.AtomicLocalBackend
+    real_put, real_remove = backend.put, backend.remove
+    monkeypatch.setattr(backend, 'put', lambda self, obj, p: (
+        events.append(('put', os.path.basename(p))), real_put(self, obj, p))[1])
+    monkeypatch.setattr(backend, 'remove', lambda self, p: (
+        events.append(('remove', os.path.basename(p))), real_remove(self, p))[1])
+    hook._save_best_checkpoint(runner, {'mIoU': 0.1})
+    runner.train_loop._iter = 3
+    hook._save_best_checkpoint(runner, {'mIoU': 0.2})
+    new, old = ('put', 'best_mIoU_iter_3.pth'), ('remove', 'best_mIoU_iter_2.pth')
+    assert new in events and old in events
+    assert events.index(new) < events.index(old), events
+    assert sorted(p.name for p in work.glob('best_*.pth')) == ['best_mIoU_iter_3.pth']
+    hook._save_best_checkpoint(runner, {'mIoU': 0.15})  # not better: nothing changes
+    assert sorted(p.name for p in work.glob('best_*.pth')) == ['best_mIoU_iter_3.pth']
+    assert 'remove' not in vars(hook.file_backend)  # the deferral is undone
