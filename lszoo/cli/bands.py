@@ -11,21 +11,10 @@ grouping), the model's input channels and the top-level ``bands`` / ``in_channel
 """
 from typing import List, Optional, Sequence, Tuple
 
+from lszoo.datasets.check import leaf_datasets
 from lszoo.errors import ConfigError
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-
-
-def _leaves(ds, key: str):
-    if not isinstance(ds, dict):
-        return
-    if ds.get('datasets') is not None:
-        for i, sub in enumerate(ds['datasets']):
-            yield from _leaves(sub, f'{key}.datasets[{i}]')
-    elif ds.get('dataset') is not None:
-        yield from _leaves(ds['dataset'], f'{key}.dataset')
-    else:
-        yield key, ds
 
 
 def _dataset_class(ds: dict):
@@ -42,7 +31,7 @@ def loader_bands(cfg) -> List[Tuple[str, Optional[list]]]:
         spec = cfg.get(loader)
         if not isinstance(spec, dict):
             continue
-        for key, ds in _leaves(spec.get('dataset'), f'{loader}.dataset'):
+        for key, ds in leaf_datasets(spec.get('dataset'), f'{loader}.dataset'):
             bands = ds.get('bands')
             if bands is None:
                 cls = _dataset_class(ds)
@@ -112,7 +101,7 @@ def set_bands(cfg, bands: Sequence[str]) -> None:
         spec = cfg.get(loader)
         if not isinstance(spec, dict):
             continue
-        for _, ds in _leaves(spec.get('dataset'), loader):
+        for _, ds in leaf_datasets(spec.get('dataset'), loader):
             cls = _dataset_class(ds)
             if 'bands' in ds or getattr(cls, 'DEFAULT_BANDS', None):
                 ds['bands'] = list(bands)

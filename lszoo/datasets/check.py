@@ -35,7 +35,9 @@ def dataset_configs(cfg, splits: Optional[Sequence[str]] = None) -> List[Tuple[s
         loader = cfg.get(key)
         if not loader or not loader.get('dataset'):
             continue
-        for label, ds in _leaves(loader['dataset'], split):
+        leaves = list(leaf_datasets(loader['dataset'], ''))
+        for i, (_, ds) in enumerate(leaves):
+            label = split if len(leaves) == 1 else f'{split}[{i}]'
             plain = copy.deepcopy(dict(ds))
             plain.pop('pipeline', None)
             if plain in seen:
@@ -45,14 +47,18 @@ def dataset_configs(cfg, splits: Optional[Sequence[str]] = None) -> List[Tuple[s
     return out
 
 
-def _leaves(ds, label) -> Iterator[Tuple[str, dict]]:
+def leaf_datasets(ds, key: str) -> Iterator[Tuple[str, dict]]:
+    """``(config key, dataset config)`` of the datasets that list files below dataset config
+    ``ds`` at ``key``: wrappers (``datasets=[...]``, ``dataset=...``) are walked through."""
+    if not isinstance(ds, dict):
+        return
     if ds.get('datasets') is not None:
         for i, sub in enumerate(ds['datasets']):
-            yield from _leaves(sub, f'{label}[{i}]')
+            yield from leaf_datasets(sub, f'{key}.datasets[{i}]')
     elif ds.get('dataset') is not None:
-        yield from _leaves(ds['dataset'], label)
+        yield from leaf_datasets(ds['dataset'], f'{key}.dataset')
     else:
-        yield label, ds
+        yield key, ds
 
 
 def build_dataset(ds_cfg: dict):
@@ -267,4 +273,4 @@ def problem_count(reports: List[dict]) -> int:
 
 
 __all__ = ['check_listed_files', 'check_datasets', 'check_sample', 'dataset_configs',
-           'format_report', 'problem_count']
+           'format_report', 'leaf_datasets', 'problem_count']
