@@ -40,7 +40,7 @@ def test_model_channels_checked_against_all_loaders(l4s_cfg):
 def test_set_bands_changes_every_loader_and_the_model(l4s_cfg):
     cfg = copy.deepcopy(l4s_cfg)
     set_bands(cfg, ['B2', 'B3', 'B4', 'B8'])
-    assert [b for _, b in loader_bands(cfg)] == [['B2', 'B3', 'B4', 'B8']] * 3
+    assert [b for _, _, b in loader_bands(cfg)] == [['B2', 'B3', 'B4', 'B8']] * 3
     assert cfg.model.backbone.in_channels == 4 and cfg.in_channels == 4
     assert cfg.test_dataloader.dataset.stream_layout is None
     check_loader_bands(cfg)
@@ -52,3 +52,12 @@ def test_set_bands_refuses_multi_stream_models():
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'digate_unet', 'digate_unet_l4s.py'))
     with pytest.raises(ConfigError, match=r'stream_channels = .* multi-stream model'):
         set_bands(cfg, ['B2', 'B3', 'B4'])
+
+
+def test_same_count_other_names_only_for_the_same_dataset_type(l4s_cfg):
+    cfg = copy.deepcopy(l4s_cfg)
+    cfg.test_dataloader.dataset.bands = list(reversed(cfg.test_dataloader.dataset.bands))
+    with pytest.raises(ConfigError, match=r"test_dataloader\.dataset\.bands = \['DEM', 'slope'"):
+        check_loader_bands(cfg)
+    zero_shot = Config.fromfile(osp.join(REPO, 'configs', 'geonext', 'geonext_zeroshot_l4s.py'))
+    check_loader_bands(zero_shot)  # CAS R, G, B model tested on L4S B4, B3, B2: same count

@@ -23,9 +23,9 @@ def _dataset_class(ds: dict):
     return DATASETS.get(t) if isinstance(t, str) else (t if isinstance(t, type) else None)
 
 
-def loader_bands(cfg) -> List[Tuple[str, Optional[list]]]:
-    """``(config key, band list)`` of every dataloader dataset; the list is the dataset's
-    default when the config gives none, ``None`` when the dataset has no band notion."""
+def loader_bands(cfg) -> List[Tuple[str, Optional[str], Optional[list]]]:
+    """``(config key, dataset type, band list)`` of every dataloader dataset; the list is the
+    dataset's default when the config gives none, ``None`` when the dataset has no bands."""
     out = []
     for loader in LOADERS:
         spec = cfg.get(loader)
@@ -41,7 +41,7 @@ def loader_bands(cfg) -> List[Tuple[str, Optional[list]]]:
             else:
                 bands = [bands] if isinstance(bands, (str, int)) else list(bands)
                 key = f'{key}.bands'
-            out.append((key, bands))
+            out.append((key, str(ds.get('type')), bands))
     return out
 
 
@@ -55,22 +55,27 @@ def _backbone_channels(cfg) -> Optional[Tuple[str, int]]:
 
 
 def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
-    """Every dataloader (train, val, test) gives the same bands, and as many as the model reads.
+    """Every dataloader (train, val, test) gives as many bands as the model reads, and loaders of
+    the same dataset type give the same bands (a test on another dataset, e.g. zero-shot L4S
+    ``B4, B3, B2`` for a CAS ``R, G, B`` model, may name them differently).
 
-    Raises :class:`ConfigError` naming each loader's bands and how to set them all at once.
+    Raises :class:`ConfigError` naming the loaders' bands and how to set them all at once.
     """
     where = f'config {config_path}' if config_path else 'the config'
-    found = [(k, b) for k, b in loader_bands(cfg) if b is not None]
+    found = [(k, t, b) for k, t, b in loader_bands(cfg) if b is not None]
     if not found:
         return
     fix = ('set them once for every dataloader and the model: `tools/train.py CONFIG --bands '
            'NAME ...` (docs/safety.md, "Bands")')
-    first_key, first = found[0]
-    for key, bands in found[1:]:
-        if [str(b) for b in bands] != [str(b) for b in first]:
+    first_key, _, first = found[0]
+    for i, (key, dtype, bands) in enumerate(found):
+        ref = next(((k, b) for k, t, b in found[:i] if t == dtype), (first_key, first))
+        same_type = any(t == dtype for _, t, _ in found[:i])
+        if len(bands) != len(ref[1]) or (same_type and [str(b) for b in bands]
+                                         != [str(b) for b in ref[1]]):
             raise ConfigError(
-                f'the dataloaders of {where} read different bands: {first_key} = {first} '
-                f'({len(first)}) but {key} = {bands} ({len(bands)}); a model trained on one '
+                f'the dataloaders of {where} read different bands: {ref[0]} = {ref[1]} '
+                f'({len(ref[1])}) but {key} = {bands} ({len(bands)}); a model trained on one '
                 f'band list cannot be validated or tested on another. {fix}')
     model = _backbone_channels(cfg)
     if model is not None and model[1] != len(first):
