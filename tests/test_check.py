@@ -1,7 +1,6 @@
 """lszoo.datasets.check and tools/check_dataset.py: every file of every split opened and reported;
 the cheap pre-training check (every listed file exists and is not empty)."""
 import shutil
-from pathlib import Path
 
 import h5py
 import numpy as np
