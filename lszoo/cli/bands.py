@@ -55,9 +55,10 @@ def _backbone_channels(cfg) -> Optional[Tuple[str, int]]:
 
 
 def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
-    """Every dataloader (train, val, test) gives as many bands as the model reads, and loaders of
-    the same dataset type give the same bands (a test on another dataset, e.g. zero-shot L4S
-    ``B4, B3, B2`` for a CAS ``R, G, B`` model, may name them differently).
+    """Every dataloader (train, val, test) gives the same number of bands, and loaders of the
+    same dataset type the same bands (a test on another dataset, e.g. zero-shot L4S ``B4, B3,
+    B2`` for a CAS ``R, G, B`` model, may name them differently). The count is compared with the
+    model by :func:`lszoo.cli.preflight.check_channels`, which runs after this check.
 
     Raises :class:`ConfigError` naming the loaders' bands and how to set them all at once.
     """
@@ -67,9 +68,8 @@ def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
         return
     fix = ('set them once for every dataloader and the model: `tools/train.py CONFIG --bands '
            'NAME ...` (docs/safety.md, "Bands")')
-    first_key, _, first = found[0]
     for i, (key, dtype, bands) in enumerate(found):
-        ref = next(((k, b) for k, t, b in found[:i] if t == dtype), (first_key, first))
+        ref = next(((k, b) for k, t, b in found[:i] if t == dtype), (found[0][0], found[0][2]))
         same_type = any(t == dtype for _, t, _ in found[:i])
         if len(bands) != len(ref[1]) or (same_type and [str(b) for b in bands]
                                          != [str(b) for b in ref[1]]):
@@ -77,11 +77,6 @@ def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
                 f'the dataloaders of {where} read different bands: {ref[0]} = {ref[1]} '
                 f'({len(ref[1])}) but {key} = {bands} ({len(bands)}); a model trained on one '
                 f'band list cannot be validated or tested on another. {fix}')
-    model = _backbone_channels(cfg)
-    if model is not None and model[1] != len(first):
-        raise ConfigError(
-            f'channel mismatch in {where}: every dataloader gives {len(first)} bands '
-            f'({first_key} = {first}) but {model[0]} = {model[1]}. {fix}')
 
 
 def set_bands(cfg, bands: Sequence[str]) -> None:
