@@ -75,6 +75,8 @@ def build_dataset(ds_cfg: dict):
 def sample_files(info: dict) -> List[Tuple[str, str]]:
     """``(path, role)`` of every file a sample reads (its sources and its mask)."""
     files = [(s['path'], s.get('role', 'image')) for s in info.get('sources', [])]
+    if not files and info.get('img_path'):  # a plain mmseg dataset: one image file
+        files.append((info['img_path'], 'image'))
     if info.get('seg_map_path'):
         files.append((info['seg_map_path'], 'mask'))
     return files
