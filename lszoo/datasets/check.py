@@ -79,7 +79,7 @@ def sample_files(info: dict) -> List[Tuple[str, str]]:
         files.append((info['img_path'], 'image'))
     if info.get('seg_map_path'):
         files.append((info['seg_map_path'], 'mask'))
-    return files
+    return [(p, r) for p, r in files if '://' not in str(p)]  # not local files (synthetic://)
 
 
 def _file_problem(path: str) -> Optional[Tuple[str, str]]:
