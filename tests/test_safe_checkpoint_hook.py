@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import lszoo  # noqa: F401
-from lszoo.engine import checkpoint as lz_ckpt
+from lszoo.engine import mmengine_patches as lz_ckpt
 from lszoo.engine.checkpoint import TMP_MARK, load_checkpoint_file
 from lszoo.engine.runner import latest_complete_checkpoint
 from lszoo.errors import CheckpointError, LSZooError

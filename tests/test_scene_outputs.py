@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lszoo.apis.scene_outputs import check_output_paths, part_path, remove_stale_parts
+from lszoo.apis.scene.outputs import check_output_files, part_path, remove_stale_parts
 from lszoo.errors import ConfigError, DataError
 
 
@@ -20,12 +20,12 @@ def scene(tmp_path):
 def test_prob_equal_to_output_is_refused(tmp_path, scene):
     out = str(tmp_path / 'mask.tif')
     with pytest.raises(ConfigError, match=r'^OUTPUT and --prob both name .*mask\.tif'):
-        check_output_paths({'OUTPUT': out, '--prob': out}, {'INPUT': str(scene)})
+        check_output_files({'OUTPUT': out, '--prob': out}, {'INPUT': str(scene)})
     # another spelling of the same file
     other = str(tmp_path / 'sub' / '..' / 'mask.tif')
     (tmp_path / 'sub').mkdir()
     with pytest.raises(ConfigError, match=r'are the same file'):
-        check_output_paths({'OUTPUT': out, '--polygons': None, '--prob': other},
+        check_output_files({'OUTPUT': out, '--polygons': None, '--prob': other},
                            {'INPUT': str(scene)})
 
 
@@ -33,31 +33,31 @@ def test_polygons_equal_to_either_is_refused(tmp_path, scene):
     out, prob = str(tmp_path / 'mask.tif'), str(tmp_path / 'prob.tif')
     for clash, first in ((out, 'OUTPUT'), (prob, '--prob')):
         with pytest.raises(ConfigError, match=rf'^{first} and --polygons both name'):
-            check_output_paths({'OUTPUT': out, '--prob': prob, '--polygons': clash},
+            check_output_files({'OUTPUT': out, '--prob': prob, '--polygons': clash},
                                {'INPUT': str(scene)})
 
 
 def test_output_equal_to_input_also_through_symlink(tmp_path, scene):
     with pytest.raises(DataError, match=r'--prob .*scene\.tif is the INPUT file'):
-        check_output_paths({'OUTPUT': str(tmp_path / 'm.tif'), '--prob': str(scene)},
+        check_output_files({'OUTPUT': str(tmp_path / 'm.tif'), '--prob': str(scene)},
                            {'INPUT': str(scene)})
     link = tmp_path / 'link.tif'
     link.symlink_to(scene)
     with pytest.raises(DataError, match=r'OUTPUT .*link\.tif is the INPUT file .*both resolve '
                                         r'to .*scene\.tif'):
-        check_output_paths({'OUTPUT': str(link)}, {'INPUT': str(scene)})
+        check_output_files({'OUTPUT': str(link)}, {'INPUT': str(scene)})
     dem = tmp_path / 'dem.tif'
     dem.write_bytes(b'd')
     linkdir = tmp_path / 'ld'
     linkdir.symlink_to(tmp_path)
     with pytest.raises(DataError, match=r'is the --dem file'):
-        check_output_paths({'OUTPUT': str(linkdir / 'dem.tif')},
+        check_output_files({'OUTPUT': str(linkdir / 'dem.tif')},
                            {'INPUT': str(scene), '--dem': str(dem)})
 
 
 def test_unwritable_or_missing_folder_is_refused(tmp_path, scene, monkeypatch):
     with pytest.raises(DataError, match=r'--polygons .*: output folder .*nowhere does not exist'):
-        check_output_paths({'OUTPUT': str(tmp_path / 'm.tif'),
+        check_output_files({'OUTPUT': str(tmp_path / 'm.tif'),
                             '--polygons': str(tmp_path / 'nowhere' / 'p.gpkg')},
                            {'INPUT': str(scene)})
     ro = str(tmp_path / 'ro')
@@ -66,7 +66,7 @@ def test_unwritable_or_missing_folder_is_refused(tmp_path, scene, monkeypatch):
     monkeypatch.setattr(os, 'access', lambda p, mode: False if p == ro else real_access(p, mode))
     with pytest.raises(DataError, match=r'--polygons .*ro/p\.gpkg: output folder .*ro is not '
                                         r'writable'):
-        check_output_paths({'OUTPUT': str(tmp_path / 'm.tif'),
+        check_output_files({'OUTPUT': str(tmp_path / 'm.tif'),
                             '--polygons': os.path.join(ro, 'p.gpkg')}, {'INPUT': str(scene)})
 
 

@@ -29,7 +29,7 @@ def parse_args(argv=None):
 
 
 def check(args) -> int:
-    from lszoo.apis.preflight import load_config
+    from lszoo.cli.tool import load_config
     from lszoo.datasets.check import check_datasets, format_report, problem_count
 
     cfg = load_config(args.config, args.cfg_options)
@@ -41,7 +41,7 @@ def check(args) -> int:
 
 
 def main(argv=None) -> int:
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(check, parse_args(argv))
 
 

@@ -28,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
+    parser.add_argument('--bands', nargs='+', metavar='NAME',
+                        help='use these bands in every dataloader and the model (as the model '
+                        'was trained with tools/train.py --bands)')
     add_run_args(parser, what='the checkpoint')
     return parse_run_args(parser, argv)
 
@@ -38,6 +41,9 @@ def build_cfg(args):
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.bands:
+        from lszoo.cli.bands import set_bands
+        set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
     if not osp.isfile(args.checkpoint):

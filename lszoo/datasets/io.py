@@ -6,7 +6,7 @@ file in a 20,000-tile dataset is found from the message alone.
 """
 import warnings
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 

@@ -91,7 +91,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     """
     t_start, (rank, world) = time.perf_counter(), _dist_info()
     opts = SceneOptions(**options)
-    check_output_paths(input, output, prob, polygons)
+    check_output_paths(input, output, prob, polygons, dem)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
     times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)
     with ExitStack() as stack:

@@ -1,9 +1,8 @@
 """The settings of one scene-mapping run, validated before any file is opened."""
-import os.path as osp
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Union
 
-from lszoo.errors import ConfigError, DataError
+from lszoo.errors import ConfigError
 
 OUT_BLOCK = 256  # internal tile size of the output GeoTIFFs; windows are multiples of it
 
@@ -53,12 +52,15 @@ class SceneOptions:
                               f'{self.normalize!r}')
 
 
-def check_output_paths(input: str, *outputs: Optional[str]) -> None:
-    """No output may overwrite the input scene; the polygon format must be known."""
+def check_output_paths(input: str, output: str, prob: Optional[str] = None,
+                       polygons: Optional[str] = None, dem: Optional[str] = None) -> None:
+    """Before any work: the polygon format is known, no two outputs are one file, no output is
+    an input (also through symlinks), every output folder is writable
+    (:func:`~lszoo.apis.scene.outputs.check_output_files`)."""
+    from .outputs import check_output_files
     from .polygons import vector_driver
 
-    if outputs[-1] is not None:
-        vector_driver(outputs[-1])
-    for p in outputs:
-        if p is not None and osp.abspath(p) == osp.abspath(input):
-            raise DataError(f'output {p} would overwrite the input scene')
+    if polygons is not None:
+        vector_driver(polygons)
+    check_output_files({'OUTPUT': output, '--prob': prob, '--polygons': polygons},
+                       {'INPUT': input, '--dem': dem})

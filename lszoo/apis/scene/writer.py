@@ -6,7 +6,6 @@ name. Rasters are tiled, compressed GeoTIFFs on the input's grid.
 """
 import os
 import os.path as osp
-import uuid
 from contextlib import ExitStack, contextmanager
 from typing import Iterator, List, Optional, Sequence
 
@@ -17,6 +16,7 @@ from rasterio.windows import Window
 from lszoo.errors import DataError
 
 from .options import OUT_BLOCK
+from .outputs import part_path, remove_stale_parts
 from .polygons import PolygonCollector, vector_driver
 
 MASK_NODATA = 255
@@ -26,18 +26,21 @@ MASK_NODATA = 255
 def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str]]]:
     """Temporary paths beside each final path, renamed over them only if the block succeeds.
 
-    The temporaries are hidden ``.NAME.<random>.part`` files, removed on any error or interrupt,
-    so an interrupted run never leaves a file under the final name.
+    The temporaries are hidden ``.NAME.<pid>.<random>.part`` files, removed on any error or
+    interrupt, so an interrupted run never leaves a file under the final name. Those a killed
+    run (SIGKILL: no cleanup) left behind are removed first, when their process is gone
+    (:func:`~lszoo.apis.scene.outputs.remove_stale_parts`).
     """
     temps = []
     for p in paths:
         if p is None:
             temps.append(None)
             continue
-        d, name = osp.split(osp.abspath(p))
+        d = osp.dirname(osp.abspath(p))
         if not osp.isdir(d):
             raise DataError(f'output folder {d} (for {p}) does not exist')
-        temps.append(osp.join(d, f'.{name}.{uuid.uuid4().hex[:8]}.part'))
+        remove_stale_parts(p)
+        temps.append(part_path(p))
     try:
         yield temps
     except BaseException:

@@ -24,7 +24,7 @@ def _real(path: str) -> str:
     return osp.realpath(osp.abspath(osp.expanduser(path)))
 
 
-def check_output_paths(outputs: Dict[str, Optional[str]],
+def check_output_files(outputs: Dict[str, Optional[str]],
                        inputs: Dict[str, Optional[str]]) -> None:
     """Refuse outputs that coincide with each other or with an input, or cannot be written.
 
