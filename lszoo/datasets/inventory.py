@@ -37,6 +37,13 @@ def find_scenes(scenes: Union[str, Sequence[str]]) -> List[str]:
     return out
 
 
+def _under(root, path):
+    """``path`` relative to ``root`` unless absolute (or None)."""
+    if path is None or Path(str(path)).is_absolute():
+        return path
+    return str(Path(root) / str(path))
+
+
 def _apply(aff, x, y):
     """Affine transform of one point."""
     return aff.a * x + aff.b * y + aff.c, aff.d * x + aff.e * y + aff.f
@@ -84,6 +91,7 @@ class InventoryDataset(BaseSegDataset):
         scenes: GeoTIFF path(s), a folder or a glob; same band count, one CRS for blocks.
         inventory: vector file of landslide polygons, any CRS (reprojected to each scene).
         dem: optional elevation raster, any grid and CRS; band name ``'DEM'`` selects it.
+        data_root: folder that relative ``scenes``, ``inventory`` and ``dem`` paths are in.
         split: ``'train'``, ``'val'``, ``'test'`` or ``'all'``.
         split_mode: ``'blocks'`` or ``'scenes'``.
         block_size: block edge in map units of the scenes (blocks mode; required).
@@ -108,7 +116,8 @@ class InventoryDataset(BaseSegDataset):
     METAINFO = dict(classes=('background', 'landslide'), palette=[[0, 0, 0], [255, 0, 0]])
     NAME = 'inventory'
 
-    def __init__(self, scenes, inventory: str, dem: Optional[str] = None, split: str = 'train',
+    def __init__(self, scenes, inventory: str, dem: Optional[str] = None,
+                 data_root: Optional[str] = None, split: str = 'train',
                  split_mode: str = 'blocks', block_size: Optional[float] = None,
                  split_fractions: Sequence[float] = (0.7, 0.15, 0.15), split_seed: int = 42,
                  split_file: Optional[str] = None, scene_splits: Optional[Dict] = None,
@@ -129,6 +138,16 @@ class InventoryDataset(BaseSegDataset):
                               f'{positive_fraction}')
         if window_size < 8:
             raise ConfigError(f'InventoryDataset: window_size {window_size} is too small')
+        if data_root is not None:
+            if not Path(data_root).is_dir():
+                raise DataError(
+                    f'InventoryDataset: data_root {data_root!r} does not exist; point every '
+                    'loader at your folder (docs/own_data.md): --cfg-options '
+                    'train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR'
+                    ' test_dataloader.dataset.data_root=DIR')
+            scenes = [_under(data_root, p) for p in
+                      ([scenes] if isinstance(scenes, (str, Path)) else scenes)]
+            inventory, dem = _under(data_root, inventory), _under(data_root, dem)
         self.split, self.split_mode = split, split_mode
         self.block_size, self.split_fractions = block_size, tuple(split_fractions)
         self.split_seed, self.scene_splits = int(split_seed), scene_splits

@@ -1,24 +1,24 @@
 # Your own GeoTIFF scenes + a landslide inventory (polygons) as a dataset of windows read on the
 # fly (lszoo.datasets.InventoryDataset; docs/own_data.md). Defaults point at the synthetic pair
 # written by `python -m lszoo.datasets.synthetic_geo data/inventory_synthetic`.
-# Point a config at your files either in a 5-line config (docs/own_data.md) or with
-#   --cfg-options train_dataloader.dataset.scenes=S val_dataloader.dataset.scenes=S \
-#     test_dataloader.dataset.scenes=S train_dataloader.dataset.inventory=I \
-#     val_dataloader.dataset.inventory=I test_dataloader.dataset.inventory=I \
-#     train_dataloader.dataset.dem=D val_dataloader.dataset.dem=D test_dataloader.dataset.dem=D
+# Put your files in one folder as scenes/*.tif, inventory.gpkg, dem.tif and point every loader
+# at it (or set scenes / inventory / dem: absolute paths, or relative to data_root):
+#   --cfg-options train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR \
+#                 test_dataloader.dataset.data_root=DIR
 # Scenes of another band set: also set `bands` (names from the GeoTIFF band descriptions, or
-# band1, band2, ...; 'DEM' = the dem raster) and `in_channels` as below in your config.
+# band1, band2, ...; 'DEM' = the dem raster) and `in_channels` (docs/own_data.md).
 dataset_type = 'InventoryDataset'
-scenes = 'data/inventory_synthetic/scenes'  # list, folder or glob of GeoTIFFs
-inventory = 'data/inventory_synthetic/inventory.gpkg'  # any OGR vector file, any CRS
-dem = 'data/inventory_synthetic/dem.tif'  # any grid / CRS, warped per window; None for none
+data_root = 'data/inventory_synthetic'
+scenes = 'scenes'  # list, folder or glob of GeoTIFFs
+inventory = 'inventory.gpkg'  # any OGR vector file (GeoPackage, Shapefile, GeoJSON), any CRS
+dem = 'dem.tif'  # any grid / CRS, warped to each scene per window; None if you have none
 bands = ['B2', 'B3', 'B4', 'B8', 'DEM']
 stream_layout = {'optical': [0, 1, 2, 3], 'topo': [4]}
 in_channels = 5
 window_size = 256
 # honest split: 5 km blocks (map units of the scenes) -> train/val/test, kept in a GeoJSON
 # beside the inventory (<inventory>_blocks5120_seed42.geojson; open it in QGIS)
-data = dict(type=dataset_type, scenes=scenes, inventory=inventory, dem=dem, bands=bands,
+data = dict(type=dataset_type, data_root=data_root, scenes=scenes, inventory=inventory, dem=dem, bands=bands,
             stream_layout=stream_layout, window_size=window_size, split_mode='blocks',
             block_size=5120, split_fractions=(0.7, 0.15, 0.15), split_seed=42)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
