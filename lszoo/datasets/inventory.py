@@ -111,6 +111,8 @@ class InventoryDataset(BaseSegDataset):
         attribute_filter: OGR SQL string or ``{column: value(s)}`` selecting inventory features.
         ignore_buffer: width (map units) of a band around each polygon edge labelled 255
             (ignored): hand-drawn outlines are uncertain there. 0 disables it.
+        sampling: ``'random'`` (default for train) or ``'grid'`` (default otherwise; the
+            tile exporter uses it for train too).
     """
 
     METAINFO = dict(classes=('background', 'landslide'), palette=[[0, 0, 0], [255, 0, 0]])
@@ -126,7 +128,8 @@ class InventoryDataset(BaseSegDataset):
                  stream_layout: Optional[Dict] = None, window_size: int = 256,
                  num_windows: int = 1000, positive_fraction: float = 0.5,
                  test_stride: Optional[int] = None, attribute_filter=None,
-                 ignore_buffer: float = 0.0, pipeline: Sequence = (), **kwargs):
+                 ignore_buffer: float = 0.0, sampling: Optional[str] = None,
+                 pipeline: Sequence = (), **kwargs):
         if split not in SPLITS + ('all',):
             raise ConfigError(f'InventoryDataset: unknown split {split!r}; expected one of '
                               f'{SPLITS + ("all",)}')
@@ -136,6 +139,10 @@ class InventoryDataset(BaseSegDataset):
         if not 0 <= positive_fraction <= 1:
             raise ConfigError(f'InventoryDataset: positive_fraction must be in [0, 1], got '
                               f'{positive_fraction}')
+        self.sampling = sampling or ('random' if split == 'train' else 'grid')
+        if self.sampling not in ('random', 'grid'):
+            raise ConfigError(f"InventoryDataset: sampling must be 'random' or 'grid', got "
+                              f'{sampling!r}')
         if window_size < 8:
             raise ConfigError(f'InventoryDataset: window_size {window_size} is too small')
         if data_root is not None:
@@ -338,11 +345,11 @@ class InventoryDataset(BaseSegDataset):
         from lszoo.apis.scene_inference import tile_origins
         self._regions = self.regions()
         w = self.window_size
-        if self.split == 'train':
+        if self.sampling == 'random':
             self._train_regions = [r for r in self._regions
                                    if r[3] - r[1] >= w and r[4] - r[2] >= w]
             if not self._train_regions:
-                raise ConfigError(f'InventoryDataset: no training block piece is at least '
+                raise ConfigError(f'InventoryDataset: no {self.split} block piece is at least '
                                   f'{w} x {w} pixels; lower window_size or raise block_size')
             self._positives = self._positive_points()
             return [dict(sample_idx=i) for i in range(self.num_windows)]
@@ -390,7 +397,7 @@ class InventoryDataset(BaseSegDataset):
         import shapely
         from rasterio.windows import Window, bounds as window_bounds
         info = super().get_data_info(idx)
-        if self.split == 'train':
+        if self.sampling == 'random':
             info['scene'], info['window'] = self._draw_window()
         s = self.scenes[info['scene']]
         win = Window(*info['window'])
