@@ -229,3 +229,18 @@ def test_unknown_band_names_the_scene(tmp_path):
     inv = write_inventory(tmp_path / 'inv.gpkg', [pixel_box(5, 5, 10, 10)])
     with pytest.raises(ConfigError, match=r"band 'DEM' is not in the scenes .*s\.tif"):
         InventoryDataset(scenes=scene, inventory=inv, split='all', bands=[0, 'DEM'])
+
+
+def test_missing_data_root_names_the_option(tmp_path):
+    with pytest.raises(DataError, match=r"data_root '.*nowhere' does not exist.*"
+                                        r'train_dataloader\.dataset\.data_root'):
+        InventoryDataset(scenes='scenes', inventory='inv.gpkg', data_root=str(tmp_path / 'nowhere'))
+
+
+def test_relative_paths_under_data_root(tmp_path):
+    (tmp_path / 'scenes').mkdir()
+    write_scene(tmp_path / 'scenes' / 'x.tif')
+    write_inventory(tmp_path / 'inv.gpkg', [pixel_box(5, 5, 10, 10)])
+    ds = InventoryDataset(scenes='scenes', inventory='inv.gpkg', data_root=str(tmp_path),
+                          split='all', window_size=64)
+    assert load(ds, 0)['gt_seg_map'].sum() == 25
