@@ -1,5 +1,4 @@
 """Your own scenes and landslide inventory as a dataset of windows read on the fly."""
-import glob
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -11,60 +10,11 @@ from mmseg.registry import DATASETS
 
 from lszoo.errors import ConfigError, DataError
 from .base import LandslideBaseDataset
+from .inventory_scenes import apply_affine, find_scenes, scene_header, under_root
 from .inventory_vector import InventoryWarning, read_inventory, reproject_geoms
 from .spatial_split import SPLITS, spatial_blocks
 
 DEM_NAMES = ('DEM', 'dem', 'elevation')
-
-
-def find_scenes(scenes: Union[str, Sequence[str]]) -> List[str]:
-    """A list of GeoTIFF paths, a folder (``*.tif``/``*.tiff`` inside) or a glob -> paths."""
-    items = [scenes] if isinstance(scenes, (str, Path)) else list(scenes)
-    out = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(str(f) for f in p.iterdir() if f.suffix.lower() in ('.tif', '.tiff'))
-        elif any(c in str(item) for c in '*?['):
-            found = sorted(glob.glob(str(item)))
-        elif p.is_file():
-            found = [str(p)]
-        else:
-            raise DataError(f'scene {item}: file not found')
-        if not found:
-            raise DataError(f'scenes {item}: no GeoTIFF (.tif/.tiff) found there')
-        out.extend(found)
-    return out
-
-
-def _under(root, path):
-    """``path`` relative to ``root`` unless absolute (or None)."""
-    if path is None or Path(str(path)).is_absolute():
-        return path
-    return str(Path(root) / str(path))
-
-
-def _apply(aff, x, y):
-    """Affine transform of one point."""
-    return aff.a * x + aff.b * y + aff.c, aff.d * x + aff.e * y + aff.f
-
-
-def _scene_header(path: str) -> dict:
-    import rasterio
-    try:
-        with rasterio.open(path) as src:
-            h = dict(path=path, crs=src.crs, transform=src.transform, width=src.width,
-                     height=src.height, count=src.count, bounds=tuple(src.bounds),
-                     descriptions=tuple(src.descriptions))
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataError(f'{path}: unreadable scene: {exc}') from None
-    if h['crs'] is None:
-        raise DataError(f'{path}: the scene has no CRS; an inventory cannot be matched to it')
-    t = h['transform']
-    if t.b != 0 or t.d != 0 or t.e >= 0:
-        raise DataError(f'{path}: rotated or south-up geotransform {tuple(t)[:6]}; warp it to '
-                        'a north-up grid first (gdalwarp)')
-    return h
 
 
 @DATASETS.register_module()
@@ -152,9 +102,9 @@ class InventoryDataset(BaseSegDataset):
                     'loader at your folder (docs/own_data.md): --cfg-options '
                     'train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR'
                     ' test_dataloader.dataset.data_root=DIR')
-            scenes = [_under(data_root, p) for p in
+            scenes = [under_root(data_root, p) for p in
                       ([scenes] if isinstance(scenes, (str, Path)) else scenes)]
-            inventory, dem = _under(data_root, inventory), _under(data_root, dem)
+            inventory, dem = under_root(data_root, inventory), under_root(data_root, dem)
         self.split, self.split_mode = split, split_mode
         self.block_size, self.split_fractions = block_size, tuple(split_fractions)
         self.split_seed, self.scene_splits = int(split_seed), scene_splits
@@ -163,7 +113,7 @@ class InventoryDataset(BaseSegDataset):
         self.positive_fraction = float(positive_fraction)
         self.test_stride = int(test_stride or window_size)
         self.ignore_buffer = float(ignore_buffer)
-        self.scenes = [_scene_header(p) for p in find_scenes(scenes)]
+        self.scenes = [scene_header(p) for p in find_scenes(scenes)]
         self._check_scenes()
         self.scene_band_names = self._scene_band_names(scene_band_names)
         self.band_names = self._resolve_bands(bands)
@@ -279,8 +229,8 @@ class InventoryDataset(BaseSegDataset):
     def _pixel_rect(self, s, bounds):
         """Map bounds -> (row0, col0, row1, col1) pixels of scene ``s``, rounded inwards."""
         inv = ~s['transform']
-        c0, r0 = _apply(inv, bounds[0], bounds[3])
-        c1, r1 = _apply(inv, bounds[2], bounds[1])
+        c0, r0 = apply_affine(inv, bounds[0], bounds[3])
+        c1, r1 = apply_affine(inv, bounds[2], bounds[1])
         r0, c0 = max(0, int(np.ceil(r0 - 1e-6))), max(0, int(np.ceil(c0 - 1e-6)))
         r1, c1 = min(s['height'], int(np.floor(r1 + 1e-6))), min(s['width'],
                                                                   int(np.floor(c1 + 1e-6)))
@@ -368,7 +318,7 @@ class InventoryDataset(BaseSegDataset):
         for k, (i, r0, c0, r1, c1) in enumerate(self._train_regions):
             inv = ~self.scenes[i]['transform']
             for p in shapely.point_on_surface(self.polygons[i]):
-                col, row = _apply(inv, p.x, p.y)
+                col, row = apply_affine(inv, p.x, p.y)
                 if r0 <= row < r1 and c0 <= col < c1:
                     pts.append((k, row, col))
         if not pts and self.positive_fraction > 0:
