@@ -32,3 +32,11 @@ def test_block_file_round_trip_and_size_check(tmp_path):
 def test_bad_fractions():
     with pytest.raises(ConfigError, match='split_fractions'):
         assign_blocks(block_grid([(0, 0, 100, 100)], 10), [False] * 100, (0.5, 0.5, 0.5), 0)
+
+
+def test_few_landslide_blocks_still_reach_every_split():
+    blocks = block_grid([(0, 0, 400, 400)], 100)  # 16 blocks, 3 with landslides
+    positive = [k in (2, 7, 11) for k in range(16)]
+    for seed in range(5):
+        a = assign_blocks(blocks, positive, (0.7, 0.15, 0.15), seed)
+        assert sorted(b.split for b, p in zip(a, positive) if p) == ['test', 'train', 'val']

@@ -69,8 +69,9 @@ def assign_blocks(blocks: Sequence[Block], positive: Sequence[bool],
                   fractions: Sequence[float], seed: int) -> List[Block]:
     """Give each block a split: shuffled with ``seed``, stratified by ``positive``.
 
-    Within each stratum ``int(f * n)`` blocks go to val and test, the rest to train. A split
-    with a non-zero fraction that got no block takes one from train (a positive one first).
+    Within each stratum ``round(f * n)`` blocks go to val and test (at least one landslide block
+    each when there are enough), the rest to train. A split with a non-zero fraction that got no
+    block takes one from train (a positive one first).
     """
     fr = dict(zip(SPLITS, [float(f) for f in fractions]))
     if len(fractions) != 3 or any(f < 0 for f in fr.values()) or fr['train'] <= 0 or \
@@ -88,7 +89,11 @@ def assign_blocks(blocks: Sequence[Block], positive: Sequence[bool],
     for stratum in (True, False):
         idx = [i for i, p in enumerate(positive) if bool(p) == stratum]
         idx = [idx[k] for k in rng.permutation(len(idx))]
-        n_val, n_test = int(fr['val'] * len(idx)), int(fr['test'] * len(idx))
+        n_val, n_test = (int(round(fr[s] * len(idx))) for s in ('val', 'test'))
+        if stratum and len(idx) >= len(wanted):  # every split gets landslides when it can
+            n_val, n_test = (max(n, 1) if fr[s] > 0 else 0
+                             for n, s in ((n_val, 'val'), (n_test, 'test')))
+        n_val, n_test = min(n_val, len(idx)), min(n_test, max(0, len(idx) - n_val - 1))
         for k, i in enumerate(idx):
             split_of[i] = 'val' if k < n_val else 'test' if k < n_val + n_test else 'train'
     for s in ('val', 'test'):
