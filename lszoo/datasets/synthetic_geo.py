@@ -11,6 +11,7 @@ writes ``scenes/scene_a.tif`` and ``scenes/scene_b.tif`` (uint16 reflectance x 1
 ``B2 B3 B4 B8`` named in the band descriptions, nodata 0, EPSG:32645, 10 m, side by side 1 km
 apart), ``dem.tif`` (float32 metres, EPSG:32645 on a 20 m grid offset from the scenes', covering
 both) and ``inventory.gpkg`` (layer ``landslides``, EPSG:4326, fields ``type`` and ``scene``).
+Each scene is a mosaic of 512-pixel generated scenes (see :func:`_mosaic`).
 """
 import argparse
 import sys
@@ -32,9 +33,29 @@ def _scene_transform(index: int, size: int, pixel: float):
     return from_origin(x0, ORIGIN[1], pixel, pixel)
 
 
-def _write_scene(path: Path, scene, transform) -> None:
+def _mosaic(seed: int, size: int, tiles: int, pixel: float):
+    """``(s2, dem, mask)`` of a ``size`` scene made of ``tiles x tiles`` generated scenes.
+
+    One generated scene holds 2 to 6 landslides whatever its size, so a large scene is a mosaic
+    of smaller ones (more, smaller landslides, as in real inventories); each tile's DEM is
+    shifted to a common mean elevation so the seams are small steps, not cliffs.
+    """
+    step = size // tiles
+    s2 = np.zeros((size, size, len(BANDS)), np.float32)
+    dem = np.zeros((size, size), np.float32)
+    mask = np.zeros((size, size), np.uint8)
+    for i in range(tiles):
+        for j in range(tiles):
+            sc = generate_scene(seed + i * tiles + j, size=step, pixel_size=pixel)
+            win = (slice(i * step, (i + 1) * step), slice(j * step, (j + 1) * step))
+            s2[win] = sc.s2[..., [S2_BANDS.index(b) for b in BANDS]]
+            dem[win] = sc.dem - sc.dem.mean() + 4800.0
+            mask[win] = sc.mask
+    return s2, dem, mask
+
+
+def _write_scene(path: Path, s2, transform) -> None:
     import rasterio
-    s2 = scene.s2[..., [S2_BANDS.index(b) for b in BANDS]]
     data = np.clip(np.round(s2 * 10000), 1, 65535).astype(np.uint16)  # 0 is nodata
     with rasterio.open(path, 'w', driver='GTiff', width=data.shape[1], height=data.shape[0],
                        count=len(BANDS), dtype='uint16', crs=CRS, transform=transform,
@@ -94,18 +115,25 @@ def _write_inventory(path: Path, masks, transforms, names) -> int:
     return len(geoms)
 
 
-def write_georeferenced_pair(root, size: int = 2048, seed: int = 0,
-                             pixel: float = 10.0) -> Path:
-    """Write the two scenes, the DEM and the inventory under ``root``; returns ``root``."""
+def write_georeferenced_pair(root, size: int = 2048, seed: int = 0, pixel: float = 10.0,
+                             tiles: int = 0) -> Path:
+    """Write the two scenes, the DEM and the inventory under ``root``; returns ``root``.
+
+    ``tiles``: scenes are mosaics of ``tiles x tiles`` generated scenes (default: one tile per
+    512 pixels, at least 1).
+    """
     root = Path(root)
+    tiles = tiles or max(1, size // 512)
+    if size % tiles:
+        raise ValueError(f'scene size {size} is not a multiple of tiles={tiles}')
     (root / 'scenes').mkdir(parents=True, exist_ok=True)
     names, dems, masks, transforms = ('scene_a', 'scene_b'), [], [], []
     for k, name in enumerate(names):
-        scene = generate_scene(seed * 100003 + 7 + k, size=size, pixel_size=pixel)
+        s2, dem, mask = _mosaic(seed * 100003 + 7 + 1000 * k, size, tiles, pixel)
         t = _scene_transform(k, size, pixel)
-        _write_scene(root / 'scenes' / f'{name}.tif', scene, t)
-        dems.append(scene.dem)
-        masks.append(scene.mask)
+        _write_scene(root / 'scenes' / f'{name}.tif', s2, t)
+        dems.append(dem)
+        masks.append(mask)
         transforms.append(t)
     _write_dem(root / 'dem.tif', dems, transforms, size, pixel)
     _write_inventory(root / 'inventory.gpkg', masks, transforms, names)
@@ -117,8 +145,10 @@ def main(argv=None) -> int:
     p.add_argument('out', help='output folder')
     p.add_argument('--size', type=int, default=2048, help='scene size in pixels')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--tiles', type=int, default=0,
+                   help='mosaic of TILES x TILES generated scenes (default: size // 512)')
     args = p.parse_args(argv)
-    root = write_georeferenced_pair(args.out, args.size, args.seed)
+    root = write_georeferenced_pair(args.out, args.size, args.seed, tiles=args.tiles)
     print(f'wrote {root}/scenes/scene_a.tif, scene_b.tif, dem.tif, inventory.gpkg')
     return 0
 
