@@ -292,7 +292,7 @@ class InventoryDataset(BaseSegDataset):
 
     # ------------------------------------------------------------------ data list
     def load_data_list(self) -> List[dict]:
-        from lszoo.apis.scene_inference import tile_origins
+        from lszoo.apis.scene.grid import tile_origins
         self._regions = self.regions()
         w = self.window_size
         if self.sampling == 'random':

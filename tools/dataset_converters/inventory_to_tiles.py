@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mmengine.config import Config, DictAction
 
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
 
     def body(a):
         if not Path(a.config).is_file():

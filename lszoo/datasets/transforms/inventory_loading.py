@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from lszoo.datasets.io import fill_nodata
 from .loading import InvalidPixelWarning
 
 IGNORE_INDEX = 255
@@ -51,13 +52,13 @@ class LoadInventoryWindow(BaseTransform):
         self._reported = False
 
     def _reader(self, path, dem, scene_bands, bands):
-        from lszoo.apis.scene_inference import DEM_BAND_NAMES, _SceneReader
+        from lszoo.apis.scene.reader import DEM_BAND_NAMES, SceneReader
         uses_dem = dem is not None and any(b.lower() in DEM_BAND_NAMES for b in bands)
         key = (path, dem if uses_dem else None, tuple(bands))
         if key not in self._readers:
             stack = ExitStack()
-            reader = _SceneReader(stack, path, dem if uses_dem else None, list(bands), None,
-                                  list(scene_bands))
+            reader = SceneReader(stack, path, dem if uses_dem else None, list(bands), None,
+                                 list(scene_bands))
             self._readers[key] = (stack, reader)
         return self._readers[key][1]
 
@@ -69,8 +70,7 @@ class LoadInventoryWindow(BaseTransform):
         img = reader.read(y, y + h, x, x + w).transpose(1, 2, 0).astype(np.float32)
         valid = reader.valid(y, y + h, x, x + w)
         if valid is not None and not valid.all():
-            good = img[valid]
-            img[~valid] = np.median(good, axis=0) if good.size else 0.0
+            fill_nodata(img, ~valid)
             if not self._reported:
                 self._reported = True
                 warnings.warn(f'{results["img_path"]}: {int((~valid).sum())} nodata pixels in '
