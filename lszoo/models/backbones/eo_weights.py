@@ -56,7 +56,7 @@ def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
     A name is fetched through ``torch.hub`` (cached in ``$TORCH_HOME/hub/checkpoints``); without
     network that fails with one line saying where to get the file and how to pass it.
     """
-    from lszoo.engine.checkpoint import load_checkpoint_file
+    from lszoo.utils.checkpoint import load_state_dict
     if weights in EO_WEIGHTS:
         spec = EO_WEIGHTS[weights]
         cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(spec['url']))
@@ -69,14 +69,13 @@ def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
                     f'cannot download EO weights {weights!r} from {spec["url"]} ({exc}); '
                     f'fetch the file on a networked machine and pass its local path as '
                     f'eo_weights=/path/{osp.basename(spec["url"])}') from None
-        ckpt, bands = load_checkpoint_file(cached), spec['bands']
+        state, bands = load_state_dict(cached), spec['bands']
     elif osp.isfile(str(weights)):
-        ckpt, bands = load_checkpoint_file(weights), None
+        state, bands = load_state_dict(weights), None
     else:
         raise ConfigError(f'eo_weights {weights!r} is neither a local file nor a known name '
                           f'({sorted(EO_WEIGHTS)})')
-    state = ckpt.get('state_dict', ckpt.get('model', ckpt))
-    if not isinstance(state, dict) or not state:
+    if not state:
         raise CheckpointError(f'{weights}: holds no state dict')
     return dict(state), bands
 
