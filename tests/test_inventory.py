@@ -244,3 +244,29 @@ def test_relative_paths_under_data_root(tmp_path):
     ds = InventoryDataset(scenes='scenes', inventory='inv.gpkg', data_root=str(tmp_path),
                           split='all', window_size=64)
     assert load(ds, 0)['gt_seg_map'].sum() == 25
+
+
+def test_nodata_pixels_are_filled_and_ignored(tmp_path):
+    path = tmp_path / 's.tif'
+    write_scene(path, nodata=-1.0)
+    with rasterio.open(path, 'r+') as dst:
+        data = dst.read()
+        data[:, :4, :4] = -1.0
+        dst.write(data)
+    inv = write_inventory(tmp_path / 'inv.gpkg', [pixel_box(0, 0, 10, 10)])
+    ds = InventoryDataset(scenes=str(path), inventory=inv, split='all', window_size=64)
+    with pytest.warns(UserWarning, match=r's\.tif: 16 nodata pixels'):
+        out = load(ds, 0)
+    assert (out['gt_seg_map'][:4, :4] == 255).all() and out['gt_seg_map'][5, 5] == 1
+    assert (out['img'][:4, :4] != -1).all()
+
+
+def test_scene_mapping_leaves_the_window_loader_out():
+    from mmengine.config import Config
+
+    from lszoo.apis.scene.predictor import build_normalizer
+    from pathlib import Path
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs' / 'demo' /
+                              'inventory_synthetic.py'))
+    norm = build_normalizer(cfg, cfg.bands)
+    assert norm.steps == ['NormalizeBands']
