@@ -29,6 +29,9 @@ class AtrousPyramidPooling(nn.Module):
         channels: channels of each branch and of the output.
         dilations: one branch per dilation.
         conv_bias: give the branch convs a bias (GeoNeXt does, although a BN follows).
+        project_bias: give the projection conv a bias (GeoNeXt's reference does; in eval mode
+            it only shifts the BN's running mean, in training the batch statistics cancel it,
+            but it is a parameter of the reference, so checkpoints carry it over one-to-one).
         norm_cfg / act_cfg: mmcv configs.
         image_pool: add the image-pooling branch.
     """
@@ -40,7 +43,8 @@ class AtrousPyramidPooling(nn.Module):
                  conv_bias: bool = True,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
-                 image_pool: bool = True):
+                 image_pool: bool = True,
+                 project_bias: bool = True):
         super().__init__()
         self.branches = ASPPModule(tuple(dilations), in_channels, channels, None, norm_cfg,
                                    act_cfg)
@@ -53,9 +57,10 @@ class AtrousPyramidPooling(nn.Module):
         if image_pool:
             self.image_pool = nn.Sequential(
                 nn.AdaptiveAvgPool2d(1),
-                ConvModule(in_channels, channels, 1, bias=True, norm_cfg=None, act_cfg=act_cfg))
+                ConvModule(in_channels, channels, 1, bias=True, norm_cfg=None, act_cfg=None))
         n = len(dilations) + (1 if image_pool else 0)
-        self.project = ConvModule(n * channels, channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.project = ConvModule(n * channels, channels, 1, bias=project_bias,
+                                  norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = list(self.branches(x))
