@@ -18,6 +18,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
+from .timm_pretrained import create_timm_model
 
 ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
 STEM_KEY = 'stem_0.weight'
@@ -102,9 +103,15 @@ class ConvNeXtV2Encoder(BaseModule):
             full timm name ``convnextv2_*``).
         in_channels: input channels (3 for RGB, 14 for Landslide4Sense, ...).
         out_indices: which of the four stages to return.
-        pretrained: ask timm to download weights (impossible offline; keep False and use
-            ``checkpoint``).
-        checkpoint: local weights file: a timm ``state_dict`` (optionally under 'state_dict' or
+        pretrained: start from timm's pretrained weights ``convnextv2_<arch>.<pretrained_tag>``
+            (downloaded and cached by timm). Offline, give the same weights as ``checkpoint``
+            (or ``pretrained_cfg_overlay=dict(file=...)``); a download that fails stops with
+            one line naming the weights, where they come from and that alternative.
+        pretrained_tag: timm pretrained tag, e.g. 'fcmae_ft_in22k_in1k' (GeoNeXt's: FCMAE
+            pre-training, ImageNet-22k then 1k fine-tuning); None: timm's default tag.
+        pretrained_cfg_overlay: passed to timm, e.g. ``dict(file='/path/weights.safetensors')``.
+        checkpoint: local weights file (used instead of a download when given): a timm
+            ``state_dict`` (optionally under 'state_dict' or
             'model', keys may carry a 'module.' / ``checkpoint_prefix`` prefix) or the original
             ConvNeXt V2 release (``{'model': ...}``). Classifier head weights are dropped.
         checkpoint_prefix: prefix to strip from every key first (e.g. 'backbone.model.' to take
@@ -124,6 +131,8 @@ class ConvNeXtV2Encoder(BaseModule):
                  stem_adapt: str = 'repeat',
                  rgb_channels: Optional[Sequence[int]] = None,
                  drop_path_rate: float = 0.0,
+                 pretrained_tag: Optional[str] = None,
+                 pretrained_cfg_overlay: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         name = arch if arch.startswith('convnextv2_') else f'convnextv2_{arch}'
@@ -131,9 +140,12 @@ class ConvNeXtV2Encoder(BaseModule):
             raise ConfigError(f"ConvNeXtV2Encoder: arch='{arch}' is not one of {ARCHS}")
         self.arch_name = name
         self.in_channels = in_channels
-        self.model = timm.create_model(name, pretrained=pretrained, features_only=True,
-                                       in_chans=in_channels, out_indices=tuple(out_indices),
-                                       drop_path_rate=drop_path_rate)
+        timm_name = f'{name}.{pretrained_tag}' if pretrained_tag else name
+        self.model = create_timm_model(
+            timm_name, 'ConvNeXtV2Encoder', 'model.backbone.checkpoint',
+            pretrained=bool(pretrained) and not checkpoint,
+            pretrained_cfg_overlay=pretrained_cfg_overlay, features_only=True,
+            in_chans=in_channels, out_indices=tuple(out_indices), drop_path_rate=drop_path_rate)
         self.out_channels = self.model.feature_info.channels()
         self.stem_adapt = stem_adapt
         self.rgb_channels = rgb_channels

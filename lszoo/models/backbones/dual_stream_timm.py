@@ -20,6 +20,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
+from .timm_pretrained import create_timm_model
 
 
 def _load_file(path):
@@ -49,9 +50,14 @@ class DualStreamTimmEncoder(BaseModule):
             ``shared=False``). Frozen encoders get ``requires_grad=False`` but stay in train mode
             (BatchNorm statistics still update, as in the paper); they run without building an
             autograd graph, which saves memory and time.
-        pretrained: ask timm for its pretrained weights (needs a download: keep ``False`` offline).
+        pretrained: start from timm's pretrained weights of ``model_name`` (a tag such as
+            ``tf_efficientnet_b4.ns_jft_in1k`` names them; downloaded and cached by timm).
+            Offline, give the same weights as ``checkpoint`` (or
+            ``timm_kwargs=dict(pretrained_cfg_overlay=dict(file=...))``); a download that fails
+            stops with one line naming the weights, where they come from and that alternative.
         checkpoint: optional local file with weights for the encoder(s) (a timm/torchvision state
-            dict, or a dict with ``state_dict``/``model``); loaded into every encoder. Keys of
+            dict, or a dict with ``state_dict``/``model``); loaded into every encoder, instead of
+            a download. Keys of
             the classifier head are ignored; a first convolution with another input-channel count
             is adapted with timm's ``adapt_input_conv``.
         checkpoint_prefix: prefix to strip from the checkpoint's keys (e.g. ``'backbone.'``).
@@ -87,14 +93,20 @@ class DualStreamTimmEncoder(BaseModule):
         self.model_name = model_name
         self.shared = shared
         kwargs = dict(timm_kwargs or {})
+        overlay = kwargs.pop('pretrained_cfg_overlay', None)
         n_enc = 1 if shared else 2
         encoders = []
         for i in range(n_enc):
             try:
-                enc = timm.create_model(model_name, features_only=True, pretrained=pretrained,
+                enc = create_timm_model(model_name, 'DualStreamTimmEncoder',
+                                        'model.backbone.checkpoint',
+                                        pretrained=bool(pretrained) and checkpoint is None,
+                                        pretrained_cfg_overlay=overlay, features_only=True,
                                         in_chans=len(self.stream_channels[i]),
                                         out_indices=tuple(out_indices), **kwargs)
-            except (RuntimeError, AssertionError, IndexError, ValueError) as e:
+            except ConfigError:
+                raise
+            except (AssertionError, IndexError, ValueError) as e:
                 # unknown model name, or fewer feature levels than out_indices asks for
                 raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} '
                                   f'with features_only=True, out_indices='

@@ -1,0 +1,62 @@
+"""Build a timm model with its pretrained weights, or stop with one line saying how to get them.
+
+timm downloads pretrained weights on first use (Hugging Face hub or a URL, cached under
+``HF_HOME`` / ``TORCH_HOME``). Without a network that fails deep inside huggingface_hub or urllib
+with a multi-line traceback; here it becomes one :class:`~lszoo.errors.CheckpointError` naming the
+weights (timm tag), where they come from, and the offline alternative, raised while the model is
+built, i.e. before training starts (tools print it as one ``lszoo: error:`` line, exit 2).
+"""
+import os
+from typing import Optional
+
+import timm
+from timm.models import get_pretrained_cfg
+
+from lszoo.errors import CheckpointError, ConfigError
+
+
+def weights_source(name: str) -> str:
+    """``'<arch>.<tag> (https://..., licence ...)'`` for a timm name with or without a tag."""
+    try:
+        cfg = get_pretrained_cfg(name)
+    except (RuntimeError, KeyError):
+        cfg = None
+    if cfg is None:
+        return name
+    tag = f'{cfg.architecture}.{cfg.tag}' if cfg.tag else cfg.architecture
+    where = (f'https://huggingface.co/{cfg.hf_hub_id}' if cfg.hf_hub_id else cfg.url) or \
+        'no download location known to timm'
+    licence = f', licence {cfg.license}' if cfg.license else ''
+    return f'{tag} ({where}{licence})'
+
+
+def create_timm_model(name: str, owner: str, offline_key: str, pretrained: bool = False,
+                      pretrained_cfg_overlay: Optional[dict] = None, **kwargs):
+    """``timm.create_model(name, pretrained=..., **kwargs)`` with one-line errors.
+
+    Args:
+        name: timm name, optionally with a pretrained tag (``convnextv2_tiny.fcmae_ft_in22k_in1k``).
+        owner: the lszoo module asking, for the message.
+        offline_key: the config key of the local-file alternative (``model.backbone.checkpoint``).
+        pretrained_cfg_overlay: timm's override, e.g. ``dict(file='/path/weights.safetensors')``
+            to load the same weights from a local file (checked to exist first).
+    """
+    if pretrained_cfg_overlay:
+        kwargs['pretrained_cfg_overlay'] = dict(pretrained_cfg_overlay)
+        path = pretrained_cfg_overlay.get('file')
+        if path and not os.path.isfile(path):
+            raise CheckpointError(f'{owner}: pretrained_cfg_overlay file {path} does not exist')
+    try:
+        return timm.create_model(name, pretrained=pretrained, **kwargs)
+    except OSError as err:  # no network, no cache, HTTP error (requests/urllib/hf are OSErrors)
+        if not pretrained:
+            raise
+        cause = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise CheckpointError(
+            f'{owner}: cannot download the pretrained weights {weights_source(name)}: {cause} '
+            f'-- offline, fetch them on a machine with a network (timm.create_model('
+            f'"{name}", pretrained=True) caches them under HF_HOME) and set '
+            f'{offline_key}=/path/to/the/weights file (or pretrained=False for random '
+            f'weights)') from err
+    except RuntimeError as err:  # unknown model name or pretrained tag
+        raise ConfigError(f'{owner}: timm cannot build {name!r}: {err}') from err
