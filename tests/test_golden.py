@@ -105,11 +105,17 @@ def test_geonext_tiny_eval_logits_match_reference(geonext):
     assert max_diff(logits, out['eval_logits']) < TOL
 
 
+def digate_input(out):
+    """The fixture's R, G, B, DEM input as the Bijie config reads it: R, G, B and the DEM three
+    times (stream_channels ([0, 1, 2], [3, 4, 5]); the reference's x2 = x[:, [3, 3, 3]])."""
+    return out['input'][:, [0, 1, 2, 3, 3, 3]]
+
+
 def test_digate_eval_logits_match_reference(digate):
     model, out = digate
     model.eval()
     with torch.no_grad():
-        logits = model(out['input'], mode='tensor')
+        logits = model(digate_input(out), mode='tensor')
     assert max_diff(logits, out['eval_logits']) < TOL
 
 
@@ -117,7 +123,7 @@ def test_digate_train_outputs_regularisers_and_loss_match_reference(digate):
     from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
     model, out = digate
-    x, size = out['input'], out['input'].shape[2:]
+    x, size = digate_input(out), out['input'].shape[2:]
     model.train()  # every BatchNorm (frozen encoders' too) uses batch statistics
     with torch.no_grad():
         main, aux_q, aux_h, regs = model.decode_head.forward_train(model.extract_feat(x))

@@ -18,7 +18,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
-from .timm_pretrained import create_timm_model
+from .timm_pretrained import (check_overlay_file, create_timm_model,
+                              load_timm_pretrained)
 
 ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
 STEM_KEY = 'stem_0.weight'
@@ -104,7 +105,8 @@ class ConvNeXtV2Encoder(BaseModule):
         in_channels: input channels (3 for RGB, 14 for Landslide4Sense, ...).
         out_indices: which of the four stages to return.
         pretrained: start from timm's pretrained weights ``convnextv2_<arch>.<pretrained_tag>``
-            (downloaded and cached by timm). Offline, give the same weights as ``checkpoint``
+            (downloaded and cached by timm, loaded in ``init_weights``, i.e. when training
+            starts; testing never downloads). Offline, give the same weights as ``checkpoint``
             (or ``pretrained_cfg_overlay=dict(file=...)``); a download that fails stops with
             one line naming the weights, where they come from and that alternative.
         pretrained_tag: timm pretrained tag, e.g. 'fcmae_ft_in22k_in1k' (GeoNeXt's: FCMAE
@@ -140,12 +142,17 @@ class ConvNeXtV2Encoder(BaseModule):
             raise ConfigError(f"ConvNeXtV2Encoder: arch='{arch}' is not one of {ARCHS}")
         self.arch_name = name
         self.in_channels = in_channels
-        timm_name = f'{name}.{pretrained_tag}' if pretrained_tag else name
-        self.model = create_timm_model(
-            timm_name, 'ConvNeXtV2Encoder', 'model.backbone.checkpoint',
-            pretrained=bool(pretrained) and not checkpoint,
-            pretrained_cfg_overlay=pretrained_cfg_overlay, features_only=True,
-            in_chans=in_channels, out_indices=tuple(out_indices), drop_path_rate=drop_path_rate)
+        self.timm_name = f'{name}.{pretrained_tag}' if pretrained_tag else name
+        self._timm_kwargs = dict(features_only=True, in_chans=in_channels,
+                                 out_indices=tuple(out_indices))
+        self.model = create_timm_model(self.timm_name, 'ConvNeXtV2Encoder',
+                                       'model.backbone.checkpoint',
+                                       drop_path_rate=drop_path_rate, **self._timm_kwargs)
+        # downloaded in init_weights (when training starts), unless a local file is given
+        self.pretrained = bool(pretrained) and not checkpoint
+        self.pretrained_cfg_overlay = pretrained_cfg_overlay
+        if self.pretrained:
+            check_overlay_file('ConvNeXtV2Encoder', pretrained_cfg_overlay)
         self.out_channels = self.model.feature_info.channels()
         self.stem_adapt = stem_adapt
         self.rgb_channels = rgb_channels
@@ -210,9 +217,14 @@ class ConvNeXtV2Encoder(BaseModule):
         self._loaded_from = str(path)
 
     def init_weights(self):
-        """timm initialises (or ``checkpoint`` loads) the weights at construction; nothing to
-        redo here, so that mmengine's ``init_weights`` call does not overwrite them."""
-        if self.init_cfg:
+        """Load timm's pretrained weights when ``pretrained`` (mmengine's runner calls this when
+        training starts); otherwise keep timm's initialisation or the ``checkpoint`` loaded at
+        construction."""
+        if self.pretrained:
+            load_timm_pretrained(self.model, self.timm_name, 'ConvNeXtV2Encoder',
+                                 'model.backbone.checkpoint', self.pretrained_cfg_overlay,
+                                 **self._timm_kwargs)
+        elif self.init_cfg:
             super().init_weights()
 
     def forward(self, x: torch.Tensor):

@@ -20,7 +20,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
-from .timm_pretrained import create_timm_model
+from .timm_pretrained import (check_overlay_file, create_timm_model,
+                              load_timm_pretrained)
 
 
 def _load_file(path):
@@ -51,7 +52,8 @@ class DualStreamTimmEncoder(BaseModule):
             (BatchNorm statistics still update, as in the paper); they run without building an
             autograd graph, which saves memory and time.
         pretrained: start from timm's pretrained weights of ``model_name`` (a tag such as
-            ``tf_efficientnet_b4.ns_jft_in1k`` names them; downloaded and cached by timm).
+            ``tf_efficientnet_b4.ns_jft_in1k`` names them; downloaded and cached by timm, loaded
+            in ``init_weights``, i.e. when training starts; testing never downloads).
             Offline, give the same weights as ``checkpoint`` (or
             ``timm_kwargs=dict(pretrained_cfg_overlay=dict(file=...))``); a download that fails
             stops with one line naming the weights, where they come from and that alternative.
@@ -94,14 +96,14 @@ class DualStreamTimmEncoder(BaseModule):
         self.shared = shared
         kwargs = dict(timm_kwargs or {})
         overlay = kwargs.pop('pretrained_cfg_overlay', None)
+        if pretrained and checkpoint is None:
+            check_overlay_file('DualStreamTimmEncoder', overlay)
         n_enc = 1 if shared else 2
         encoders = []
         for i in range(n_enc):
             try:
                 enc = create_timm_model(model_name, 'DualStreamTimmEncoder',
-                                        'model.backbone.checkpoint',
-                                        pretrained=bool(pretrained) and checkpoint is None,
-                                        pretrained_cfg_overlay=overlay, features_only=True,
+                                        'model.backbone.checkpoint', features_only=True,
                                         in_chans=len(self.stream_channels[i]),
                                         out_indices=tuple(out_indices), **kwargs)
             except ConfigError:
@@ -121,6 +123,10 @@ class DualStreamTimmEncoder(BaseModule):
         if checkpoint is not None:
             self._load_checkpoint(checkpoint, checkpoint_prefix)
         self.frozen = frozen
+        # downloaded in init_weights (when training starts), unless a local file is given
+        self.pretrained = bool(pretrained) and checkpoint is None
+        self._pretrained_args = dict(pretrained_cfg_overlay=overlay, features_only=True,
+                                     out_indices=tuple(out_indices), **kwargs)
         if any(frozen) and not pretrained and checkpoint is None:
             print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder(s) keep their random '
                       f'initial weights (pretrained=False, no checkpoint); set '
@@ -191,7 +197,16 @@ class DualStreamTimmEncoder(BaseModule):
                   logger='current')
 
     def init_weights(self):
-        """Keep timm's initialisation (or the loaded checkpoint): nothing to do."""
+        """Load timm's pretrained weights into every encoder when ``pretrained`` (mmengine's
+        runner calls this when training starts); otherwise keep timm's initialisation or the
+        ``checkpoint`` loaded at construction."""
+        if self.pretrained:
+            for enc, chans in zip(self.encoders, self.stream_channels):
+                load_timm_pretrained(enc, self.model_name, 'DualStreamTimmEncoder',
+                                     'model.backbone.checkpoint', in_chans=len(chans),
+                                     **self._pretrained_args)
+            print_log(f'DualStreamTimmEncoder: {self.model_name} pretrained weights loaded '
+                      f'into {len(self.encoders)} encoder(s)', logger='current')
         self._is_init = True
 
     def _select(self, x, i):

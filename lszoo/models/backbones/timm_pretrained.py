@@ -10,6 +10,7 @@ import os
 from typing import Optional
 
 import timm
+import torch
 from timm.models import get_pretrained_cfg
 
 from lszoo.errors import CheckpointError, ConfigError
@@ -30,6 +31,13 @@ def weights_source(name: str) -> str:
     return f'{tag} ({where}{licence})'
 
 
+def check_overlay_file(owner: str, pretrained_cfg_overlay: Optional[dict]) -> None:
+    """A local weights file given through timm's ``pretrained_cfg_overlay`` must exist."""
+    path = (pretrained_cfg_overlay or {}).get('file')
+    if path and not os.path.isfile(path):
+        raise CheckpointError(f'{owner}: pretrained_cfg_overlay file {path} does not exist')
+
+
 def create_timm_model(name: str, owner: str, offline_key: str, pretrained: bool = False,
                       pretrained_cfg_overlay: Optional[dict] = None, **kwargs):
     """``timm.create_model(name, pretrained=..., **kwargs)`` with one-line errors.
@@ -42,10 +50,8 @@ def create_timm_model(name: str, owner: str, offline_key: str, pretrained: bool 
             to load the same weights from a local file (checked to exist first).
     """
     if pretrained_cfg_overlay:
+        check_overlay_file(owner, pretrained_cfg_overlay)
         kwargs['pretrained_cfg_overlay'] = dict(pretrained_cfg_overlay)
-        path = pretrained_cfg_overlay.get('file')
-        if path and not os.path.isfile(path):
-            raise CheckpointError(f'{owner}: pretrained_cfg_overlay file {path} does not exist')
     try:
         return timm.create_model(name, pretrained=pretrained, **kwargs)
     except OSError as err:  # no network, no cache, HTTP error (requests/urllib/hf are OSErrors)
@@ -60,3 +66,18 @@ def create_timm_model(name: str, owner: str, offline_key: str, pretrained: bool 
             f'weights)') from err
     except RuntimeError as err:  # unknown model name or pretrained tag
         raise ConfigError(f'{owner}: timm cannot build {name!r}: {err}') from err
+
+
+def load_timm_pretrained(module: torch.nn.Module, name: str, owner: str, offline_key: str,
+                         pretrained_cfg_overlay: Optional[dict] = None, **kwargs) -> None:
+    """Copy timm's pretrained weights of ``name`` into ``module`` (built by timm with the same
+    ``kwargs``, e.g. ``features_only=True, in_chans=4``), strictly.
+
+    Called from an encoder's ``init_weights``: mmengine's runner initialises weights when
+    training starts, so ``tools/test.py`` (and ``load_from`` / resume, which replace the weights
+    anyway once a config sets ``pretrained=False``) never download, as with mmseg's
+    ``init_cfg=dict(type='Pretrained')``.
+    """
+    src = create_timm_model(name, owner, offline_key, pretrained=True,
+                            pretrained_cfg_overlay=pretrained_cfg_overlay, **kwargs)
+    module.load_state_dict(src.state_dict(), strict=True)
