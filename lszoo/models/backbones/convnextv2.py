@@ -145,7 +145,9 @@ class ConvNeXtV2Encoder(BaseModule):
         self.timm_name = f'{name}.{pretrained_tag}' if pretrained_tag else name
         self._timm_kwargs = dict(features_only=True, in_chans=in_channels,
                                  out_indices=tuple(out_indices))
-        self.model = create_timm_model(self.timm_name, 'ConvNeXtV2Encoder',
+        # the tag only matters for the download (timm rejects tags an arch does not have)
+        self.model = create_timm_model(self.timm_name if pretrained else name,
+                                       'ConvNeXtV2Encoder',
                                        'model.backbone.checkpoint',
                                        drop_path_rate=drop_path_rate, **self._timm_kwargs)
         # downloaded in init_weights (when training starts), unless a local file is given
