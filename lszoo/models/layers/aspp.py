@@ -5,6 +5,7 @@ arXiv:1706.05587). GeoNeXt applies it at full image resolution after its last up
 whereas mmseg's ``ASPPHead`` is a whole decode head on a stride-8 feature map; this layer reuses
 mmseg's ``ASPPModule`` branches and adds the image-pooling branch and the projection.
 """
+import warnings
 from typing import Sequence
 
 import torch
@@ -59,8 +60,10 @@ class AtrousPyramidPooling(nn.Module):
                 nn.AdaptiveAvgPool2d(1),
                 ConvModule(in_channels, channels, 1, bias=True, norm_cfg=None, act_cfg=None))
         n = len(dilations) + (1 if image_pool else 0)
-        self.project = ConvModule(n * channels, channels, 1, bias=project_bias,
-                                  norm_cfg=norm_cfg, act_cfg=act_cfg)
+        with warnings.catch_warnings():  # the bias before the BN is deliberate (see above)
+            warnings.filterwarnings('ignore', message='Unnecessary conv bias')
+            self.project = ConvModule(n * channels, channels, 1, bias=project_bias,
+                                      norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = list(self.branches(x))
