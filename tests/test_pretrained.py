@@ -96,10 +96,21 @@ def test_paper_configs_name_the_papers_weights(config, key, value):
 
 @pytest.mark.parametrize('config', ['configs/demo/geonext_synthetic.py',
                                     'configs/demo/digate_unet_synthetic.py',
-                                    'configs/geonext/geonext_bijie_from_cas.py',
-                                    'configs/geonext/geonext_zeroshot_bijie.py'])
+                                    'configs/geonext/geonext_bijie_from_cas.py'])
 def test_demo_and_transfer_configs_do_not_download(config):
     assert not Config.fromfile(osp.join(REPO, config)).model.backbone.get('pretrained')
+
+
+def test_testing_a_paper_config_never_downloads(no_network):
+    """tools/test.py builds the model but never calls init_weights: the zero-shot config (CAS
+    recipe, pretrained=True) builds without touching the network."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(REPO, 'configs/geonext/geonext_zeroshot_bijie.py'))
+    assert cfg.model.backbone.pretrained is True
+    MODELS.build(cfg.model)
+    assert not no_network
 
 
 def test_digate_default_tag_is_what_timm_resolves():
@@ -134,6 +145,14 @@ def test_train_tool_offline_stops_with_one_line_then_starts_from_a_local_file(tm
     assert 'model.backbone.checkpoint=' in errors[0]
     assert 'Traceback' not in res.stderr
     assert not osp.exists(tmp_path / 'w1' / 'iter_1.pth')
+
+    # the paper's Bijie run starts from the CAS model: without it, one line naming the file
+    res = run_tool('train.py', osp.join(REPO, 'configs', 'geonext', 'geonext_bijie_from_cas.py'),
+                   '--work-dir', tmp_path / 'w0', '--no-test', *opts, env=env)
+    assert res.returncode == 2, res.stderr[-3000:]
+    errors = [line for line in res.stderr.splitlines() if line.startswith('lszoo: error:')]
+    assert len(errors) == 1 and 'work_dirs/geonext_cas_pretrain/iter_109560.pth' in errors[0]
+    assert 'Traceback' not in res.stderr
 
     weights = tmp_path / 'convnextv2_tiny.pth'
     torch.save(timm.create_model('convnextv2_tiny').state_dict(), weights)

@@ -4,7 +4,6 @@
 #   python tools/test.py configs/geonext/geonext_zeroshot_gvlm.py \
 #       work_dirs/geonext_cas_pretrain/iter_109560.pth
 _base_ = ['./geonext_cas_pretrain.py']
-model = dict(backbone=dict(pretrained=False))  # every weight comes from the CAS checkpoint
 test_dataloader = dict(
     _delete_=True,
     batch_size=1,
