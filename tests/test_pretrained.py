@@ -48,7 +48,10 @@ def test_local_timm_file_loads_the_same_weights_offline(tmp_path, no_network):
     sd = timm.create_model('convnextv2_atto').state_dict()  # a timm-format file
     path = tmp_path / 'convnextv2_atto.pth'
     torch.save(sd, path)
-    for kwargs in (dict(checkpoint=str(path)),
+    from safetensors.torch import save_file  # the format timm caches from the hub
+    hub_file = tmp_path / 'model.safetensors'
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(hub_file))
+    for kwargs in (dict(checkpoint=str(path)), dict(checkpoint=str(hub_file)),
                    dict(pretrained_cfg_overlay=dict(file=str(path)))):
         enc = ConvNeXtV2Encoder('atto', pretrained=True, pretrained_tag='fcmae_ft_in1k',
                                 **kwargs)

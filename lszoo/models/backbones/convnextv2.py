@@ -12,29 +12,16 @@ import re
 from collections import OrderedDict
 from typing import Optional, Sequence
 
-import timm
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
 from .timm_pretrained import (check_overlay_file, create_timm_model,
-                              load_timm_pretrained)
+                              load_timm_pretrained, read_weights_file)
 
 ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
 STEM_KEY = 'stem_0.weight'
-
-
-def _load_file(path: str) -> dict:
-    """Load through lszoo's safe loader (weights_only) when it exists."""
-    try:
-        from lszoo.engine.checkpoint import load_checkpoint_file
-    except ImportError:  # pragma: no cover - the safety helper's module is part of lszoo
-        import os
-        if not os.path.isfile(path):
-            raise CheckpointError(f'{path}: checkpoint file not found')
-        return torch.load(path, map_location='cpu', weights_only=True)
-    return load_checkpoint_file(path, map_location='cpu')
 
 
 def _to_feature_key(key: str) -> str:
@@ -203,7 +190,7 @@ class ConvNeXtV2Encoder(BaseModule):
 
     def load_checkpoint(self, path: str, prefix: Optional[str] = None) -> None:
         """Load a local weights file (see the class doc); raises CheckpointError on mismatch."""
-        state = self.convert_state_dict(_load_file(path), source=str(path), prefix=prefix)
+        state = self.convert_state_dict(read_weights_file(path), source=str(path), prefix=prefix)
         own = self.model.state_dict()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]

@@ -21,19 +21,7 @@ from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
 from .timm_pretrained import (check_overlay_file, create_timm_model,
-                              load_timm_pretrained)
-
-
-def _load_file(path):
-    """Load a local checkpoint with lszoo's safe loader (weights only)."""
-    try:
-        from lszoo.engine.checkpoint import load_checkpoint_file
-    except ImportError:  # pragma: no cover - the safety module ships with lszoo
-        import os
-        if not os.path.isfile(path):
-            raise CheckpointError(f'checkpoint file {path} does not exist')
-        return torch.load(path, map_location='cpu', weights_only=True)
-    return load_checkpoint_file(path, map_location='cpu')
+                              load_timm_pretrained, read_weights_file)
 
 
 @MODELS.register_module()
@@ -165,7 +153,7 @@ class DualStreamTimmEncoder(BaseModule):
         return torch.tensor(idx, dtype=torch.long)
 
     def _load_checkpoint(self, path, prefix):
-        ckpt = _load_file(path)
+        ckpt = read_weights_file(path)
         for key in ('state_dict', 'model', 'module'):
             if key in ckpt and isinstance(ckpt[key], dict):
                 ckpt = ckpt[key]

@@ -31,6 +31,22 @@ def weights_source(name: str) -> str:
     return f'{tag} ({where}{licence})'
 
 
+def read_weights_file(path: str) -> dict:
+    """A local weights file as a dict: ``.safetensors`` (what timm caches from the Hugging Face
+    hub) through safetensors, anything else through lszoo's safe ``torch.load``."""
+    if str(path).endswith('.safetensors'):
+        if not os.path.isfile(path):
+            raise CheckpointError(f'checkpoint file {path} does not exist')
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+        try:
+            return load_file(path, device='cpu')
+        except (SafetensorError, OSError, ValueError) as err:
+            raise CheckpointError(f'{path}: not a readable safetensors file ({err})') from err
+    from lszoo.engine.checkpoint import load_checkpoint_file
+    return load_checkpoint_file(path, map_location='cpu')
+
+
 def check_overlay_file(owner: str, pretrained_cfg_overlay: Optional[dict]) -> None:
     """A local weights file given through timm's ``pretrained_cfg_overlay`` must exist."""
     path = (pretrained_cfg_overlay or {}).get('file')
@@ -62,8 +78,7 @@ def create_timm_model(name: str, owner: str, offline_key: str, pretrained: bool 
             f'{owner}: cannot download the pretrained weights {weights_source(name)}: {cause} '
             f'-- offline, fetch them on a machine with a network (timm.create_model('
             f'"{name}", pretrained=True) caches them under HF_HOME) and set '
-            f'{offline_key}=/path/to/the/weights file (or pretrained=False for random '
-            f'weights)') from err
+            f'{offline_key}=<that file> (or pretrained=False for random weights)') from err
     except RuntimeError as err:  # unknown model name or pretrained tag
         raise ConfigError(f'{owner}: timm cannot build {name!r}: {err}') from err
 
