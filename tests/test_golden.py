@@ -163,7 +163,7 @@ def test_converter_round_trip_fits_the_paper_config(tmp_path, key, tool):
     tools/test.py's fit check accepts and that loads strictly (no missing, no unexpected key)."""
     from mmengine.runner import load_checkpoint
 
-    from lszoo.apis.preflight import check_checkpoint_fits
+    from lszoo.cli.preflight import check_checkpoint_fits
     stem, config = MODELS_[key]
     ref = reference_tensors(stem)
     src = tmp_path / 'reference.pth'
@@ -190,3 +190,17 @@ def test_converter_rejects_another_models_checkpoint(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith('lszoo: error:') and 'other.pth' in err and 'GeoNeXt' in err
     assert not (tmp_path / 'out.pth').exists()
+
+
+def test_reference_checkpoint_unwrapping_and_ema_shadow():
+    from lszoo.errors import CheckpointError
+    from lszoo.models.converters import reference_state_dict
+    ckpt = {'epoch': 3, 'state_dict': {'module.w': torch.zeros(2), 'module.bn.running_mean':
+                                       torch.zeros(2)},
+            'ema': {'decay': 0.9999, 'shadow': {'w': torch.ones(2)}}}
+    raw = reference_state_dict(ckpt, 'x.pth')
+    assert set(raw) == {'w', 'bn.running_mean'} and raw['w'].sum() == 0
+    ema = reference_state_dict(ckpt, 'x.pth', use_ema=True)
+    assert ema['w'].sum() == 2 and ema['bn.running_mean'].sum() == 0  # buffers: the model's
+    with pytest.raises(CheckpointError, match="x.pth: --ema asked for"):
+        reference_state_dict({'state_dict': {'w': torch.zeros(1)}}, 'x.pth', use_ema=True)

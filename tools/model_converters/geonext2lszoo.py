@@ -16,22 +16,22 @@ import sys
 
 
 def parse_args(argv=None):
+    from lszoo.cli.tool import add_trust_arg
+
     parser = argparse.ArgumentParser(description='GeoNeXt reference checkpoint -> lszoo')
     parser.add_argument('src', help='checkpoint saved by the GeoNeXt reference code')
     parser.add_argument('dst', help='lszoo checkpoint to write')
     parser.add_argument('--ema', action='store_true',
                         help="use the parameters of the checkpoint's EMA shadow")
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load SRC with full unpickling (only for files you trust)')
+    add_trust_arg(parser, 'SRC')
     args = parser.parse_args(argv)
-    args.config = None  # run_tool names the config on registry errors; there is none here
     return args
 
 
 def convert(args) -> int:
     from lszoo.models.converters import convert_checkpoint_file, convert_geonext
     if args.trust_checkpoint:
-        from lszoo.apis.preflight import enable_trust
+        from lszoo.cli.tool import enable_trust
         enable_trust()
     n = convert_checkpoint_file(args.src, args.dst, convert_geonext, 'GeoNeXt', args.ema)
     print(f'{args.dst}: {n} tensors converted from {args.src}')
@@ -39,7 +39,7 @@ def convert(args) -> int:
 
 
 def main(argv=None) -> int:
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(convert, parse_args(argv))
 
 

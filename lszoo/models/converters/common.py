@@ -7,6 +7,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 
 from lszoo.errors import CheckpointError
+from lszoo.utils.checkpoint import clean_state_dict
 
 # (pattern, replacement) pairs, replacement a re.sub template or function; first full match wins
 Rule = Tuple[str, Union[str, Callable]]
@@ -22,13 +23,9 @@ def reference_state_dict(ckpt, source: str = '<checkpoint>', use_ema: bool = Fal
     """
     if not isinstance(ckpt, dict):
         raise CheckpointError(f'{source}: expected a dict of tensors, got {type(ckpt).__name__}')
-    state = ckpt
-    for key in ('state_dict', 'model_state_dict', 'model'):
-        if isinstance(ckpt.get(key), dict):
-            state = ckpt[key]
-            break
-    state = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                        for k, v in state.items() if isinstance(v, torch.Tensor))
+    state = OrderedDict((k, v) for k, v in clean_state_dict(
+        ckpt, wrappers=('state_dict', 'model_state_dict', 'model')).items()
+        if isinstance(v, torch.Tensor))
     if not state:
         raise CheckpointError(f'{source}: holds no tensors (not a model checkpoint)')
     if use_ema:
