@@ -8,13 +8,17 @@ data_root = 'data/bijie'
 bands = ['R', 'G', 'B', 'DEM']
 stream_layout = {'optical': [0, 1, 2], 'topo': [3]}
 in_channels = 4
+img_scale = (256, 256)  # every image is resized to this (DiGATe recipe)
+# Training crop of the resized image (RandomCrop below; the whole image by default). lszoo's
+# tools write an override into the pipeline: --cfg-options crop_size="(128,128)".
 crop_size = (256, 256)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
              'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
              'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='minmax'),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.0, contrast=0.0,
@@ -25,7 +29,7 @@ train_pipeline = [
 # the image's original size and scored there (mmseg's convention).
 test_pipeline = [
     dict(type='LoadLandslideSample', with_seg=False),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadLandslideAnnotations'),
     dict(type='NormalizeBands', mode='minmax'),
     dict(type='PackSegInputs', meta_keys=meta_keys),

@@ -8,6 +8,8 @@ data_root = 'data/cas'
 bands = ['R', 'G', 'B']
 stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
+# Training crop (RandomCrop below; the whole 512 tile by default). lszoo's tools write an override
+# into the pipeline: --cfg-options crop_size="(256,256)" (see docs/datasets.md).
 crop_size = (512, 512)
 subdatasets = None  # all sub-datasets found under data_root
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
@@ -15,6 +17,7 @@ meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 
              'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

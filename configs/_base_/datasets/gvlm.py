@@ -10,12 +10,15 @@ tile_dir = 'tiles_256'
 bands = ['R', 'G', 'B']
 stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
+# Training crop (RandomCrop below; the whole tile by default). lszoo's tools write an override
+# into the pipeline: --cfg-options crop_size="(128,128)" (see docs/datasets.md).
 crop_size = (256, 256)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
              'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
              'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

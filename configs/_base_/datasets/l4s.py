@@ -9,6 +9,8 @@ data_root = 'data/l4s'
 bands = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12', 'slope', 'DEM']
 stream_layout = {'optical': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'topo': [12, 13]}
 in_channels = 14
+# Training crop (RandomCrop below; the whole 128 patch by default). lszoo's tools write an
+# override into the pipeline: --cfg-options crop_size="(64,64)" (see docs/datasets.md).
 crop_size = (128, 128)
 # Per-band mean / std of the official L4S baseline (by band name, so changing `bands` keeps them
 # right); NDVI is already in [-1, 1].
@@ -23,6 +25,7 @@ meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 
              'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='meanstd', mean=l4s_mean, std=l4s_std),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

@@ -1,0 +1,1 @@
+"""Helpers of lszoo's command-line tools."""
