@@ -12,6 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from lszoo.errors import ConfigError, DataError
@@ -68,6 +69,9 @@ class LandslideBaseDataset(BaseSegDataset):
             raise ConfigError(f'{type(self).__name__}: unknown split {split!r}; '
                               f'expected one of {self.SPLITS}')
         self.split = split
+        #: where this split's sample list came from ('<split file> (<entries>)' or a folder),
+        #: logged once the list is read
+        self.split_sources: List[str] = []
         self.mask_map = None
         if mask_map is not None:
             self.mask_map = {int(k): int(v) for k, v in dict(mask_map).items()}
@@ -186,6 +190,9 @@ class LandslideBaseDataset(BaseSegDataset):
                             f'{self.data_root} is empty (no image files found{where})')
         for s in samples:
             s.setdefault('seg_fields', [])
+        print_log(f'{type(self).__name__}: split {self.split!r} of {self.data_root}: '
+                  f'{len(samples)} samples from {", ".join(self.split_sources) or "all files"}',
+                  logger='current')
         return samples
 
     def get_data_info(self, idx: int) -> dict:
@@ -200,6 +207,12 @@ class LandslideBaseDataset(BaseSegDataset):
         safe = tuple(re.sub(r'[^\w.-]+', '-', p).strip('-') for p in parts)
         stem = '_'.join((self.NAME,) + safe + (name, f'seed{self.split_seed}'))
         return self.split_dir / f'{stem}.txt'
+
+    def read_split(self, path: Path) -> List[str]:
+        """:meth:`read_split_file`, noting the file and its size for the start-up log line."""
+        entries = self.read_split_file(path)
+        self.split_sources.append(f'{path} ({len(entries)} entries)')
+        return entries
 
     @staticmethod
     def read_split_file(path: Path) -> List[str]:
