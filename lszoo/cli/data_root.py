@@ -112,3 +112,23 @@ def warn_mixed_data_roots(cfg, config_path: Optional[str] = None) -> List[str]:
     for msg in messages:
         print_log(f'lszoo: warning: {where}{msg}', logger='current', level=logging.WARNING)
     return messages
+
+
+def add_data_root_arg(parser) -> None:
+    """``--data-root PATH`` for a tool that reads a config's datasets."""
+    parser.add_argument(
+        '--data-root', metavar='PATH',
+        help='folder of the dataset: sets data_root of every dataset the run reads (all '
+        'loaders, nested datasets included) instead of one --cfg-options per loader')
+
+
+def apply_data_options(cfg, args, loaders: Sequence[str],
+                       config_path: Optional[str] = None) -> None:
+    """What a tool does with the data options once the config (with ``--cfg-options``) is
+    loaded, before its preflight: ``--data-root``, the ``crop_size`` (an explicit
+    ``--cfg-options crop_size=...`` must find a crop step), and the mixed-roots warning."""
+    from lszoo.cli.crop_size import apply_crop_size
+    if getattr(args, 'data_root', None):
+        apply_data_root(cfg, args.data_root, loaders, config_path)
+    apply_crop_size(cfg, (getattr(args, 'cfg_options', None) or {}).get('crop_size'))
+    warn_mixed_data_roots(cfg, config_path)
