@@ -369,7 +369,7 @@ def test_missing_data_root_says_where_to_get_it(cls, url, tmp_path):
         cls(data_root=str(missing), pipeline=LOAD)
     msg = str(err.value)
     assert str(missing) in msg and url in msg
-    assert '--cfg-options train_dataloader.dataset.data_root=' in msg
+    assert f'--data-root /path/to/{cls.NAME}' in msg
     assert f'configs/_base_/datasets/{cls.NAME}.py' in msg
 
 

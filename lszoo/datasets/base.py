@@ -90,13 +90,11 @@ class LandslideBaseDataset(BaseSegDataset):
     # ------------------------------------------------------------------ messages
     @classmethod
     def missing_root_message(cls, data_root) -> str:
-        key = 'train_dataloader.dataset.data_root'
         return (f'{cls.__name__}: data_root {str(data_root)!r} does not exist. '
                 f'Get the {cls.NAME} dataset from {cls.URL} and unpack it unchanged, then '
-                f'point the config at it: `--cfg-options {key}=/path/to/{cls.NAME} '
-                f'val_dataloader.dataset.data_root=/path/to/{cls.NAME} '
-                f'test_dataloader.dataset.data_root=/path/to/{cls.NAME}` or edit `data_root` '
-                f'in configs/_base_/datasets/{cls.NAME}.py (see docs/datasets.md).')
+                f'point the config at it: `--data-root /path/to/{cls.NAME}` (tools/train.py, '
+                f'tools/test.py) or edit `data_root` in configs/_base_/datasets/{cls.NAME}.py '
+                f'(see docs/datasets.md).')
 
     # ------------------------------------------------------------------ bands
     def resolve_bands(self, bands: Sequence[BandSpec]) -> Tuple[list, List[str]]:

@@ -2,7 +2,7 @@
 # DiGATe-UNet recipe: 256x256 (bilinear image, nearest mask), per-image per-band min-max to
 # [0, 1], flips + gaussian noise + salt-and-pepper on the optical stream; split 70/20/10 per
 # class with seed 42 (split files written to <data_root>/splits on first use).
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/bijie ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/bijie
 dataset_type = 'BijieDataset'
 data_root = 'data/bijie'
 bands = ['R', 'G', 'B', 'DEM']

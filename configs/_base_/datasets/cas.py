@@ -2,7 +2,7 @@
 # sub-datasets (<subdataset>/img, <subdataset>/mask). No official split: 7:3 per sub-dataset
 # with seed 42 (split files written to <data_root>/splits). Select sub-datasets with
 # `subdatasets=[...]` in the dataset dicts. Inputs scaled to [0, 1] (GeoNeXt recipe).
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/cas ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/cas
 dataset_type = 'CASLandslideDataset'
 data_root = 'data/cas'
 bands = ['R', 'G', 'B']

@@ -3,7 +3,7 @@
 #   python tools/dataset_converters/gvlm.py data/gvlm --size 256 --overlap 0
 # Split 60/20/20 of tiles with seed 42 (split files written to <data_root>/splits).
 # For the pre-event image as a second stream use configs/_base_/datasets/gvlm_prepost.py.
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/gvlm ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/gvlm
 dataset_type = 'GVLMDataset'
 data_root = 'data/gvlm'
 tile_dir = 'tiles_256'

@@ -1,9 +1,7 @@
 # Landslide4Sense (Ghorbanzadeh et al., IEEE TGRS 2022): 128x128 patches, 14 bands in h5 files
 # (Sentinel-2 B1-B12 without B8A, ALOS PALSAR slope and DEM) + derived NDVI on request.
 # Zenodo layout TrainData/ValidData/TestData or the mirror images/annotations/{train,...}:
-# both are detected. Point at your copy with
-#   --cfg-options train_dataloader.dataset.data_root=/path/to/l4s \
-#                 val_dataloader.dataset.data_root=/path/to/l4s test_dataloader.dataset.data_root=/path/to/l4s
+# both are detected. Point at your copy with: python tools/train.py CONFIG --data-root /path/to/l4s
 dataset_type = 'L4SDataset'
 data_root = 'data/l4s'
 bands = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12', 'slope', 'DEM']
