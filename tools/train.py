@@ -8,7 +8,8 @@ Same command line as mmsegmentation's ``tools/train.py``::
 
 plus ``--data-root PATH`` (the dataset's folder, for every loader), ``--trust-checkpoint`` (load
 a resume / ``load_from`` checkpoint as a full pickle) and ``--no-test`` (skip the test run that
-configs with ``test_after_train = True`` do after training, e.g. ``configs/demo/unet_synthetic.py``).
+configs with ``test_after_train = True`` do after training, e.g.
+``configs/demo/unet_synthetic.py``).
 
 Bad input (a missing data_root, an unknown model type, a channel count that differs between data
 and model, a file that is not a checkpoint) ends with one message on stderr and exit code 2.
