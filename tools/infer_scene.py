@@ -18,6 +18,8 @@ import warnings
 
 
 def parse_args(argv=None):
+    from lszoo.cli.tool import add_trust_arg
+
     p = argparse.ArgumentParser(description='Whole-scene landslide mapping (GeoTIFF in, '
                                 'georeferenced mask / probabilities / polygons out).')
     p.add_argument('config', help='model config file')
@@ -42,19 +44,18 @@ def parse_args(argv=None):
                    "each tile (default); 'none': the input is already normalised")
     p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--threads', type=int, help='torch CPU threads per process')
-    p.add_argument('--trust-checkpoint', action='store_true',
-                   help='load the checkpoint as a full pickle (can run code; trusted files only)')
+    add_trust_arg(p, 'the checkpoint')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                    help="'pytorch' under torchrun: split the scene over the processes")
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args) -> int:
     import torch
 
-    from lszoo.errors import LSZooError
+    from lszoo.apis import map_scene
+    from lszoo.cli.tool import enable_trust
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -65,12 +66,10 @@ def main(argv=None):
             init_dist('pytorch', backend='nccl')
             device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
         else:  # mmengine's init_dist calls torch.cuda.set_device: start gloo from torchrun's env
-            import torch.distributed as dist
-            dist.init_process_group(backend='gloo')
+            from lszoo.cli.distributed import init_gloo
+            init_gloo()
     if args.trust_checkpoint:
-        from lszoo.engine.checkpoint import set_trust_checkpoint
-        set_trust_checkpoint(True)
-    from lszoo.apis.scene_inference import map_scene
+        enable_trust()
 
     def on_term(signum, frame):  # kill / torchrun stopping a failed job: clean up like Ctrl-C
         raise SystemExit(128 + signum)
@@ -86,9 +85,6 @@ def main(argv=None):
                 batch=args.batch, window=args.window, device=device,
                 threshold=args.threshold, input_bands=args.bands, normalize=args.normalize,
                 progress=not args.no_progress)
-    except LSZooError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
     finally:
         if args.launcher == 'pytorch':
             import torch.distributed as dist
@@ -102,6 +98,11 @@ def main(argv=None):
               + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s) on {res.world_size} '
               'process(es)')
     return 0
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':

@@ -21,44 +21,28 @@ import sys
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import add_run_args, parse_run_args
 
     parser = argparse.ArgumentParser(description='Test a landslide segmentor (lszoo)')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='folder for the test logs '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. test_dataloader.dataset.data_root=/data/l4s')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--trust-checkpoint', action='store_true',
-        help='load the checkpoint with full unpickling (can run code from the file: only for '
-        'files you trust)')
+    add_run_args(parser, what='the checkpoint')
     from lszoo.cli.data_root import add_data_root_arg
     add_data_root_arg(parser)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_run_args(parser, argv)
 
 
 def build_cfg(args):
-    from lszoo.apis.preflight import load_config, preflight
+    from lszoo.cli.preflight import preflight
+    from lszoo.cli.tool import default_work_dir, load_config
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    default_work_dir(cfg, args.config, args.work_dir)
     if not osp.isfile(args.checkpoint):
         raise CheckpointError(f'checkpoint file {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
@@ -81,8 +65,9 @@ def test(args):
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
-    from lszoo.apis.preflight import (check_checkpoint_fits, enable_trust, format_metrics,
-                                      setup_cpu_distributed)
+    from lszoo.cli.distributed import setup_cpu_distributed
+    from lszoo.cli.preflight import check_checkpoint_fits
+    from lszoo.cli.tool import enable_trust, format_metrics
 
     if args.trust_checkpoint:
         enable_trust()
@@ -102,7 +87,7 @@ def test(args):
 
 
 def main(argv=None) -> int:
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(test, parse_args(argv))
 
 

@@ -4,6 +4,7 @@
 # Split 60/20/20 of tiles with seed 42 (split files written to <data_root>/splits).
 # For the pre-event image as a second stream use configs/_base_/datasets/gvlm_prepost.py.
 # Point at your copy with: python tools/train.py CONFIG --data-root /path/to/gvlm
+_base_ = ['./meta_keys.py']
 dataset_type = 'GVLMDataset'
 data_root = 'data/gvlm'
 tile_dir = 'tiles_256'
@@ -13,9 +14,6 @@ in_channels = 3
 # Training crop (RandomCrop below; the whole tile by default). lszoo's tools write an override
 # into the pipeline: --cfg-options crop_size="(128,128)" (see docs/datasets.md).
 crop_size = (256, 256)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
-             'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='RandomCrop', crop_size=crop_size),
@@ -24,12 +22,12 @@ train_pipeline = [
     dict(type='RandomRot90', prob=0.5),
     dict(type='OpticalPhotometric', streams=['optical', 'pre'], prob=0.5, brightness=0.1,
          contrast=0.1),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -15,7 +15,8 @@ from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
 from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
-from ..layers.aspp import AtrousPyramidPooling, resize_to
+from ..layers.aspp import AtrousPyramidPooling
+from ..layers.utils import resize_to
 from ..layers.psa import PSABlock
 
 
