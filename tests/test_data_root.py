@@ -162,3 +162,12 @@ def test_train_tool_warns_about_a_child_that_changes_only_val(tmp_path, monkeypa
         [str(child), '--work-dir', str(tmp_path / 'w'), '--data-root', str(data)]))
     assert not [m for m in logged if m.startswith('lszoo: warning:')]
     assert cfg.test_dataloader.dataset.data_root == str(data)
+
+
+def test_compare_tool_passes_data_root_to_the_test_loader(tmp_path):
+    """tools/compare.py --data-root reaches apply_data_root (here: its error for a config whose
+    data lives in memory, raised before anything is built)."""
+    from lszoo.cli import compare
+    with pytest.raises(ConfigError, match='--data-root .* reads files'):
+        compare.evaluate('u', str(REPO / 'configs/unet/unet_synthetic.py'), 'none.pth',
+                         str(tmp_path / 'w'), data_root=str(tmp_path))
