@@ -12,8 +12,8 @@
 #
 # An experiment config sets the input channels from its dataset base:
 #   model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
-# and a smaller encoder with backbone arch + decode_head in_channels, e.g. atto:
-#   model = dict(backbone=dict(arch='atto'), decode_head=dict(in_channels=[40, 80, 160, 320]))
+# and a smaller encoder with backbone arch alone (the head's widths follow the encoder), e.g.
+#   model = dict(backbone=dict(arch='atto'))
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -27,7 +27,7 @@ data_preprocessor = dict(
     seg_pad_val=255,
     test_cfg=dict(size_divisor=32))
 model = dict(
-    type='EncoderDecoder',
+    type='AutoWidthEncoderDecoder',  # fills decode_head in_channels='auto' from the encoder
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
@@ -44,8 +44,7 @@ model = dict(
         drop_path_rate=0.0),
     decode_head=dict(
         type='PSAASPPHead',
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
+        in_channels='auto',  # tiny: 96, 192, 384, 768
         channels=32,
         aspp_channels=64,
         aspp_dilations=(1, 6, 12, 18),

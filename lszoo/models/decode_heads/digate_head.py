@@ -25,6 +25,7 @@ from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.gated_skip_up import GatedSkipUp
 from lszoo.models.layers.subpixel_upsample import SubPixelUpsample
 from lszoo.models.layers.utils import check_channels
+from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 
 
 class DiGATeDecoder(nn.Module):
@@ -56,7 +57,8 @@ class DiGATeHead(BaseDecodeHead):
 
     Args:
         in_channels: widths of the five encoder levels (``(24, 32, 56, 160, 448)`` for
-            ``tf_efficientnet_b4``).
+            ``tf_efficientnet_b4``), or ``'auto'``: filled from the encoder by
+            ``AutoWidthEncoderDecoder``.
         channels: width before the output conv; fixed by the architecture to ``C1 // 4`` (leave
             ``None``).
         num_classes: 2 (background, landslide). out_channels: 1 (sigmoid, with ``threshold``) or 2
@@ -86,6 +88,7 @@ class DiGATeHead(BaseDecodeHead):
                  dropout_ratio: float = 0.0,
                  init_cfg=None,
                  **kwargs):
+        check_widths_resolved('DiGATeHead', in_channels)
         in_channels = [int(c) for c in in_channels]
         if len(in_channels) != 5:
             raise ConfigError(f'DiGATeHead: in_channels needs the widths of 5 encoder levels, '
