@@ -270,3 +270,21 @@ def test_scene_mapping_leaves_the_window_loader_out():
                               'inventory_synthetic.py'))
     norm = build_normalizer(cfg, cfg.bands)
     assert norm.steps == ['NormalizeBands']
+
+
+def test_scenes_in_two_crss_each_get_the_inventory_in_their_crs(tmp_path):
+    from rasterio.warp import transform as warp_xy
+    a = write_scene(tmp_path / 'a.tif')
+    xb, yb = warp_xy(CRS, 'EPSG:32644', [X0 + 5000], [Y0])  # b: same place, UTM zone 44
+    b = write_scene(tmp_path / 'b.tif', x0=round(xb[0]), y0=round(yb[0]), crs='EPSG:32644')
+    rect_b = pixel_box(20, 20, 30, 40, x0=round(xb[0]), y0=round(yb[0]))
+    geoms = [pixel_box(5, 5, 15, 15)] + list(reproject_geoms([rect_b], 'EPSG:32644', CRS))
+    inv = write_inventory(tmp_path / 'inv.gpkg', reproject_geoms(geoms, CRS, 'EPSG:4326'),
+                          crs='EPSG:4326')
+    ds = InventoryDataset(scenes=[a, b], inventory=inv, split_mode='scenes', split='test',
+                          scene_splits=dict(test=['a', 'b']), window_size=64)
+    labels = {out['img_path']: out['gt_seg_map'] for out in (load(ds, 0), load(ds, 1))}
+    expected = np.zeros((64, 64), np.uint8)
+    expected[20:30, 20:40] = 1
+    np.testing.assert_array_equal(labels[b], expected)
+    assert labels[a][5:15, 5:15].all() and labels[a].sum() == 100
