@@ -93,7 +93,7 @@ class BijieDataset(LandslideBaseDataset):
                 'BijieDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
                 [e for v in keys.values() for e in v], self.rewrite_hint(),
                 compare=lambda e: self.class_dirs.get(e.partition('/')[0]) is not None)
-            entries = self.read_split_file(path)
+            entries = self.read_split(path)
         need_dem = self._needs('DEM')
         samples = []
         for entry in entries:

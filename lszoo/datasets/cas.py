@@ -119,7 +119,7 @@ class CASLandslideDataset(LandslideBaseDataset):
                 check_split_files(f'CASLandslideDataset ({name})',
                                   [self.split_file(n, name) for n in ('train', 'val')],
                                   list(tiles), self.rewrite_hint())
-                entries = self.read_split_file(path)
+                entries = self.read_split(path)
             for entry in entries:
                 if entry not in tiles:
                     raise DataError(f'{self.split_file(self.split, name)}: entry {entry!r} '

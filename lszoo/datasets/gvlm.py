@@ -84,7 +84,7 @@ class GVLMDataset(LandslideBaseDataset):
                     self.write_split_file(self.split_file(name), part)
             check_split_files('GVLMDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
                               [e for v in per_site.values() for e in v], self.rewrite_hint())
-            entries = self.read_split_file(path)
+            entries = self.read_split(path)
         need_pre = any(not isinstance(e, int) or e >= 3 for e in self.band_index)
         samples = []
         for entry in entries:
