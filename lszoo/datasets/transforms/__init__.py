@@ -5,3 +5,4 @@ from .loading import (InvalidPixelWarning, LoadLandslideAnnotations,  # noqa: F4
                       LoadLandslideSample)
 from .noise import RandomGaussianNoise, RandomSaltPepper  # noqa: F401
 from .clahe import BandCLAHE  # noqa: F401
+from .tta import D4View  # noqa: F401

@@ -1,1 +1,2 @@
 """lszoo segmentors."""
+from .landslide_tta import LandslideTTAModel  # noqa: F401
