@@ -5,6 +5,9 @@ Importing this package registers every lszoo module in mmsegmentation's registri
 ``custom_imports = dict(imports=['lszoo'], allow_failed_imports=False)``.
 """
 from .version import __version__
+from .quiet_imports import import_quietly
+
+import_quietly()  # before anything imports mmseg / mmcv (see lszoo/quiet_imports.py)
 from . import datasets, engine, evaluation, models  # noqa: F401  (registration side effects)
 
 __all__ = ['__version__']
