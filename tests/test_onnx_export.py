@@ -67,7 +67,8 @@ def test_every_family_exports_and_matches_pytorch(family, tmp_path):
     assert meta['resolution'] == 250.0
     assert meta['seg_thresh'] == pytest.approx(model.decode_head.threshold)
     assert meta['standardization_mean'] == [0.0] * cfg.in_channels
-    assert meta['standardization_std'] == pytest.approx([1 / 255] * cfg.in_channels)
+    # synthetic configs take 0..1 values: Deepness's uint8 / 255 is handed over as it is
+    assert meta['standardization_std'] == pytest.approx([1.0] * cfg.in_channels)
 
 
 @pytest.mark.parametrize('config', ['configs/unet/unet_l4s.py', 'configs/unet/unet_bijie.py',
@@ -89,6 +90,9 @@ def test_graph_normalisation_equals_the_test_pipeline(config):
     got = norm(torch.from_numpy(img.transpose(2, 0, 1)[None].copy()))[0].numpy()
     np.testing.assert_allclose(got.transpose(1, 2, 0), ref, rtol=1e-5, atol=1e-5)
     assert norm.modes  # a step was translated (a silent identity would also match nothing)
+    # Deepness hands 8-bit configs the uint8 values (std 1/255), L4S's floats 0..1 (std 1)
+    from lszoo.deploy.onnx_export import default_input_scale
+    assert default_input_scale(cfg) == (1.0 if 'l4s' in config else 255.0)
 
 
 def test_unsupported_pipeline_step_is_refused():

@@ -29,6 +29,9 @@ def parse_args(argv=None):
                    help='probability threshold (default: the decode head threshold)')
     p.add_argument('--dynamic-size', action='store_true',
                    help='free height/width where the architecture allows (not for Deepness)')
+    p.add_argument('--input-scale', type=float,
+                   help="Deepness feeds uint8/255; the graph gets that times this (default: 255 "
+                   "when the config normalises 8-bit values, else 1)")
     p.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
     p.add_argument('--trust-checkpoint', action='store_true',
                    help='load the checkpoint as a full pickle (can run code; trusted files only)')
@@ -59,6 +62,7 @@ def body(args) -> int:
     res = export_onnx(model, cfg, args.out, tile_size=args.tile, overlap=args.overlap,
                       threshold=args.threshold, resolution_cm=args.resolution_cm,
                       dynamic_hw=args.dynamic_size, opset=args.opset,
+                      input_scale=args.input_scale,
                       extra_metadata={k: json.dumps(v) for k, v in extra.items()})
     size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
     print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '

@@ -9,8 +9,9 @@ The file carries the metadata the Deepness QGIS plugin reads (``model_type``, ``
 ``tile_size``, ``tiles_overlap``, ``seg_thresh``, ``standardization_mean/std``, ``resolution``;
 see ``src/deepness/processing/models/model_base.py`` in PUTvision/qgis-plugin-deepness), every
 value JSON-encoded as Deepness parses it. Deepness feeds ``(uint8 / 255 - mean) / std``; lszoo
-writes ``mean = 0, std = 1/255`` so the graph receives the raster's own values, which is what
-lszoo's loaders give the normalisation for 8-bit imagery.
+writes ``mean = 0, std = 1 / input_scale`` so that the graph receives the values lszoo's loader
+would give it: the 8-bit values for configs that normalise 8-bit imagery (``input_scale`` 255),
+0..1 otherwise (:func:`default_input_scale`).
 
 Deepness takes the tile size from the input's spatial shape (``input_0_shape[-1]``), so the
 default export has a fixed square ``tile_size`` and a dynamic batch; ``dynamic_hw=True`` also
@@ -86,10 +87,27 @@ def threshold_of(segmentor, override: Optional[float] = None) -> float:
     return 0.5
 
 
+def default_input_scale(cfg) -> float:
+    """What Deepness's ``uint8 / 255`` must be multiplied by to give the raster values the
+    graph expects: 255 when the config's test pipeline takes 8-bit values (``NormalizeBands``
+    ``scale`` 255, or the scale-free ``minmax``), else 1 (inputs already on a 0..1 scale)."""
+    from .normalization import test_pipeline_of
+    for t in test_pipeline_of(cfg):
+        if t.get('type') == 'NormalizeBands':
+            mode = t.get('mode', 'meanstd')
+            if mode == 'minmax' or (mode == 'scale' and float(t.get('scale', 255.0)) == 255.0):
+                return 255.0
+    return 1.0
+
+
 def deepness_metadata(in_channels: int, tile_size: int, overlap_px: int, threshold: float,
-                      class_name: str = 'landslide',
-                      resolution_cm: Optional[float] = None) -> Dict[str, str]:
-    """The Deepness keys, JSON-encoded. ``tiles_overlap`` is a percentage of the tile size."""
+                      class_name: str = 'landslide', resolution_cm: Optional[float] = None,
+                      input_scale: float = 255.0) -> Dict[str, str]:
+    """The Deepness keys, JSON-encoded. ``tiles_overlap`` is a percentage of the tile size.
+
+    Deepness feeds ``(uint8 / 255 - mean) / std``; ``mean = 0, std = 1 / input_scale`` hands the
+    graph ``uint8 / 255 * input_scale``: the 8-bit values themselves for ``input_scale`` 255.
+    """
     meta = dict(
         model_type='Segmentor',
         class_names={0: class_name},  # one sigmoid-like channel; Deepness adds 'background'
@@ -97,7 +115,7 @@ def deepness_metadata(in_channels: int, tile_size: int, overlap_px: int, thresho
         tiles_overlap=int(round(100.0 * overlap_px / tile_size)),
         seg_thresh=float(threshold),
         standardization_mean=[0.0] * in_channels,
-        standardization_std=[1.0 / 255.0] * in_channels,
+        standardization_std=[1.0 / input_scale] * in_channels,
     )
     if resolution_cm is not None:
         meta['resolution'] = float(resolution_cm)
@@ -169,6 +187,7 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
                 overlap: int = 64, in_channels: Optional[int] = None,
                 threshold: Optional[float] = None, resolution_cm: Optional[float] = None,
                 dynamic_hw: bool = False, opset: int = DEFAULT_OPSET,
+                input_scale: Optional[float] = None,
                 extra_metadata: Optional[Dict[str, str]] = None, seed: int = 0,
                 tolerance: float = TOLERANCE) -> ExportResult:
     """Export ``segmentor`` (eval mode, CPU) with ``cfg``'s normalisation to ``out``.
@@ -219,6 +238,7 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
                 return export_onnx(segmentor, cfg, out, tile_size=tile_size, overlap=overlap,
                                    in_channels=c, threshold=threshold,
                                    resolution_cm=resolution_cm, dynamic_hw=False, opset=opset,
+                                   input_scale=input_scale,
                                    extra_metadata=extra_metadata, seed=seed,
                                    tolerance=tolerance)
             diffs.append(d2)
@@ -227,12 +247,15 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             raise ConfigError(f'the ONNX model differs from PyTorch by {diff:.3g} (max abs '
                               f'probability difference, tolerance {tolerance:g}); not written')
         model = onnx.load(tmp)
-        meta = deepness_metadata(c, tile_size, overlap, thr, resolution_cm=resolution_cm)
+        scale = float(input_scale or default_input_scale(cfg))
+        meta = deepness_metadata(c, tile_size, overlap, thr, resolution_cm=resolution_cm,
+                                 input_scale=scale)
         meta.update({
             'lszoo_bands': json.dumps(list(cfg.get('bands') or [])),
             'lszoo_normalization': json.dumps(wrapper.normalization.describe()),
             'lszoo_input': json.dumps('raster values as lszoo loads them (float32), N x C x H x W'),
             'lszoo_dynamic_hw': json.dumps(bool(dynamic_hw)),
+            'lszoo_input_scale': json.dumps(scale),
         })
         meta.update(extra_metadata or {})
         _fix_output_shape(model)
