@@ -198,6 +198,8 @@ class LandslideOverlayHook(Hook):
         if not outputs or data_batch is None:
             return
         inputs = data_batch['inputs']
+        if inputs and isinstance(inputs[0], (list, tuple)):
+            inputs = inputs[0]  # a TTA batch (one list per view): view 0 is the identity
         for i, sample in enumerate(outputs):
             pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8)
             name = _stem(sample, self._count)
