@@ -53,8 +53,9 @@ class InputNormalization(nn.Module):
         self.eps = eps
         for i, (mode, a, b) in enumerate(steps):
             if mode == 'affine':
-                self.register_buffer(f'a{i}', torch.tensor(a, dtype=torch.float32).view(1, -1, 1, 1))
-                self.register_buffer(f'b{i}', torch.tensor(b, dtype=torch.float32).view(1, -1, 1, 1))
+                for name, v in ((f'a{i}', a), (f'b{i}', b)):
+                    self.register_buffer(name, torch.tensor(v, dtype=torch.float32).view(
+                        1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, mode in enumerate(self.modes):
