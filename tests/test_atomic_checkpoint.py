@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import lszoo  # noqa: F401
-from lszoo.engine import checkpoint as lz_ckpt
+from lszoo.engine import mmengine_patches
 from lszoo.engine.checkpoint import (TMP_MARK, atomic_write_bytes, load_checkpoint_file,
                                      remove_stale_temp_files)
 from lszoo.errors import CheckpointError
@@ -185,7 +185,7 @@ def test_last_checkpoint_pointer_is_never_truncated(tmp_path):
     assert pointer.read_text() == '/w/iter_4.pth'
     # every other file opened by that module is untouched
     with checkpoint_hook.open(str(tmp_path / 'other'), 'w') as f:
-        assert not isinstance(f, lz_ckpt._AtomicTextFile)
+        assert not isinstance(f, mmengine_patches.AtomicTextFile)
 
 
 def test_remove_stale_temp_files(tmp_path):

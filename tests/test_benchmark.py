@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 from conftest import DEMO_CONFIG, REPO
 
-from lszoo.apis.preflight import load_config
+from lszoo.cli.tool import load_config
 
 
 @pytest.fixture(scope='module')

@@ -239,15 +239,15 @@ def test_pretrained_init_cfg_is_refused(evil_checkpoint):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize('loader', ['scene_inference', 'convnextv2', 'dual_stream_timm'])
+@pytest.mark.parametrize('loader', ['load_weights', 'convnextv2', 'dual_stream_timm'])
 def test_lszoo_own_loaders_refuse(evil_checkpoint, loader):
     """Scene inference and the encoders' ``checkpoint=`` files use the same safe loader."""
     from mmseg.registry import MODELS
     path, marker = evil_checkpoint
     with pytest.raises(CheckpointError, match='posix.system'):
-        if loader == 'scene_inference':
-            from lszoo.apis.scene_inference import load_scene_checkpoint
-            load_scene_checkpoint(torch.nn.Linear(2, 2), str(path))
+        if loader == 'load_weights':  # scene inference's loader
+            from lszoo.utils.checkpoint import load_weights
+            load_weights(torch.nn.Linear(2, 2), str(path), 'a linear layer')
         elif loader == 'convnextv2':
             MODELS.build(dict(type='ConvNeXtV2Encoder', arch='atto', checkpoint=str(path)))
         else:

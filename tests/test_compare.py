@@ -6,6 +6,8 @@ import os.path as osp
 
 import pytest
 
+from lszoo.cli import compare as compare_lib
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = {
     'unet_tiny': osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py'),
@@ -52,11 +54,11 @@ def test_compare_writes_every_column(trained, tmp_path, capsys):
     # CSV: all columns, one row per model, metrics are percentages
     with open(out_dir / 'comparison.csv') as f:
         reader = csv.DictReader(f)
-        assert tuple(reader.fieldnames) == compare.CSV_FIELDS
+        assert tuple(reader.fieldnames) == compare_lib.CSV_FIELDS
         rows = list(reader)
     assert [r['name'] for r in rows] == list(MODELS)
     for r in rows:
-        for key in compare.METRIC_KEYS:
+        for key in compare_lib.METRIC_KEYS:
             v = float(r[key])
             assert math.isnan(v) or 0.0 <= v <= 100.0
         assert float(r['latency_ms']) > 0 and float(r['gflops']) > 0
@@ -86,15 +88,14 @@ def test_compare_writes_every_column(trained, tmp_path, capsys):
 def test_threshold_override_changes_predictions(trained, tmp_path):
     """--threshold reaches LandslideMetric: at a probability of 1e-9 every pixel is landslide,
     so recall is 100 and precision is the landslide share of the pixels."""
-    compare = _compare_module()
     config, work_dir = trained['unet_tiny']
-    low = compare.evaluate('u', config, work_dir, str(tmp_path / 'w'), threshold=1e-9)
+    low = compare_lib.evaluate('u', config, work_dir, str(tmp_path / 'w'), threshold=1e-9)
     assert low['Recall'] == pytest.approx(100.0)
     assert low['IoU'] == pytest.approx(low['Precision'])  # FN = 0: IoU = TP/(TP+FP)
 
 
 def test_resolve_checkpoint_picks_latest(tmp_path):
-    compare = _compare_module()
+    compare = compare_lib
     for n in (2, 10, 9):
         (tmp_path / f'iter_{n}.pth').write_bytes(b'x')
     assert compare.resolve_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')

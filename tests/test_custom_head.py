@@ -1,5 +1,6 @@
 """A head defined in the user's own module (tests/fixtures/my_landslide_heads.py, outside lszoo)
 is registered through ``custom_imports`` and trained for one step with tools/train.py."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -24,7 +25,7 @@ def test_head_from_own_module_trains_one_step(tiny_config, tmp_path):
         'test_after_train': False,
         'default_hooks.checkpoint.interval': 1,
     })
-    res = run_tool('train.py', cfg, env={'PYTHONPATH': FIXTURES})
+    res = run_tool('train.py', cfg, env={'PYTHONPATH': os.pathsep.join([FIXTURES, REPO])})
     assert res.returncode == 0, res.stderr[-3000:]
     state = load_checkpoint_file(work / 'iter_1.pth')['state_dict']
     # the head's own layers were built, trained and saved

@@ -4,7 +4,7 @@ import torch
 
 from lszoo.models.layers.attention_gate import AttentionGate
 from lszoo.models.layers.conv_blocks import DoubleConv
-from lszoo.models.layers.cross_attention_up import CrossAttentionUp, pad_to
+from lszoo.models.layers.cross_attention_up import CrossAttentionUp
 from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.gated_skip_up import GatedSkipUp
 from lszoo.models.layers.subpixel_upsample import SubPixelUpsample
@@ -142,12 +142,3 @@ def test_gated_skip_up_shape_and_grad():
     y.mean().backward()
     assert dec.grad.abs().sum() > 0 and skip.grad.abs().sum() > 0
     assert_all_params_get_grad(block)
-
-
-def test_pad_to():
-    x = torch.ones(1, 1, 2, 2)
-    assert pad_to(x, torch.zeros(1, 1, 2, 2)) is x  # no copy when sizes match
-    y = pad_to(x, torch.zeros(1, 1, 3, 5))
-    assert y.shape == (1, 1, 3, 5) and y.sum() == 4 and y[0, 0, 0, 1] == 1
-    with pytest.raises(ValueError, match='divisible'):
-        pad_to(torch.ones(1, 1, 4, 4), torch.zeros(1, 1, 3, 3))

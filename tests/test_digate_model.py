@@ -235,7 +235,7 @@ def test_encoder_checkpoint_loading(tmp_path):
                if k != 'conv_stem.weight')
     # timm adapt_input_conv for 2 channels: the first two RGB filters, scaled by 3 / 2
     assert torch.allclose(b.conv_stem.weight, src.conv_stem.weight[:, :2] * 1.5)
-    with pytest.raises(CheckpointError, match='weights missing.*checkpoint_prefix'):
+    with pytest.raises(CheckpointError, match='tensors missing.*checkpoint_prefix'):
         MODELS.build(dict(type='DualStreamTimmEncoder', model_name=TINY, checkpoint=str(path)))
     with pytest.raises(CheckpointError, match='does not exist'):
         MODELS.build(dict(type='DualStreamTimmEncoder', model_name=TINY,

@@ -10,7 +10,7 @@ import torch
 pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-from lszoo.apis.scene_inference import init_scene_model  # noqa: E402
+from lszoo.apis.scene import init_scene_model  # noqa: E402
 from lszoo.deploy.normalization import build_input_normalization  # noqa: E402
 from lszoo.deploy.onnx_export import (TOLERANCE, ProbabilityModel, export_onnx,  # noqa: E402
                                       max_prob_difference, onnx_session, read_metadata)

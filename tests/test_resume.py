@@ -1,5 +1,6 @@
 """An interrupted run resumed with ``--resume`` ends with exactly the weights of an uninterrupted
 run with the same seed (same data order, same augmentation draws, restored optimizer state)."""
+import os
 import os.path as osp
 
 import torch
@@ -24,7 +25,7 @@ def _config(tiny_config, name, work):
 
 
 def test_resume_matches_uninterrupted_run(tiny_config, tmp_path):
-    env = {'PYTHONPATH': FIXTURES}
+    env = {'PYTHONPATH': os.pathsep.join([FIXTURES, REPO])}  # this tree's lszoo, not an install
     full_dir, cut_dir = tmp_path / 'full', tmp_path / 'cut'
     full_cfg = _config(tiny_config, 'full.py', full_dir)
     cut_cfg = _config(tiny_config, 'cut.py', cut_dir)

@@ -1,4 +1,4 @@
-"""Whole-scene inference (lszoo.apis.scene_inference, tools/infer_scene.py).
+"""Whole-scene inference (lszoo.apis.scene, tools/infer_scene.py).
 
 Tiny random-weight models on small synthetic GeoTIFFs: georeferencing, nodata, window-size and
 process-count invariance, polygons, DEM resampling, atomic writes.
@@ -17,8 +17,10 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from rasterio.warp import reproject, Resampling
 
-from lszoo.apis import scene_inference as si
-from lszoo.apis.polygons import PolygonCollector
+from lszoo.apis import scene as si
+from lszoo.apis.scene import grid, predictor
+from lszoo.apis.scene import reader as scene_reader
+from lszoo.apis.scene.polygons import PolygonCollector
 from lszoo.errors import CheckpointError, ConfigError, DataError
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -108,14 +110,14 @@ def read(path):
 
 # ---------------------------------------------------------------------------------------------
 def test_tile_origins_and_weights():
-    assert si.tile_origins(100, 128, 96) == [0]
-    assert si.tile_origins(300, 128, 96) == [0, 96, 172]  # last tile ends on the edge
-    assert si.tile_origins(224, 128, 96) == [0, 96]
-    w = si.blend_weights(8, 4)
+    assert grid.tile_origins(100, 128, 96) == [0]
+    assert grid.tile_origins(300, 128, 96) == [0, 96, 172]  # last tile ends on the edge
+    assert grid.tile_origins(224, 128, 96) == [0, 96]
+    w = grid.blend_weights(8, 4)
     # 1-D ramp: d = 0,1,2,3 -> (d + .5) / 4 -> 1 + round(31 * (.125, .375, .625, .875))
     assert w[0, :4].tolist() == [5 * v for v in (5, 13, 20, 28)]
     assert w[3, 3] == 28 * 28 and (w == w[::-1, ::-1]).all() and w.min() >= 1
-    assert si._acc_dtype(512, 64) == np.int32 and si._acc_dtype(128, 120) == np.int64
+    assert grid.acc_dtype(512, 64) == np.int32 and grid.acc_dtype(128, 120) == np.int64
 
 
 def test_outputs_match_input_and_blend_matches_reference(setup):
@@ -141,11 +143,11 @@ def test_outputs_match_input_and_blend_matches_reference(setup):
     model, _ = si.init_scene_model(setup['cfg'], setup['ckpt'])
     data = setup['data']
     acc = np.zeros(data.shape[1:]), np.zeros(data.shape[1:])
-    wts = si.blend_weights(128, 32).astype(np.float64)
-    for y in si.tile_origins(300, 128, 96):
-        for x in si.tile_origins(420, 128, 96):
+    wts = grid.blend_weights(128, 32).astype(np.float64)
+    for y in grid.tile_origins(300, 128, 96):
+        for x in grid.tile_origins(420, 128, 96):
             t = torch.from_numpy(np.ascontiguousarray(data[None, :, y:y + 128, x:x + 128]))
-            pr = si.predict_tiles(model, t)[0].numpy()
+            pr = predictor.predict_tiles(model, t)[0].numpy()
             acc[0][y:y + 128, x:x + 128] += wts * pr
             acc[1][y:y + 128, x:x + 128] += wts
     ref = acc[0] / acc[1]
@@ -254,7 +256,7 @@ def test_separate_dem_is_resampled_to_image_grid(tmp_path, setup):
                                 transform=dem_tf)
     from contextlib import ExitStack
     with ExitStack() as stack:
-        reader = si._SceneReader(stack, scene, dem_path, ['R', 'G', 'B', 'DEM'], 4, None)
+        reader = scene_reader.SceneReader(stack, scene, dem_path, ['R', 'G', 'B', 'DEM'], 4, None)
         got = reader.read(10, 70, 20, 100)
     ref = np.zeros((120, 160), np.float32)
     reproject(dem[0], ref, src_transform=dem_tf, src_crs=CRS_UTM, dst_transform=TRANSFORM,
@@ -301,7 +303,7 @@ def test_band_selection_and_errors(tmp_path, setup):
         si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      tile=128, window=100, progress=False)
     bad = tiny_config(bands=('R', 'G', 'B'))
-    with pytest.raises(CheckpointError, match='does not match the config model'):
+    with pytest.raises(CheckpointError, match='does not fit the config model'):
         si.map_scene(bad, setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      progress=False)
 
@@ -313,7 +315,7 @@ def test_config_normalisation_is_applied_per_tile(setup):
              std=dict(R=2, G=2, B=2, DEM=4)),
         dict(type='PackSegInputs')])
     from mmengine.config import Config
-    norm = si.build_normalizer(Config(cfg), ['R', 'G', 'B', 'DEM'])
+    norm = predictor.build_normalizer(Config(cfg), ['R', 'G', 'B', 'DEM'])
     assert norm.steps == ['NormalizeBands']  # loading and packing are skipped
     img = np.full((4, 4, 4), 5.0, np.float32)
     np.testing.assert_allclose(norm(img)[0, 0], [2.0, 1.5, 1.0, 0.25])
@@ -332,14 +334,14 @@ def test_softmax_model(tmp_path, setup):
 
 def test_interrupted_run_leaves_no_output(tmp_path, setup, monkeypatch):
     calls = []
-    real = si.predict_tiles
+    real = predictor.predict_tiles
 
     def flaky(model, x):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
         return real(model, x)
-    monkeypatch.setattr(si, 'predict_tiles', flaky)
+    monkeypatch.setattr(predictor, 'predict_tiles', flaky)
     with pytest.raises(KeyboardInterrupt):
         si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      prob=str(tmp_path / 'p.tif'), polygons=str(tmp_path / 'p.gpkg'),
@@ -385,7 +387,7 @@ def test_tool_identical_mask_with_one_and_two_processes(tmp_path, setup, capsys)
     assert tool.main([str(cfg_path), setup['ckpt'], str(tmp_path / 'missing.tif'),
                       str(tmp_path / 'x.tif')]) == 2
     err = capsys.readouterr().err
-    assert err.startswith('error: cannot open input scene') and 'missing.tif' in err
+    assert err.startswith('lszoo: error: cannot open input scene') and 'missing.tif' in err
     assert not osp.exists(tmp_path / 'x.tif')
 
 
@@ -416,7 +418,7 @@ def test_zoo_dual_stream_config_with_separate_dem(tmp_path):
 @pytest.mark.parametrize('ext', ['gpkg', 'geojson'])
 def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch, ext):
     import pyogrio.raw
-    monkeypatch.setattr(si, 'predict_tiles', lambda model, x: torch.zeros(
+    monkeypatch.setattr(predictor, 'predict_tiles', lambda model, x: torch.zeros(
         x.shape[0], x.shape[2], x.shape[3]))
     res = si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                        polygons=str(tmp_path / f'none.{ext}'), tile=128, overlap=32,

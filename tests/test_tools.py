@@ -11,7 +11,8 @@ import pytest
 from conftest import DEMO_CONFIG, REPO, run_tool
 from mmengine.config import Config
 
-from lszoo.apis import preflight
+from lszoo.cli import preflight
+from lszoo.cli.tool import format_metrics
 from lszoo.errors import ConfigError, DataError
 from lszoo.testing import shrink_config
 
@@ -117,7 +118,7 @@ def test_preflight_missing_data_root_only_for_the_stage(tmp_path):
 
 
 def test_format_metrics_table():
-    table = preflight.format_metrics({'IoU': 61.23456, 'F1': 75.0}, title='test')
+    table = format_metrics({'IoU': 61.23456, 'F1': 75.0}, title='test')
     lines = table.splitlines()
     assert lines[1].split('|')[1].strip() == 'test'
     assert '61.2346' in lines[3] and '75.0000' in lines[4]

@@ -103,3 +103,27 @@ def test_mmseg_tta_model_is_invariant_to_flipping_the_input(out_channels):
         assert torch.equal(p2, apply_op(pred, op))
     if out_channels == 1:
         assert 0 <= logits.min() and logits.max() <= 1  # probabilities, not a double sigmoid
+
+
+def test_test_tool_with_tta(tiny_config, tmp_path):
+    """tools/test.py --tta d4 runs the TTA loop end to end (metrics, masks, overlay figures)."""
+    import glob
+    import json
+
+    from lszoo.apis.scene import init_scene_model
+
+    from conftest import run_tool
+    cfg = tiny_config()
+    model, _ = init_scene_model(cfg)
+    ckpt = tmp_path / 'w.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    out, show = tmp_path / 'preds', tmp_path / 'show'
+    res = run_tool('test.py', cfg, ckpt, '--work-dir', tmp_path / 'wd', '--tta', 'd4',
+                   '--out', out, '--show-dir', show)
+    assert res.returncode == 0, res.stderr[-3000:]
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert {'IoU', 'mIoU', 'imgIoU'} <= set(metrics)
+    assert len(glob.glob(str(out / '*.png'))) == len(glob.glob(str(show / '*.png'))) == 4
+    dumped = glob.glob(str(tmp_path / 'wd' / '**' / '*.py'), recursive=True)
+    assert any("type='LandslideTTAModel'" in open(p).read() for p in dumped)  # TTA did run
+    assert any("type='D4View'" in open(p).read() for p in dumped)

@@ -9,6 +9,7 @@ import argparse
 import io
 import os
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -17,7 +18,8 @@ import torch
 from mmengine.fileio.backends import LocalBackend
 
 import lszoo  # noqa: F401  (installs the safe loader)
-from lszoo.engine.checkpoint import AtomicLocalBackend, load_checkpoint_file
+from lszoo.engine.checkpoint import load_checkpoint_file
+from lszoo.engine.mmengine_patches import AtomicLocalBackend
 
 
 def median_seconds(fn, reps):
@@ -29,13 +31,16 @@ def median_seconds(fn, reps):
     return statistics.median(times)
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--params', type=int, default=32_000_000,
                         help='parameters of the model (default: about GeoNeXt-tiny)')
     parser.add_argument('--reps', type=int, default=3)
     parser.add_argument('--dir', default=None, help='folder for the file (default: a temp dir)')
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def run(args) -> int:
     warnings.simplefilter('ignore')
 
     model = torch.nn.Linear(1000, max(1, args.params // 1000))
@@ -57,7 +62,13 @@ def main():
         print(f'load, lszoo safe         : {median_seconds(lambda: load_checkpoint_file(path), args.reps):.3f} s')
         print('load, full pickle        : '
               f'{median_seconds(lambda: torch.load(path, map_location="cpu", weights_only=False), args.reps):.3f} s')
+    return 0
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

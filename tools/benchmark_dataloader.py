@@ -45,7 +45,7 @@ def build_cfg(data_root: str, work_dir: str, iters: int, batch: int, workers: in
     return cfg
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data-root', help='L4S root (default: a synthetic copy in a temp folder)')
     ap.add_argument('--iters', type=int, default=25)
@@ -53,9 +53,10 @@ def main(argv=None) -> int:
     ap.add_argument('--batch-size', type=int, default=8)
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--num-images', type=int, default=64, help='synthetic copy size')
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    sys.path.insert(0, str(REPO))
+
+def run(args) -> int:
     import torch
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
@@ -97,6 +98,12 @@ def main(argv=None) -> int:
           f'{100 * data_t.mean() / iter_t.mean():.1f} %')
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def main(argv=None) -> int:
+    sys.path.insert(0, str(REPO))
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':

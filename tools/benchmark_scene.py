@@ -4,7 +4,7 @@
         [--window 2048] [--threads N] [--workdir DIR] [--keep] [--no-prob] [--polygons]
 
 For each size a synthetic 3-band uint8 GeoTIFF (tiled, deflate, UTM) is written window by window,
-then mapped by :func:`lszoo.apis.scene_inference.map_scene` in a fresh process with a tiny
+then mapped by :func:`lszoo.apis.map_scene` in a fresh process with a tiny
 random-weight U-Net (mmseg ``UNet``, 4 base channels, 3 stages) whose config normalises with the
 lszoo ``NormalizeBands`` transform, as a real config would. Each run prints its peak RSS
 (``ru_maxrss`` of that process), the time spent in the model's forward passes, the wall time of the
@@ -84,7 +84,7 @@ def calibrate_threshold(model, path, tile, fraction=0.03):
     import torch
     from rasterio.windows import Window
 
-    from lszoo.apis.scene_inference import predict_tiles
+    from lszoo.apis.scene.predictor import predict_tiles
 
     with rasterio.open(path) as src:
         y, x = max(0, src.height // 2 - tile // 2), max(0, src.width // 2 - tile // 2)
@@ -99,7 +99,7 @@ def run_one(args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lszoo.apis.scene_inference import init_scene_model, map_scene
+    from lszoo.apis import init_scene_model, map_scene
 
     cfg = bench_config()
     torch.manual_seed(0)
@@ -116,9 +116,10 @@ def run_one(args):
                           model_s=res.times['model'], times=res.times,
                           polygons=res.n_polygons, peak_rss_mb=rss_mb,
                           threads=torch.get_num_threads())))
+    return 0
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--sizes', type=int, nargs='+', default=[4096, 16384])
     p.add_argument('--tile', type=int, default=512)
@@ -137,7 +138,10 @@ def main():
     p.add_argument('--output', help=argparse.SUPPRESS)
     p.add_argument('--prob', help=argparse.SUPPRESS)
     p.add_argument('--polygons-out', help=argparse.SUPPRESS)
-    args = p.parse_args()
+    return p.parse_args(argv)
+
+
+def run(args) -> int:
     if args.run_one:
         return run_one(args)
 
@@ -189,6 +193,11 @@ def main():
             os.remove(osp.join(work, f))
         os.rmdir(work)
     return 0
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':

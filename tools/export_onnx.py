@@ -42,7 +42,7 @@ def body(args) -> int:
     import json
     import os.path as osp
 
-    from lszoo.apis.scene_inference import init_scene_model
+    from lszoo.apis.scene import init_scene_model
     from lszoo.deploy.onnx_export import export_onnx, require_onnx
     from lszoo.engine.hooks.provenance import sha256_file
     from lszoo.errors import CheckpointError, ConfigError
@@ -54,8 +54,8 @@ def body(args) -> int:
     if not osp.isfile(args.checkpoint):
         raise CheckpointError(f'checkpoint file {args.checkpoint} does not exist')
     if args.trust_checkpoint:
-        from lszoo.engine.checkpoint import set_trust_checkpoint
-        set_trust_checkpoint(True)
+        from lszoo.cli.tool import enable_trust
+        enable_trust()
     model, cfg = init_scene_model(args.config, args.checkpoint, 'cpu')
     extra = {'lszoo_version': __version__, 'lszoo_config': osp.basename(args.config),
              'lszoo_checkpoint_sha256': sha256_file(args.checkpoint)}
@@ -72,7 +72,7 @@ def body(args) -> int:
 
 def main(argv=None):
     args = parse_args(argv)
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(body, args)
 
 

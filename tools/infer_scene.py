@@ -3,6 +3,13 @@
     python tools/infer_scene.py CONFIG CHECKPOINT INPUT.tif OUTPUT.tif \
         [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
+        [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac]
+
+    python tools/infer_scene.py CONFIG MODEL.onnx INPUT.tif OUTPUT.tif --onnx ...
+
+The mask and probabilities are Cloud-Optimized GeoTIFFs and a STAC Item ``OUTPUT.stac.json``
+describes the outputs (docs/deployment.md). ``--onnx``: CHECKPOINT is a model exported by
+tools/export_onnx.py, run with onnxruntime (the config gives the bands).
 
 Several processes (CPU, gloo) or GPUs split the tiles, through the training launcher:
 
@@ -18,6 +25,8 @@ import warnings
 
 
 def parse_args(argv=None):
+    from lszoo.cli.tool import add_trust_arg
+
     p = argparse.ArgumentParser(description='Whole-scene landslide mapping (GeoTIFF in, '
                                 'georeferenced mask / probabilities / polygons out).')
     p.add_argument('config', help='model config file')
@@ -30,7 +39,8 @@ def parse_args(argv=None):
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
                    "config's bands by name (default: band descriptions, else in order)")
-    p.add_argument('--tile', type=int, default=512, help='tile size (multiple of 32)')
+    p.add_argument('--tile', type=int, help='tile size (multiple of 32; default 512, or the '
+                   "fixed tile size of an --onnx model)")
     p.add_argument('--overlap', type=int, default=64, help='overlap between tiles in pixels')
     p.add_argument('--batch', type=int, default=4, help='tiles per forward pass')
     p.add_argument('--window', type=int, default=2048,
@@ -42,19 +52,28 @@ def parse_args(argv=None):
                    "each tile (default); 'none': the input is already normalised")
     p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--threads', type=int, help='torch CPU threads per process')
-    p.add_argument('--trust-checkpoint', action='store_true',
-                   help='load the checkpoint as a full pickle (can run code; trusted files only)')
+    add_trust_arg(p, 'the checkpoint')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                    help="'pytorch' under torchrun: split the scene over the processes")
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.add_argument('--onnx', action='store_true', help='CHECKPOINT is an ONNX model exported '
+                   'by tools/export_onnx.py (run with onnxruntime)')
+    p.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
+                   help='test-time augmentation: mean probability over 4 flips or 8 D4 views')
+    p.add_argument('--quicklook', nargs='?', const='', metavar='PNG',
+                   help='write a quicklook PNG (RGB + landslide outlines; default path '
+                   'OUTPUT stem + _quicklook.png)')
+    p.add_argument('--no-cog', action='store_true',
+                   help='plain tiled GeoTIFFs instead of Cloud-Optimized GeoTIFFs')
+    p.add_argument('--no-stac', action='store_true', help='no STAC Item beside the mask')
     return p.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args) -> int:
     import torch
 
-    from lszoo.errors import LSZooError
+    from lszoo.apis import map_scene
+    from lszoo.cli.tool import enable_trust
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -65,30 +84,36 @@ def main(argv=None):
             init_dist('pytorch', backend='nccl')
             device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
         else:  # mmengine's init_dist calls torch.cuda.set_device: start gloo from torchrun's env
-            import torch.distributed as dist
-            dist.init_process_group(backend='gloo')
+            from lszoo.cli.distributed import init_gloo
+            init_gloo()
     if args.trust_checkpoint:
-        from lszoo.engine.checkpoint import set_trust_checkpoint
-        set_trust_checkpoint(True)
-    from lszoo.apis.scene_inference import map_scene
+        enable_trust()
 
     def on_term(signum, frame):  # kill / torchrun stopping a failed job: clean up like Ctrl-C
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, on_term)
 
+    model, cfg, tile = args.config, None, args.tile or 512
+    if args.onnx:
+        from lszoo.deploy.onnx_predictor import OnnxTileModel
+        model, cfg = OnnxTileModel(args.checkpoint, args.threads), args.config
+        tile = args.tile or model.fixed_size or 512
+    quicklook = args.quicklook
+    if quicklook == '':
+        from lszoo.deploy.quicklook import default_quicklook_path
+        quicklook = default_quicklook_path(args.output)
     try:
         with warnings.catch_warnings():
             from rasterio.errors import NotGeoreferencedWarning
             warnings.simplefilter('ignore', NotGeoreferencedWarning)  # lszoo warns once itself
             res = map_scene(
-                args.config, args.input, args.output, args.checkpoint, dem=args.dem,
-                prob=args.prob, polygons=args.polygons, tile=args.tile, overlap=args.overlap,
+                model, args.input, args.output, None if args.onnx else args.checkpoint,
+                cfg=cfg, dem=args.dem, prob=args.prob, polygons=args.polygons,
+                quicklook=quicklook, tta=args.tta, cog=not args.no_cog, stac=not args.no_stac,
+                tile=tile, overlap=args.overlap,
                 batch=args.batch, window=args.window, device=device,
                 threshold=args.threshold, input_bands=args.bands, normalize=args.normalize,
                 progress=not args.no_progress)
-    except LSZooError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
     finally:
         if args.launcher == 'pytorch':
             import torch.distributed as dist
@@ -102,6 +127,11 @@ def main(argv=None):
               + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s) on {res.world_size} '
               'process(es)')
     return 0
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    return run_tool(run, parse_args(argv))
 
 
 if __name__ == '__main__':

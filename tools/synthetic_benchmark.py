@@ -19,7 +19,6 @@ The default set are the light models (a few minutes each on two cores); ``--full
 heavy encoders (UNet width 64, DeepLabV3+ ResNet-50, SegFormer MiT-B2), which multiply the time.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -78,7 +77,7 @@ def parse_args(argv=None):
 def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: int, lr: float,
                      num_test=None, hard: bool = True):
     """The config with the shared budget applied (a Config, ready to dump)."""
-    from lszoo.apis.preflight import load_config
+    from lszoo.cli.tool import load_config
     from lszoo.errors import ConfigError
 
     cfg = load_config(osp.join(REPO, config))
@@ -155,57 +154,45 @@ def train(config_path: str, threads: int, log_path: str) -> float:
     return time.time() - start
 
 
-def main(argv=None) -> int:
-    if REPO not in sys.path:
-        sys.path.insert(0, REPO)
-    args = parse_args(argv)
-    from lszoo.errors import LSZooError
+def run(args) -> int:
     import torch
+
+    from lszoo.cli.compare import compare
+    from lszoo.errors import ConfigError
     torch.set_num_threads(args.threads)
 
     models = LIGHT + (HEAVY if args.full else [])
     if args.only:
         unknown = set(args.only) - {n for n, _ in LIGHT + HEAVY}
         if unknown:
-            print(f'lszoo: error: unknown --only names {sorted(unknown)}; choose from '
-                  f'{[n for n, _ in LIGHT + HEAVY]}', file=sys.stderr)
-            return 2
+            raise ConfigError(f'unknown --only names {sorted(unknown)}; choose from '
+                              f'{[n for n, _ in LIGHT + HEAVY]}')
         models = [(n, c) for n, c in LIGHT + HEAVY if n in args.only]
-    try:
-        prepared = []
-        for name, config in models:
-            work_dir = osp.join(args.work_root, name)
-            cfg = benchmark_config(config, work_dir, args.iters, args.batch, args.crop, args.lr,
-                                   args.num_test, args.world == 'hard')
-            prepared.append((name, config, work_dir, cfg))
-        check_same_test_data([(n, c) for n, _, _, c in prepared])
-        times = {}
-        pairs = []
-        for name, config, work_dir, cfg in prepared:
-            os.makedirs(work_dir, exist_ok=True)
-            path = osp.join(work_dir, f'{name}.py')
-            cfg.dump(path)
-            if not args.skip_train:
-                print(f'benchmark: training {name} ({config}), {args.iters} iterations ...',
-                      flush=True)
-                times[name] = train(path, args.threads, osp.join(work_dir, 'train.log'))
-                print(f'benchmark: {name}: {times[name]:.0f} s '
-                      f'({times[name] / args.iters:.2f} s/iter incl. start-up)', flush=True)
-            pairs += [path, work_dir]
-
-        spec = importlib.util.spec_from_file_location(
-            'lszoo_tools_compare', osp.join(REPO, 'tools', 'compare.py'))
-        compare = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(compare)
-        command = 'python tools/synthetic_benchmark.py ' + ' '.join(
-            sys.argv[1:] if argv is None else list(argv))
-        rows = compare.compare(
-            [(n, p, w) for n, p, w in zip([m[0] for m in prepared], pairs[0::2], pairs[1::2])],
-            args.out_dir, shape=(128, 128), runs=args.latency_runs, warmup=3,
-            title='Synthetic learning benchmark', command=command)
-    except LSZooError as err:
-        print(f'lszoo: error: {err}', file=sys.stderr)
-        return 2
+    prepared = []
+    for name, config in models:
+        work_dir = osp.join(args.work_root, name)
+        cfg = benchmark_config(config, work_dir, args.iters, args.batch, args.crop, args.lr,
+                               args.num_test, args.world == 'hard')
+        prepared.append((name, config, work_dir, cfg))
+    check_same_test_data([(n, c) for n, _, _, c in prepared])
+    times = {}
+    pairs = []
+    for name, config, work_dir, cfg in prepared:
+        os.makedirs(work_dir, exist_ok=True)
+        path = osp.join(work_dir, f'{name}.py')
+        cfg.dump(path)
+        if not args.skip_train:
+            print(f'benchmark: training {name} ({config}), {args.iters} iterations ...',
+                  flush=True)
+            times[name] = train(path, args.threads, osp.join(work_dir, 'train.log'))
+            print(f'benchmark: {name}: {times[name]:.0f} s '
+                  f'({times[name] / args.iters:.2f} s/iter incl. start-up)', flush=True)
+        pairs += [path, work_dir]
+    command = 'python tools/synthetic_benchmark.py ' + ' '.join(args.argv)
+    rows = compare(
+        [(n, p, w) for n, p, w in zip([m[0] for m in prepared], pairs[0::2], pairs[1::2])],
+        args.out_dir, shape=(128, 128), runs=args.latency_runs, warmup=3,
+        title='Synthetic learning benchmark', command=command)
 
     settings = dict(iters=args.iters, batch=args.batch, crop=args.crop, lr=args.lr,
                     threads=args.threads, train_seconds=times,
@@ -230,6 +217,17 @@ def main(argv=None) -> int:
     with open(osp.join(args.out_dir, 'comparison.md')) as f:
         print(f.read())
     return 0
+
+
+
+
+def main(argv=None) -> int:
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)
+    from lszoo.cli.tool import run_tool
+    args = parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
+    return run_tool(run, args)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,9 @@ Same command line as mmsegmentation's ``tools/test.py``::
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
                          [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
 
-``--show-dir DIR`` writes an ``image | truth | prediction | errors`` PNG for every test image
+``--tta flip|d4`` averages the probabilities over 4 flips or 8 flips/rotations
+(``LandslideTTAModel``, see docs/deployment.md). ``--show-dir DIR`` writes an
+``image | truth | prediction | errors`` PNG for every test image
 (lszoo's ``LandslideOverlayHook``, which handles N-band float images); ``--out DIR`` saves every
 prediction as a single-band 0/1 PNG plus ``metrics.json``. ``--trust-checkpoint`` loads the
 checkpoint as a full pickle (only for files you trust). Bad input ends with one message on
@@ -20,42 +22,28 @@ import sys
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import add_run_args, parse_run_args
 
     parser = argparse.ArgumentParser(description='Test a landslide segmentor (lszoo)')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='folder for the test logs '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. test_dataloader.dataset.data_root=/data/l4s')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--trust-checkpoint', action='store_true',
-        help='load the checkpoint with full unpickling (can run code from the file: only for '
-        'files you trust)')
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
+                        help='test-time augmentation: mean probability over the views')
+    add_run_args(parser, what='the checkpoint')
+    return parse_run_args(parser, argv)
 
 
 def build_cfg(args):
-    from lszoo.apis.preflight import load_config, preflight
+    from lszoo.cli.preflight import preflight
+    from lszoo.cli.tool import default_work_dir, load_config
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    default_work_dir(cfg, args.config, args.work_dir)
     if not osp.isfile(args.checkpoint):
         raise CheckpointError(f'checkpoint file {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
@@ -69,6 +57,9 @@ def build_cfg(args):
                           pred_dir=osp.abspath(args.out) if args.out else None))
         cfg.custom_hooks = hooks
     preflight(cfg, args.config, stage='test')
+    if getattr(args, 'tta', 'none') != 'none':
+        from lszoo.engine.tta import tta_config
+        cfg = tta_config(cfg, args.tta)
     return cfg
 
 
@@ -76,15 +67,17 @@ def test(args):
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
-    from lszoo.apis.preflight import (check_checkpoint_fits, enable_trust, format_metrics,
-                                      setup_cpu_distributed)
+    from lszoo.cli.distributed import setup_cpu_distributed
+    from lszoo.cli.preflight import check_checkpoint_fits
+    from lszoo.cli.tool import enable_trust, format_metrics
 
     if args.trust_checkpoint:
         enable_trust()
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_checkpoint_fits(runner.model, args.checkpoint, args.config)
+    model = runner.model.module if cfg.model.get('type') == 'LandslideTTAModel' else runner.model
+    check_checkpoint_fits(model, args.checkpoint, args.config)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)
@@ -97,7 +90,7 @@ def test(args):
 
 
 def main(argv=None) -> int:
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(test, parse_args(argv))
 
 

@@ -15,51 +15,33 @@ and model, a file that is not a checkpoint) ends with one message on stderr and 
 Several processes: ``tools/dist_train.sh CONFIG NPROC`` (gloo on a machine without CUDA).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import add_run_args, parse_run_args
 
     parser = argparse.ArgumentParser(description='Train a landslide segmentor (lszoo)')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='folder for logs and checkpoints '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or, without a value, from the latest checkpoint in the '
         'work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, e.g. train_cfg.max_iters=100 '
-        'train_dataloader.dataset.data_root=/data/l4s')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--trust-checkpoint', action='store_true',
-        help='load checkpoints with full unpickling (can run code from the file: only for '
-        'files you trust)')
     parser.add_argument('--no-test', action='store_true',
                         help='do not run the test split after training')
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_run_args(parser)
+    return parse_run_args(parser, argv)
 
 
 def build_cfg(args):
-    from lszoo.apis.preflight import load_config, preflight
+    from lszoo.cli.preflight import preflight
+    from lszoo.cli.tool import default_work_dir, load_config
 
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    default_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -89,7 +71,8 @@ def train(args):
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
-    from lszoo.apis.preflight import enable_trust, format_metrics, setup_cpu_distributed
+    from lszoo.cli.distributed import setup_cpu_distributed
+    from lszoo.cli.tool import enable_trust, format_metrics
 
     if args.trust_checkpoint:
         enable_trust()
@@ -105,7 +88,7 @@ def train(args):
 
 
 def main(argv=None) -> int:
-    from lszoo.apis.preflight import run_tool
+    from lszoo.cli.tool import run_tool
     return run_tool(train, parse_args(argv))
 
 

@@ -1,2 +1,2 @@
-"""High-level Python API (inference, scene mapping)."""
-from .scene_inference import SceneResult, init_scene_model, map_scene  # noqa: F401
+"""High-level Python API: whole-scene landslide mapping (:mod:`lszoo.apis.scene`)."""
+from .scene import SceneOptions, SceneResult, init_scene_model, map_scene  # noqa: F401

@@ -6,7 +6,7 @@ file in a 20,000-tile dataset is found from the message alone.
 """
 import warnings
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -116,13 +116,27 @@ def check_same_size(shape_a: Sequence[int], shape_b: Sequence[int], path_a, path
                         f'{path_a} size {tuple(shape_a[:2])}')
 
 
-def fill_invalid(arr: np.ndarray, nodata: Optional[float], fill: float) -> Tuple[np.ndarray, int]:
-    """Replace NaN/inf and ``nodata`` by ``fill``; returns (array, number of replaced values)."""
-    bad = ~np.isfinite(arr)
-    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
-        bad |= arr == nodata
-    n = int(bad.sum())
-    if n:
-        arr = arr.copy()
-        arr[bad] = fill
-    return arr, n
+def fill_nodata(arr: np.ndarray, bad: np.ndarray, fill='median') -> int:
+    """Replace the ``bad`` values of each channel of ``H x W x C`` float ``arr`` in place.
+
+    ``fill`` is ``'median'`` (the median of the channel's valid values, so that a hole in a DEM
+    does not become a cliff; 0 if none is valid) or a number. ``bad`` is ``H x W`` (the same
+    pixels in every channel) or ``H x W x C``. Used by the dataset loader and scene inference.
+    Returns the number of replaced values.
+    """
+    if bad.ndim == 2:
+        bad = np.broadcast_to(bad[..., None], arr.shape)
+    total = 0
+    for c in range(arr.shape[2]):
+        b = bad[..., c]
+        if not b.any():
+            continue
+        ch = arr[..., c]
+        if fill == 'median':
+            valid = ch[~b]
+            value = float(np.median(valid)) if valid.size else 0.0
+        else:
+            value = float(fill)
+        ch[b] = value
+        total += int(b.sum())
+    return total

@@ -9,12 +9,6 @@ from .base import LandslideBaseDataset
 
 _S2 = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12')
 
-#: Mean / std of the official L4S baseline (per band, in file order).
-L4S_MEAN = (-0.4914, -0.3074, -0.1277, -0.0625, 0.0439, 0.0803, 0.0644, 0.0802, 0.3000,
-            0.4082, 0.0823, 0.0516, 0.3338, 0.7819)
-L4S_STD = (0.9325, 0.8775, 0.8860, 0.8869, 0.8857, 0.8418, 0.8354, 0.8491, 0.9061, 1.6072,
-           0.8848, 0.9232, 0.9018, 1.2913)
-
 
 @DATASETS.register_module()
 class L4SDataset(LandslideBaseDataset):

@@ -1,4 +1,4 @@
-"""Training-time machinery: runner, hooks, safe checkpoint I/O."""
+"""Training-time machinery: runner, hooks, safe checkpoint I/O and the mmengine patches."""
 from . import hooks  # noqa: F401
-from . import checkpoint  # noqa: F401  (safe checkpoint loading, installed on import)
+from . import checkpoint, mmengine_patches  # noqa: F401
 from .runner import LSZooRunner  # noqa: F401

@@ -3,19 +3,16 @@
 A ``.pth`` file is a pickle, and unpickling can run arbitrary code. onedl-mmengine's
 ``load_from_local`` tries ``torch.load(weights_only=True)`` and, on any unpickling error, falls
 back to ``weights_only=False`` with only a warning, so a crafted checkpoint executes code on the
-user's machine. lszoo replaces that loader (on ``import lszoo``) with :func:`load_checkpoint_file`,
-which loads with ``weights_only=True`` plus the few globals a real mmengine checkpoint needs and
-refuses anything else with a :class:`~lszoo.errors.CheckpointError` naming the file and the
+user's machine. :mod:`lszoo.engine.mmengine_patches` replaces that loader (on ``import lszoo``)
+with :func:`load_checkpoint_file`, which loads with ``weights_only=True`` plus the few globals a
+real mmengine checkpoint needs and refuses anything else with a :class:`~lszoo.errors.CheckpointError` naming the file and the
 offending type. Loading an untrusted pickle needs an explicit opt-in: :func:`set_trust_checkpoint`
 (the ``--trust-checkpoint`` flag of ``tools/train.py`` / ``tools/test.py``).
 
 Writing is atomic too: :func:`atomic_write_bytes` writes a temporary file in the same directory,
 fsyncs it and ``os.replace``-s it over the target, so a run killed mid-save leaves the previous
-file intact. :func:`install_atomic_checkpoint_saving` routes mmengine's local file backend (every
-``Runner.save_checkpoint``) and ``CheckpointHook``'s ``last_checkpoint`` pointer through it.
+file intact; :mod:`lszoo.engine.mmengine_patches` routes mmengine's checkpoint writes through it.
 """
-import builtins
-import io
 import os
 import os.path as osp
 import pickle
@@ -115,8 +112,9 @@ def _offending_type(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else 'an unsupported object'
 
 
-def _torch_load(source, name: str, map_location):
-    """``torch.load`` ``source`` (a path or a file object) under the trust setting.
+def torch_load_safe(source, name: str, map_location):
+    """``torch.load`` ``source`` (a path or a file object) under the trust setting (weights only
+    plus :func:`checkpoint_safe_globals` unless trust is on).
 
     Errors are :class:`CheckpointError` naming ``name``."""
     if _TRUST:
@@ -169,44 +167,12 @@ def load_checkpoint_file(path, map_location='cpu') -> dict:
         raise CheckpointError(f'checkpoint path {path} is not a file')
     if osp.getsize(path) == 0:
         raise CheckpointError(f'checkpoint file {path} is empty (0 bytes)')
-    checkpoint = _torch_load(path, path, map_location)
+    checkpoint = torch_load_safe(path, path, map_location)
     if not isinstance(checkpoint, Mapping):
         raise CheckpointError(
             f'{path} holds a {type(checkpoint).__name__}, not a checkpoint dict '
             '(expected a state dict or a dict with a "state_dict" key)')
     return checkpoint
-
-
-def load_from_local_safe(filename, map_location):
-    """mmengine ``CheckpointLoader`` scheme for local files: :func:`load_checkpoint_file`."""
-    return load_checkpoint_file(filename, map_location=map_location)
-
-
-def _strict_safe_torch_load(file, map_location=None, weights_only=None):
-    """Stand-in for mmengine's ``_safe_torch_load`` without its ``weights_only=False`` fallback.
-
-    mmengine's remote schemes (``open-mmlab://`` cache files, ceph/pavi buffers) call it.
-    """
-    if weights_only is False and not _TRUST:
-        raise CheckpointError(
-            f'refusing torch.load(weights_only=False) of {getattr(file, "name", file)}; pass '
-            '--trust-checkpoint to allow it')
-    name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else repr(file)
-    return _torch_load(file, name, map_location)
-
-
-def install_safe_checkpoint_loading() -> None:
-    """Route mmengine's checkpoint loading through :func:`load_checkpoint_file`.
-
-    Overrides the local-file scheme of ``CheckpointLoader`` (used by ``Runner.load_checkpoint``,
-    ``Runner.resume``, ``load_from``, ``init_cfg=dict(type='Pretrained')`` and mmseg's
-    ``init_model``) and the module-level ``_safe_torch_load`` the other schemes call. Called on
-    ``import lszoo``; idempotent.
-    """
-    from mmengine.runner import checkpoint as mm_ckpt
-
-    mm_ckpt.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safe, force=True)
-    mm_ckpt._safe_torch_load = _strict_safe_torch_load
 
 
 # ----------------------------------------------------------------------------- atomic writing
@@ -287,74 +253,3 @@ def remove_stale_temp_files(dirname) -> list:
             except OSError:
                 pass
     return removed
-
-
-class _AtomicTextFile(io.StringIO):
-    """A text file opened for writing whose content lands atomically on close."""
-
-    def __init__(self, path: str, encoding: str = 'utf-8'):
-        super().__init__()
-        self._path = path
-        self._encoding = encoding
-
-    def close(self):
-        if not self.closed:
-            data = self.getvalue().encode(self._encoding)
-            super().close()
-            atomic_write_bytes(self._path, data)
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:  # do not publish a half-written pointer
-            io.StringIO.close(self)
-        return False
-
-
-def _pointer_open(file, mode='r', *args, **kwargs):
-    """``open`` for mmengine's ``checkpoint_hook`` module: ``last_checkpoint`` writes are atomic."""
-    if (isinstance(file, (str, os.PathLike)) and osp.basename(os.fspath(file)) == 'last_checkpoint'
-            and mode in ('w', 'wt')):
-        return _AtomicTextFile(os.fspath(file), kwargs.get('encoding') or 'utf-8')
-    return builtins.open(file, mode, *args, **kwargs)
-
-
-def _atomic_local_backend():
-    from mmengine.fileio.backends import LocalBackend
-
-    class AtomicLocalBackend(LocalBackend):
-        """mmengine's local file backend whose ``put``/``put_text`` write atomically."""
-
-        def put(self, obj: bytes, filepath) -> None:
-            atomic_write_bytes(filepath, obj)
-
-        def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
-            atomic_write_bytes(filepath, obj.encode(encoding))
-
-    return AtomicLocalBackend
-
-
-AtomicLocalBackend = None
-
-
-def install_atomic_checkpoint_saving() -> None:
-    """Make mmengine's local checkpoint writes atomic (called on ``import lszoo``; idempotent).
-
-    ``Runner.save_checkpoint`` serialises to bytes and calls the ``local`` file backend's ``put``:
-    lszoo registers :class:`AtomicLocalBackend` in its place. ``CheckpointHook`` writes the
-    ``last_checkpoint`` pointer with a plain ``open(..., 'w')`` (truncate, then write: a kill in
-    between leaves an empty pointer and ``--resume`` silently starts from scratch); lszoo gives
-    that module an ``open`` that writes this one file atomically and passes everything else on.
-    """
-    global AtomicLocalBackend
-    from mmengine.fileio.backends import register_backend
-    from mmengine.hooks import checkpoint_hook
-
-    if AtomicLocalBackend is None:
-        AtomicLocalBackend = _atomic_local_backend()
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    checkpoint_hook.open = _pointer_open
-
-
-install_safe_checkpoint_loading()
-install_atomic_checkpoint_saving()

@@ -1,7 +1,7 @@
 """``LSZooRunner``: mmengine's ``Runner`` with a resume that trusts only complete checkpoints.
 
 Checkpoint files and the ``last_checkpoint`` pointer are already written atomically on
-``import lszoo`` (see :mod:`lszoo.engine.checkpoint`), and every load goes through the safe loader.
+``import lszoo`` (see :mod:`lszoo.engine.mmengine_patches`), and every load goes through the safe loader.
 This runner adds what mmengine's auto-resume lacks: it removes temporary files a killed save left
 behind, and when ``last_checkpoint`` is empty, names a missing file or a file that is not a
 complete checkpoint (runs written before lszoo was imported, files copied by hand), it resumes

@@ -3,15 +3,13 @@
 # [0, 1], flips + gaussian noise + salt-and-pepper on the optical stream; split 70/20/10 per
 # class with seed 42 (split files written to <data_root>/splits on first use).
 # Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/bijie ...
+_base_ = ['./meta_keys.py']
 dataset_type = 'BijieDataset'
 data_root = 'data/bijie'
 bands = ['R', 'G', 'B', 'DEM']
 stream_layout = {'optical': [0, 1, 2], 'topo': [3]}
 in_channels = 4
 crop_size = (256, 256)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
-             'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
@@ -19,7 +17,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.0, contrast=0.0,
          noise_std=0.02, salt_pepper=0.01),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 # The mask is loaded after the resize, at its original size: predictions are resized back to
 # the image's original size and scored there (mmseg's convention).
@@ -28,7 +26,7 @@ test_pipeline = [
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadLandslideAnnotations'),
     dict(type='NormalizeBands', mode='minmax'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

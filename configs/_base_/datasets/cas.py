@@ -3,6 +3,7 @@
 # with seed 42 (split files written to <data_root>/splits). Select sub-datasets with
 # `subdatasets=[...]` in the dataset dicts. Inputs scaled to [0, 1] (GeoNeXt recipe).
 # Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/cas ...
+_base_ = ['./meta_keys.py']
 dataset_type = 'CASLandslideDataset'
 data_root = 'data/cas'
 bands = ['R', 'G', 'B']
@@ -10,21 +11,18 @@ stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
 crop_size = (512, 512)
 subdatasets = None  # all sub-datasets found under data_root
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
-             'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),
     dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.1, contrast=0.1),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -4,6 +4,7 @@
 # Split 60/20/20 of tiles with seed 42 (split files written to <data_root>/splits).
 # For the pre-event image as a second stream use configs/_base_/datasets/gvlm_prepost.py.
 # Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/gvlm ...
+_base_ = ['./meta_keys.py']
 dataset_type = 'GVLMDataset'
 data_root = 'data/gvlm'
 tile_dir = 'tiles_256'
@@ -11,9 +12,6 @@ bands = ['R', 'G', 'B']
 stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
 crop_size = (256, 256)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
-             'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
@@ -21,12 +19,12 @@ train_pipeline = [
     dict(type='RandomRot90', prob=0.5),
     dict(type='OpticalPhotometric', streams=['optical', 'pre'], prob=0.5, brightness=0.1,
          contrast=0.1),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

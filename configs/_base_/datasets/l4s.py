@@ -4,6 +4,7 @@
 # both are detected. Point at your copy with
 #   --cfg-options train_dataloader.dataset.data_root=/path/to/l4s \
 #                 val_dataloader.dataset.data_root=/path/to/l4s test_dataloader.dataset.data_root=/path/to/l4s
+_base_ = ['./meta_keys.py']
 dataset_type = 'L4SDataset'
 data_root = 'data/l4s'
 bands = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12', 'slope', 'DEM']
@@ -18,20 +19,17 @@ l4s_mean = dict(B1=-0.4914, B2=-0.3074, B3=-0.1277, B4=-0.0625, B5=0.0439, B6=0.
 l4s_std = dict(B1=0.9325, B2=0.8775, B3=0.8860, B4=0.8869, B5=0.8857, B6=0.8418, B7=0.8354,
                B8=0.8491, B9=0.9061, B10=1.6072, B11=0.8848, B12=0.9232, slope=0.9018,
                DEM=1.2913, NDVI=1.0)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',
-             'transform')
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='meanstd', mean=l4s_mean, std=l4s_std),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='meanstd', mean=l4s_mean, std=l4s_std),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

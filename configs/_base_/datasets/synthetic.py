@@ -2,6 +2,7 @@
 # no files and no download. Landslides are bare scars on steep slopes, so both the optical
 # (R, G, B) and the topographic (DEM, slope) stream carry signal. Train, val and test differ
 # only by seed.
+_base_ = ['./meta_keys.py']
 dataset_type = 'SyntheticLandslideDataset'
 data_root = None  # nothing on disk
 bands = ['R', 'G', 'B', 'DEM', 'slope']
@@ -9,15 +10,13 @@ stream_layout = {'optical': [0, 1, 2], 'topo': [3, 4]}
 in_channels = 5
 scene_size = 128
 crop_size = (128, 128)  # train crop; a config may train on smaller crops of the scenes
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout')
 # samples are already float32 H x W x C in [0, 1]-like ranges (RGB 0..1, DEM km, slope/90)
 train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
-test_pipeline = [dict(type='PackSegInputs', meta_keys=meta_keys)]
+test_pipeline = [dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}})]
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,

@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from lszoo.errors import DataError
-from lszoo.datasets.io import (check_same_size, fill_invalid, map_mask, read_h5, read_raster,
+from lszoo.datasets.io import (check_same_size, fill_nodata, map_mask, read_h5, read_raster,
                                single_band)
 
 
@@ -65,22 +65,10 @@ class LoadLandslideSample(BaseTransform):
 
     def _fill(self, arr: np.ndarray, nodata, path, role):
         arr = arr.astype(np.float32, copy=False)
-        total = 0
-        for c in range(arr.shape[2]):
-            ch = arr[..., c]
-            bad = ~np.isfinite(ch)
-            if nodata is not None:
-                bad |= ch == nodata
-            if not bad.any():
-                continue
-            if self.nodata_fill == 'median':
-                valid = ch[~bad]
-                fill = float(np.median(valid)) if valid.size else 0.0
-            else:
-                fill = float(self.nodata_fill)
-            ch, n = fill_invalid(ch, nodata, fill)
-            arr[..., c] = ch
-            total += n
+        bad = ~np.isfinite(arr)
+        if nodata is not None:
+            bad |= arr == nodata
+        total = fill_nodata(arr, bad, self.nodata_fill) if bad.any() else 0
         if total and not self._reported:
             self._reported = True
             how = 'channel median' if self.nodata_fill == 'median' else self.nodata_fill

@@ -16,9 +16,6 @@ from mmengine.hooks import Hook
 
 from mmseg.registry import HOOKS
 
-# registered with the overlay hook until lszoo/engine/hooks/__init__.py imports it itself
-from .iteration_seed_hook import IterationSeedHook  # noqa: F401,E402
-
 # display channel names in preference order: true colour, then Sentinel-2 true colour
 _RGB_NAMES = (('R', 'G', 'B'), ('B4', 'B3', 'B2'), ('red', 'green', 'blue'))
 

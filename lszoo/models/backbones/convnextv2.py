@@ -18,21 +18,10 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
+from lszoo.utils.checkpoint import check_state_dict_fits, clean_state_dict, load_checkpoint_file
 
 ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
 STEM_KEY = 'stem_0.weight'
-
-
-def _load_file(path: str) -> dict:
-    """Load through lszoo's safe loader (weights_only) when it exists."""
-    try:
-        from lszoo.engine.checkpoint import load_checkpoint_file
-    except ImportError:  # pragma: no cover - the safety helper's module is part of lszoo
-        import os
-        if not os.path.isfile(path):
-            raise CheckpointError(f'{path}: checkpoint file not found')
-        return torch.load(path, map_location='cpu', weights_only=True)
-    return load_checkpoint_file(path, map_location='cpu')
 
 
 def _to_feature_key(key: str) -> str:
@@ -147,19 +136,8 @@ class ConvNeXtV2Encoder(BaseModule):
         if not isinstance(state_dict, dict):
             raise CheckpointError(f'{source}: expected a dict of weights, got '
                                   f'{type(state_dict).__name__}')
-        for wrapper in ('state_dict', 'model'):
-            if wrapper in state_dict and isinstance(state_dict[wrapper], dict):
-                state_dict = state_dict[wrapper]
-                break
-        cleaned = {}
-        for k, v in state_dict.items():
-            if k.startswith('module.'):
-                k = k[len('module.'):]
-            if prefix:
-                if not k.startswith(prefix):
-                    continue  # e.g. the decode head of a whole-model checkpoint
-                k = k[len(prefix):]
-            cleaned[_to_full_key(k)] = v
+        cleaned = {_to_full_key(k): v for k, v in clean_state_dict(
+            state_dict, prefix, wrappers=('state_dict', 'model')).items()}
         if not any(k in cleaned for k in ('stem.0.weight', 'downsample_layers.0.0.weight')):
             where = f" under prefix '{prefix}'" if prefix else ''
             raise CheckpointError(f'{source}: not a ConvNeXt V2 checkpoint: no stem weights '
@@ -182,18 +160,10 @@ class ConvNeXtV2Encoder(BaseModule):
 
     def load_checkpoint(self, path: str, prefix: Optional[str] = None) -> None:
         """Load a local weights file (see the class doc); raises CheckpointError on mismatch."""
-        state = self.convert_state_dict(_load_file(path), source=str(path), prefix=prefix)
-        own = self.model.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        wrong = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}'
-                 for k in own if k in state and state[k].shape != own[k].shape]
-        if missing or unexpected or wrong:
-            raise CheckpointError(
-                f'{path}: does not fit {self.arch_name} (in_channels={self.in_channels}): '
-                f'missing {missing[:5]}{"..." if len(missing) > 5 else ""}, '
-                f'unexpected {unexpected[:5]}{"..." if len(unexpected) > 5 else ""}, '
-                f'shape mismatch {wrong[:5]}')
+        state = self.convert_state_dict(load_checkpoint_file(path), source=str(path),
+                                        prefix=prefix)
+        check_state_dict_fits(state, self.model, str(path),
+                              f'{self.arch_name} (in_channels={self.in_channels})')
         self.model.load_state_dict(state, strict=True)
         self._loaded_from = str(path)
 

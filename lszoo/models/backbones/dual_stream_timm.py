@@ -19,19 +19,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from lszoo.errors import CheckpointError, ConfigError
-
-
-def _load_file(path):
-    """Load a local checkpoint with lszoo's safe loader (weights only)."""
-    try:
-        from lszoo.engine.checkpoint import load_checkpoint_file
-    except ImportError:  # pragma: no cover - the safety module ships with lszoo
-        import os
-        if not os.path.isfile(path):
-            raise CheckpointError(f'checkpoint file {path} does not exist')
-        return torch.load(path, map_location='cpu', weights_only=True)
-    return load_checkpoint_file(path, map_location='cpu')
+from lszoo.errors import ConfigError
+from lszoo.utils.checkpoint import check_state_dict_fits, load_state_dict
 
 
 @MODELS.register_module()
@@ -147,33 +136,16 @@ class DualStreamTimmEncoder(BaseModule):
         return torch.tensor(idx, dtype=torch.long)
 
     def _load_checkpoint(self, path, prefix):
-        ckpt = _load_file(path)
-        for key in ('state_dict', 'model', 'module'):
-            if key in ckpt and isinstance(ckpt[key], dict):
-                ckpt = ckpt[key]
-                break
-        if prefix:
-            ckpt = {k[len(prefix):]: v for k, v in ckpt.items() if k.startswith(prefix)}
-        for i, enc in enumerate(self.encoders):
+        ckpt = load_state_dict(path, prefix)
+        for enc in self.encoders:
             own = enc.state_dict()
-            state = {}
-            for k, v in ckpt.items():
-                if k not in own or not torch.is_tensor(v):
-                    continue
-                if v.shape != own[k].shape:
-                    if v.ndim == 4 and v.shape[0] == own[k].shape[0] \
-                            and v.shape[2:] == own[k].shape[2:]:
-                        v = timm.models.adapt_input_conv(own[k].shape[1], v)
-                    else:
-                        raise CheckpointError(
-                            f'{path}: {k} has shape {tuple(v.shape)}, encoder {self.model_name} '
-                            f'expects {tuple(own[k].shape)}')
-                state[k] = v
-            missing = [k for k in own if k not in state]
-            if missing:
-                raise CheckpointError(
-                    f'{path}: {len(missing)} of {len(own)} encoder weights missing for '
-                    f'{self.model_name} (e.g. {missing[:3]}); wrong model or checkpoint_prefix?')
+            state = {k: v for k, v in ckpt.items() if k in own and torch.is_tensor(v)}
+            for k, v in state.items():  # an RGB stem for a stream of another channel count
+                if v.ndim == 4 and v.shape[1] != own[k].shape[1] and \
+                        v.shape[0] == own[k].shape[0] and v.shape[2:] == own[k].shape[2:]:
+                    state[k] = timm.models.adapt_input_conv(own[k].shape[1], v)
+            check_state_dict_fits(state, own, str(path), f'encoder {self.model_name}',
+                                  hint='; wrong model or checkpoint_prefix?')
             enc.load_state_dict(state, strict=True)
         print_log(f'DualStreamTimmEncoder: loaded {path} into {len(self.encoders)} encoder(s)',
                   logger='current')

@@ -24,7 +24,7 @@ from lszoo.models.layers.cross_attention_up import CrossAttentionUp
 from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.gated_skip_up import GatedSkipUp
 from lszoo.models.layers.subpixel_upsample import SubPixelUpsample
-from lszoo.models.necks.gated_fusion import check_channels
+from lszoo.models.layers.utils import check_channels
 
 
 class DiGATeDecoder(nn.Module):

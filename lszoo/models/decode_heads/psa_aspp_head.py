@@ -14,7 +14,8 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
-from ..layers.aspp import AtrousPyramidPooling, resize_to
+from ..layers.aspp import AtrousPyramidPooling
+from ..layers.utils import resize_to
 from ..layers.psa import PSABlock
 
 

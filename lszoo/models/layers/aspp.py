@@ -9,7 +9,6 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.aspp_head import ASPPModule
 from mmseg.registry import MODELS
@@ -63,10 +62,3 @@ class AtrousPyramidPooling(nn.Module):
             pooled = self.image_pool(x)
             outs.append(pooled.expand(-1, -1, x.shape[2], x.shape[3]))
         return self.project(torch.cat(outs, dim=1))
-
-
-def resize_to(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """Bilinear resize of ``x`` to ``ref``'s height and width when they differ."""
-    if x.shape[-2:] == ref.shape[-2:]:
-        return x
-    return F.interpolate(x, size=ref.shape[-2:], mode='bilinear', align_corners=False)

@@ -8,25 +8,12 @@ LayerNorm normalises queries, keys and values, as in the paper. At 256x256 input
 16x16 = 256 tokens, so attention is cheap.
 """
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.registry import MODELS
 
 from .conv_blocks import GN1
 from .subpixel_upsample import SubPixelUpsample
-
-
-def pad_to(x, ref):
-    """Zero-pad ``x`` (centred) to the height and width of ``ref``; no copy when they match."""
-    dy = ref.shape[-2] - x.shape[-2]
-    dx = ref.shape[-1] - x.shape[-1]
-    if dy == 0 and dx == 0:
-        return x
-    if dy < 0 or dx < 0:
-        raise ValueError(f'upsampled map {tuple(x.shape[-2:])} is larger than the skip map '
-                         f'{tuple(ref.shape[-2:])}: input size must be divisible by the '
-                         f'encoder stride')
-    return F.pad(x, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+from .utils import pad_to
 
 
 class CrossAttentionBlock(nn.Module):

@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 
 from .attention_gate import AttentionGate
 from .conv_blocks import GN1, DoubleConv
-from .cross_attention_up import pad_to
+from .utils import pad_to
 from .subpixel_upsample import SubPixelUpsample
 
 

@@ -16,18 +16,11 @@ from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
 from lszoo.models.layers.gated_fusion import GatedFusion
+from lszoo.models.layers.utils import check_channels
 
 #: What the neck returns: stream A maps (fused at ``fuse_levels``), stream B maps, and the list
 #: of gate regularisers (scalar tensors) computed so far.
 FusedFeatures = namedtuple('FusedFeatures', ['stream_a', 'stream_b', 'gate_regs'])
-
-
-def check_channels(owner, expected, feats):
-    """Raise a ConfigError when the feature widths differ from a module's ``in_channels``."""
-    got = [f.shape[1] for f in feats]
-    if len(got) != len(expected) or any(g != e for g, e in zip(got, expected)):
-        raise ConfigError(f'{owner}: in_channels={list(expected)} but the backbone gives maps '
-                          f'of widths {got}; set in_channels to the encoder\'s level widths')
 
 
 @MODELS.register_module()

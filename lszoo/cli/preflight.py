@@ -3,7 +3,8 @@
 Each check raises an :class:`~lszoo.errors.LSZooError` whose message names the config file, the
 config key and the problem, instead of the KeyError / shape error that mmengine would raise deep
 inside a run: a model part whose ``type`` is not registered, a ``data_root`` that does not exist,
-and a channel count that differs between the data and the model.
+a channel count that differs between the data and the model, and (after the runner has built the
+model) a checkpoint that does not fit it.
 """
 import difflib
 import inspect
@@ -216,150 +217,16 @@ def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
         check_channels(cfg, config_path, stage)
 
 
-# --- shared by tools/train.py and tools/test.py -------------------------------------------------
-
-def load_config(path: str, cfg_options: Optional[dict] = None):
-    """``Config.fromfile`` with ``--cfg-options`` merged, failures turned into ConfigError."""
-    from mmengine.config import Config
-    if not osp.isfile(path):
-        raise ConfigError(f'config file {path} does not exist')
-    try:
-        cfg = Config.fromfile(path)
-    except ImportError as err:  # custom_imports that cannot be imported
-        raise ConfigError(f'config {path}: custom_imports failed: {err}') from None
-    except (SyntaxError, KeyError, ValueError, TypeError, AttributeError) as err:
-        raise ConfigError(f'config {path} cannot be read: {type(err).__name__}: {err}') from None
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def registry_error_message(err: KeyError, config_path: str) -> Optional[str]:
-    """A one-line message for mmengine's 'X is not in the ... registry' KeyError, else None."""
-    msg = str(err.args[0]) if err.args else str(err)
-    if 'registry' not in msg or 'is not in the' not in msg:
-        return None
-    return f'config {config_path}: {msg.split(". Please check")[0]}'
-
-
-def run_tool(body, args) -> int:
-    """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
-
-    :class:`~lszoo.errors.LSZooError` and registry misses (an unknown ``type`` in the config)
-    print their message without a traceback and return exit code 2; anything else propagates.
-    The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
-    of the user's own project (as with ``PYTHONPATH=.``).
-    """
-    import os
-    import sys
-
-    from lszoo.errors import LSZooError
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        return body(args)
-    except LSZooError as err:
-        print(f'lszoo: error: {err}', file=sys.stderr)
-        return 2
-    except KeyError as err:
-        msg = registry_error_message(err, args.config)
-        if msg is None:
-            raise
-        print(f'lszoo: error: {msg}', file=sys.stderr)
-        return 2
-
-
-def format_metrics(metrics: dict, title: str = 'metrics') -> str:
-    """A two-column text table of a metrics dict."""
-    rows = [(str(k), f'{v:.4f}' if isinstance(v, float) else str(v)) for k, v in metrics.items()]
-    width = max([len(title)] + [len(k) for k, _ in rows])
-    vwidth = max([5] + [len(v) for _, v in rows])
-    line = '+' + '-' * (width + 2) + '+' + '-' * (vwidth + 2) + '+'
-    out = [line, f'| {title:<{width}} | {"value":>{vwidth}} |', line]
-    out += [f'| {k:<{width}} | {v:>{vwidth}} |' for k, v in rows]
-    out.append(line)
-    return '\n'.join(out)
-
-
-def setup_cpu_distributed(cfg, launcher: str) -> None:
-    """Make ``--launcher pytorch`` work without CUDA: gloo backend and a CPU model wrapper.
-
-    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and wraps the model with
-    ``device_ids=[LOCAL_RANK]``, both of which fail on a CPU-only machine. Here the process group
-    is started with gloo from torchrun's environment (mmengine then skips its own init) and the
-    model wrapper drops ``device_ids``. Nothing changes when CUDA is available.
-    """
-    import torch
-    import torch.distributed as dist
-    if launcher == 'none' or torch.cuda.is_available():
-        return
-    env_cfg = cfg.setdefault('env_cfg', {})
-    env_cfg.setdefault('dist_cfg', {})
-    env_cfg['dist_cfg']['backend'] = 'gloo'
-    if launcher == 'pytorch' and not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
-    _register_cpu_ddp()
-    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
-        wrapper['type'] = 'CPUDistributedDataParallel'
-        wrapper.setdefault('broadcast_buffers', False)
-        wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
-        cfg.model_wrapper_cfg = wrapper
-
-
-def _register_cpu_ddp() -> None:
-    from mmengine.model import MMDistributedDataParallel
-    from mmengine.registry import MODEL_WRAPPERS
-
-    if MODEL_WRAPPERS.get('CPUDistributedDataParallel') is not None:
-        return
-
-    class CPUDistributedDataParallel(MMDistributedDataParallel):
-        """mmengine's DDP wrapper for CPU modules (torch refuses ``device_ids`` there)."""
-
-        def __init__(self, module, device_ids=None, output_device=None, **kwargs):
-            super().__init__(module=module, **kwargs)
-
-    MODEL_WRAPPERS.register_module(module=CPUDistributedDataParallel)
-
-
-def enable_trust() -> None:
-    """``--trust-checkpoint``: allow full unpickling of checkpoints and say what it risks."""
-    import sys
-
-    from lszoo.engine.checkpoint import set_trust_checkpoint
-    set_trust_checkpoint(True)
-    print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
-          'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
-          'whose origin you trust.', file=sys.stderr)
-
-
 def check_checkpoint_fits(model, checkpoint_path: str, config_path: Optional[str] = None) -> None:
-    """The checkpoint's ``state_dict`` has every parameter of ``model`` with the same shape.
+    """The checkpoint's ``state_dict`` has every tensor of ``model`` with the same shape.
 
     mmengine loads checkpoints non-strictly and only logs what it skipped, so testing a
     checkpoint of another model (or another channel count) would score random weights.
     """
-    from lszoo.engine.checkpoint import load_checkpoint_file
-    from lszoo.errors import CheckpointError
+    from lszoo.utils.checkpoint import check_state_dict_fits, load_state_dict
 
     module = getattr(model, 'module', model)  # unwrap (C)DDP
-    ckpt = load_checkpoint_file(checkpoint_path)
-    state = ckpt.get('state_dict', ckpt)
-    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
-    expected = module.state_dict()
-    missing = [k for k in expected if k not in state]
-    wrong = [f'{k} {tuple(state[k].shape)} in the checkpoint vs {tuple(v.shape)} in the model'
-             for k, v in expected.items()
-             if k in state and hasattr(state[k], 'shape')
-             and tuple(state[k].shape) != tuple(v.shape)]
-    if wrong or missing:
-        problems = []
-        if wrong:
-            problems.append(f'{len(wrong)} shape mismatch(es), e.g. ' + '; '.join(wrong[:3]))
-        if missing:
-            problems.append(f'{len(missing)} of the model\'s {len(expected)} tensors missing, '
-                            f'e.g. {", ".join(missing[:3])}')
-        raise CheckpointError(
-            f'checkpoint {checkpoint_path} does not fit the model of {_where(config_path)}: '
-            + '; '.join(problems) + ' (a checkpoint of another model or band selection?)')
+    check_state_dict_fits(load_state_dict(checkpoint_path), module,
+                          f'checkpoint {checkpoint_path}', f'the model of {_where(config_path)}',
+                          allow_unexpected=True,
+                          hint=' (a checkpoint of another model or band selection?)')

@@ -1,6 +1,6 @@
 """Landslide inventory: polygons from a mask streamed block by block.
 
-Whole-scene mapping (:mod:`lszoo.apis.scene_inference`) finishes the mask one block at a time and
+Whole-scene mapping (:mod:`lszoo.apis.scene`) finishes the mask one block at a time and
 never holds the whole scene, so the inventory is built the same way. Each finished block is
 labelled into 4-connected components (the connectivity ``rasterio.features.shapes`` uses); a
 component that does not touch an inner block edge is final at once and is streamed to the output;
@@ -26,7 +26,7 @@ import shapely
 from affine import Affine
 from shapely.geometry import shape
 
-from ..errors import DataError
+from lszoo.errors import DataError
 
 # single-file formats that can be streamed: GeoPackage appends in constant time per batch;
 # GeoJSON is written as text by lszoo itself (GDAL's GeoJSON append re-reads the whole file)

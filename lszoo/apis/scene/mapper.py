@@ -1,0 +1,164 @@
+"""Whole-scene landslide mapping: GeoTIFF in, georeferenced mask, probabilities and polygons out.
+
+The scene is never read whole: a fixed grid of overlapping tiles (:mod:`.grid`) is processed in
+square blocks of ``window`` pixels in raster order. The tiles of a block are read with one window
+read (:mod:`.reader`), predicted in batches (:mod:`.predictor`) and cached until every block they
+cover is finished; a finished block is blended and thresholded (:mod:`.blend`) and written as one
+window of the outputs (:mod:`.writer`). Memory is bounded by the block size plus the cached tiles
+that hang over into the next block row, not by the scene size. Under ``torch.distributed``
+(``torchrun``, gloo on CPU) each rank predicts a contiguous share of every block's batches and
+rank 0 gathers, blends and writes; integer blending keeps the result bit-identical whatever the
+block size and the number of processes. See ``docs/scene_inference.md``.
+"""
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import rasterio
+import torch
+
+from .blend import BlockBlender
+from .grid import Grid
+from .options import SceneOptions, check_output_paths
+from .predictor import TilePredictor, build_normalizer, init_scene_model, load_config, threshold_of
+from .reader import SceneReader
+from .writer import SceneWriter, atomic_outputs
+
+
+@dataclass
+class SceneResult:
+    """What :func:`map_scene` produced and how long its parts took (seconds, rank 0)."""
+
+    output: str
+    prob: Optional[str] = None
+    polygons: Optional[str] = None
+    n_polygons: int = 0
+    height: int = 0
+    width: int = 0
+    n_tiles: int = 0
+    landslide_pixels: int = 0
+    world_size: int = 1
+    times: Dict[str, float] = field(default_factory=dict)
+
+
+def _dist_info():
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _gather(preds, rank: int, world: int):
+    """Every rank's predictions on rank 0 (``None`` elsewhere)."""
+    if world == 1:
+        return preds
+    import torch.distributed as dist
+    gathered = [None] * world if rank == 0 else None
+    dist.gather_object(preds, gathered, dst=0)
+    return [p for part in gathered for p in part] if rank == 0 else None
+
+
+def _prepare(model, checkpoint, cfg, opts: SceneOptions):
+    """The model in eval mode on the device and its config (``None`` for a bare model). An
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` comes with ``cfg`` for the bands."""
+    if callable(model) and not isinstance(model, torch.nn.Module):  # ONNX tile model
+        cfg = load_config(cfg) if cfg is not None else None
+        if getattr(model, 'fixed_size', None) not in (None, opts.tile):
+            from lszoo.errors import ConfigError
+            raise ConfigError(f'{model.path} takes {model.fixed_size}x{model.fixed_size} tiles, '
+                              f'--tile is {opts.tile} (use --tile {model.fixed_size} or export '
+                              'with --dynamic-size)')
+        model.check_bands(_cfg_get(cfg, 'bands'))
+        return model, cfg
+    if not isinstance(model, torch.nn.Module):
+        return init_scene_model(model, checkpoint, opts.device)
+    return model.to(opts.device).eval(), load_config(cfg) if cfg is not None else None
+
+
+def _cfg_get(cfg, key):
+    return cfg.get(key) if cfg is not None else None
+
+
+def _normalizer(cfg, reader: SceneReader, normalize, model=None):
+    if model is not None and not isinstance(model, torch.nn.Module):
+        return None  # an exported graph normalises itself
+    if normalize == 'config' and cfg is not None:
+        return build_normalizer(cfg, reader.band_names, cfg.get('stream_layout'))
+    return normalize if callable(normalize) else None
+
+
+def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
+              dem: Optional[str] = None, prob: Optional[str] = None,
+              polygons: Optional[str] = None, quicklook: Optional[str] = None,
+              **options) -> SceneResult:
+    """Map landslides over the GeoTIFF ``input`` in bounded memory.
+
+    ``model`` is a config (path, dict or Config; ``checkpoint`` is loaded into it) or a built
+    segmentor (pass its ``cfg`` for the bands and normalisation). Writes ``output`` (uint8 mask:
+    1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
+    ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
+    resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
+    :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
+    normalize, progress, tta, cog, stac). ``model`` may also be an
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
+    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs.
+    """
+    t_start, (rank, world) = time.perf_counter(), _dist_info()
+    opts = SceneOptions(**options)
+    check_output_paths(input, output, prob, quicklook, polygons)
+    model, cfg = _prepare(model, checkpoint, cfg, opts)
+    times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)
+    with ExitStack() as stack:
+        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=64))
+        reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
+                             _cfg_get(cfg, 'in_channels'), opts.input_bands)
+        predict = TilePredictor(model, reader, opts.tile,
+                                _normalizer(cfg, reader, opts.normalize, model), opts.device,
+                                times, opts.tta)
+        grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
+        thr = threshold_of(model, opts.threshold)
+        blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
+        writer = bar = None
+        if rank == 0:
+            paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
+            writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts.cog)
+            bar = _progress_bar(grid.n_tiles) if opts.progress else None
+        n_fg = 0
+        for block in grid.block_ids():
+            preds = _gather(predict(grid.batches(block, opts.batch, rank, world)), rank, world)
+            if writer is None:
+                continue
+            blender.add(preds)
+            if bar is not None:
+                bar.update(len(grid.blocks.get(block, [])))
+            t0 = time.perf_counter()
+            mask, pr = blender.blend(block, writer.needs_prob)
+            times['blend'] += time.perf_counter() - t0
+            y0, y1, x0, x1 = grid.core(*block)
+            n_fg += writer.write(mask, pr, reader.valid(y0, y1, x0, x1), y0, x0, times)
+        if bar is not None:
+            print(flush=True)
+        n_polygons = writer.close(times) if writer is not None else 0
+        input_bands = opts.input_bands or reader.band_names
+    if rank == 0 and (quicklook is not None or opts.stac):
+        from lszoo.deploy.scene_extras import write_scene_extras
+        t0 = time.perf_counter()
+        write_scene_extras(input, output, prob=prob, polygons=polygons, quicklook=quicklook,
+                           stac=opts.stac, cfg=cfg,
+                           model_file=getattr(model, 'path', None) or checkpoint,
+                           threshold=thr, band_names=input_bands,
+                           extra={'lszoo:tta': opts.tta})
+        times['extras'] = time.perf_counter() - t0
+    if world > 1:
+        torch.distributed.barrier()
+    times['total'] = time.perf_counter() - t_start
+    return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
+                       height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
+                       landslide_pixels=n_fg, world_size=world, times=times)
+
+
+def _progress_bar(n: int):
+    from mmengine.utils import ProgressBar
+    return ProgressBar(n)

@@ -1,0 +1,73 @@
+"""The settings of one scene-mapping run, validated before any file is opened."""
+import os.path as osp
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
+
+from lszoo.errors import ConfigError, DataError
+
+OUT_BLOCK = 256  # internal tile size of the output GeoTIFFs; windows are multiples of it
+
+
+@dataclass
+class SceneOptions:
+    """How :func:`~lszoo.apis.scene.map_scene` cuts, predicts and thresholds a scene.
+
+    Attributes:
+        tile, overlap, batch: tile size (a multiple of 32), overlap between neighbouring tiles
+            and tiles per forward pass.
+        window: block (read and write window) size in pixels, a multiple of 256 and >= ``tile``.
+        device: torch device of the model.
+        threshold: landslide probability threshold (default: the decode head's threshold for
+            one sigmoid channel, 0.5 for two softmax channels).
+        input_bands: names of the input's bands, to pick the config's bands by name.
+        normalize: ``'config'`` (the test pipeline's normalisation), ``'none'``, or a callable
+            ``f(HxWxC float32) -> HxWxC float32``.
+        progress: show a progress bar (rank 0).
+        tta: test-time augmentation, ``'none'``, ``'flip'`` or ``'d4'``
+            (:mod:`lszoo.engine.tta`: mean probability over the views).
+        cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
+        stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
+    """
+
+    tile: int = 512
+    overlap: int = 64
+    batch: int = 4
+    window: int = 2048
+    device: str = 'cpu'
+    threshold: Optional[float] = None
+    input_bands: Optional[Sequence[str]] = None
+    normalize: Union[str, Callable, None] = 'config'
+    progress: bool = True
+    tta: str = 'none'
+    cog: bool = True
+    stac: bool = True
+
+    def __post_init__(self):
+        tile = self.tile
+        if tile % 32 or tile <= 0:
+            raise ConfigError(f'tile must be a positive multiple of 32, got {tile}')
+        if not 0 <= self.overlap < tile:
+            raise ConfigError(f'overlap must be in [0, tile), got {self.overlap} (tile {tile})')
+        if self.window % OUT_BLOCK or self.window < tile:
+            raise ConfigError(f'window must be a multiple of {OUT_BLOCK} and >= tile ({tile}), '
+                              f'got {self.window}')
+        if self.batch < 1:
+            raise ConfigError(f'batch must be >= 1, got {self.batch}')
+        if self.threshold is not None and not 0 <= self.threshold < 1:
+            raise ConfigError(f'threshold must be in [0, 1), got {self.threshold}')
+        from lszoo.engine.tta import tta_ops
+        tta_ops(self.tta)  # a ConfigError naming the choices
+        if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
+            raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "
+                              f'{self.normalize!r}')
+
+
+def check_output_paths(input: str, *outputs: Optional[str]) -> None:
+    """No output may overwrite the input scene; the polygon format must be known."""
+    from .polygons import vector_driver
+
+    if outputs[-1] is not None:
+        vector_driver(outputs[-1])
+    for p in outputs:
+        if p is not None and osp.abspath(p) == osp.abspath(input):
+            raise DataError(f'output {p} would overwrite the input scene')

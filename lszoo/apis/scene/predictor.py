@@ -1,0 +1,203 @@
+"""The model side of scene inference: build it, normalise tiles as the config does, predict.
+
+A tile goes through the config's test pipeline minus the steps that do not apply to a tile cut
+from a scene (file loading, geometry, packing: :func:`_not_for_tiles`), then through the
+model's own data preprocessor and public ``predict`` (inference and mmseg's post-processing),
+as ``model.test_step`` does for a test sample.
+"""
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from lszoo.errors import ConfigError
+
+from .grid import QUANT, Tile
+from .reader import SceneReader, tile_input
+
+
+def load_config(config):
+    """A :class:`~mmengine.config.Config` from a path, a dict or a Config."""
+    from mmengine.config import Config
+
+    from lszoo.utils.config import load_config as load_config_file
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return Config(config)
+    return load_config_file(str(config))
+
+
+def init_scene_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
+    """Build the segmentor of ``config`` (path, dict or Config) and load ``checkpoint``.
+
+    Returns ``(model, cfg)`` with the model in eval mode on ``device``.
+    """
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import lszoo  # noqa: F401  (registers lszoo modules)
+    from lszoo.utils.checkpoint import load_weights
+
+    cfg = load_config(config)
+    if 'model' not in cfg:
+        raise ConfigError(f'config {getattr(cfg, "filename", None) or "<dict>"} has no "model"')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('pretrained', None)
+    model = MODELS.build(model_cfg)
+    if checkpoint is not None:
+        load_weights(model, checkpoint, 'the config model')
+    model.to(device).eval()
+    return model, cfg
+
+
+def _not_for_tiles() -> tuple:
+    """Transform classes that load files, change geometry or pack samples."""
+    from mmcv.transforms import (LoadAnnotations, LoadImageFromFile, Pad, RandomFlip,
+                                 RandomResize, Resize, TestTimeAug)
+    from mmseg.datasets.transforms import PackSegInputs, RandomCrop, RandomRotate
+
+    from lszoo.datasets.transforms.augment import RandomRot90
+    from lszoo.datasets.transforms.loading import LoadLandslideAnnotations, LoadLandslideSample
+    return (LoadImageFromFile, LoadAnnotations, LoadLandslideSample, LoadLandslideAnnotations,
+            Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate, RandomRot90, Pad,
+            TestTimeAug, PackSegInputs)
+
+
+def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Callable:
+    """The per-tile value transforms of ``cfg``'s test pipeline (normalisation, NaN handling, band
+    selection ...): everything but loading, geometry and packing.
+
+    Returns ``f(img HxWxC float32) -> HxWxC float32`` with ``.steps`` naming what it applies.
+    """
+    from mmseg.registry import TRANSFORMS
+
+    pipeline = cfg.get('test_pipeline')
+    if pipeline is None:
+        pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline', [])
+    skip = _not_for_tiles()
+    steps = []
+    for t in pipeline or []:
+        name = t['type'] if isinstance(t['type'], str) else t['type'].__name__
+        try:
+            step = TRANSFORMS.build(t)
+        except Exception as err:
+            raise ConfigError(f'test_pipeline transform {name}: cannot build it ({err})') from err
+        if not isinstance(step, skip):
+            steps.append((name, step))
+    bands = list(band_names)
+
+    def normalize(img: np.ndarray) -> np.ndarray:
+        results = dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+                       band_names=bands, stream_layout=stream_layout, seg_fields=[],
+                       img_path=None, reduce_zero_label=False)
+        for name, step in steps:
+            try:
+                results = step(results)
+            except Exception as err:
+                raise ConfigError(f'test_pipeline transform {name} failed on a scene tile '
+                                  f'({type(err).__name__}: {err})') from err
+            if results is None:
+                raise ConfigError(f'test_pipeline transform {name} dropped a scene tile')
+        out = np.asarray(results['img'], dtype=np.float32)
+        if out.shape[:2] != img.shape[:2]:
+            raise ConfigError(f'test_pipeline transform changed the tile size {img.shape[:2]} '
+                              f'-> {out.shape[:2]}; scene inference needs size-preserving steps')
+        return out
+
+    normalize.steps = [n for n, _ in steps]
+    return normalize
+
+
+def threshold_of(model, override: Optional[float]) -> float:
+    """``override``, else the head's threshold for one sigmoid channel, else 0.5 (softmax);
+    an ONNX model's own (``seg_thresh``)."""
+    if override is not None:
+        return float(override)
+    if getattr(model, 'threshold', None) is not None and not isinstance(model, torch.nn.Module):
+        return float(model.threshold)
+    head = getattr(model, 'decode_head', None)
+    if head is not None and getattr(head, 'out_channels', 2) == 1:
+        return float(getattr(head, 'threshold', None) or 0.5)
+    return 0.5
+
+
+@torch.no_grad()
+def predict_tiles(model, batch: torch.Tensor) -> torch.Tensor:
+    """Landslide probability ``N x H x W`` of a batch ``N x C x H x W``: the model's own data
+    preprocessor, then its public ``predict`` (inference and mmseg's post-processing).
+
+    The preprocessed batch is put in channels-last memory format: oneDNN's channels-last
+    convolutions give a tile the same result whatever else is in its batch (NCHW ones do not),
+    which keeps the outputs bit-identical for any block size and process count.
+    """
+    from mmseg.structures import SegDataSample
+
+    n, _, h, w = batch.shape
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
+    data = model.data_preprocessor(
+        dict(inputs=list(batch), data_samples=[SegDataSample(metainfo=meta) for _ in range(n)]),
+        False)
+    inputs = data['inputs'].contiguous(memory_format=torch.channels_last)
+    samples = model.predict(inputs, data['data_samples'])
+    # mmseg's post-processing applies the sigmoid of a one-channel head, not the softmax
+    scores = torch.stack([s.seg_logits.data for s in samples])
+    if scores.shape[1] == 1:
+        return scores[:, 0]
+    if scores.shape[1] == 2:
+        return scores.softmax(1)[:, 1]
+    raise ConfigError(f'the model outputs {scores.shape[1]} channels; scene inference needs a '
+                      'binary model (1 sigmoid channel or 2 softmax channels)')
+
+
+class TilePredictor:
+    """Reads, normalises and predicts groups of tiles; keeps time per stage.
+
+    ``model`` is a segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`); ``tta`` averages it over flipped /
+    rotated views (:func:`lszoo.engine.tta.tta_probabilities`).
+    """
+
+    def __init__(self, model, reader: SceneReader, tile: int, normalize: Optional[Callable],
+                 device, times: dict, tta: str = 'none'):
+        from functools import partial
+
+        from lszoo.engine.tta import tta_probabilities
+        self.model, self.reader, self.tile = model, reader, tile
+        self.normalize, self.device, self.times = normalize, device, times
+        fn = model if not isinstance(model, torch.nn.Module) else partial(predict_tiles, model)
+        self.predict = fn if tta == 'none' else partial(tta_probabilities, fn, mode=tta)
+
+    def __call__(self, batches: List[List[Tile]]) -> List[Tuple[Tile, np.ndarray]]:
+        """``(tile, uint16 round(p * QUANT))`` for every tile of ``batches``."""
+        import time
+
+        mine = [t for group in batches for t in group]
+        if not mine:
+            return []
+        t0 = time.perf_counter()
+        y0, y1 = min(t.y for t in mine), max(t.y + t.h for t in mine)
+        x0, x1 = min(t.x for t in mine), max(t.x + t.w for t in mine)
+        data = self.reader.read(y0, y1, x0, x1)
+        valid = self.reader.valid(y0, y1, x0, x1)
+        self.times['read'] += time.perf_counter() - t0
+        out = []
+        for group in batches:
+            t0 = time.perf_counter()
+            arrays = []
+            for t in group:
+                a = tile_input(data, valid, t, y0, x0, self.tile)
+                if self.normalize is not None:
+                    a = self.normalize(a)
+                arrays.append(a.transpose(2, 0, 1))
+            x = torch.from_numpy(np.stack(arrays)).to(self.device)
+            self.times['normalize'] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            p = self.predict(x).cpu().numpy()
+            self.times['model'] += time.perf_counter() - t0
+            p *= QUANT
+            p += 0.5
+            p = p.astype(np.uint16)  # round(p * QUANT)
+            out += [(t, np.ascontiguousarray(pt[:t.h, :t.w])) for t, pt in zip(group, p)]
+        return out

@@ -1,0 +1,114 @@
+"""The frame every ``tools/*.py`` shares: common arguments, config loading, error reporting.
+
+Bad input ends as one ``lszoo: error: <message>`` line on stderr and exit code 2
+(:func:`run_tool`), never as a traceback from deep inside mmengine.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import Callable, Optional
+
+from lszoo.errors import LSZooError
+from lszoo.utils.config import load_config  # noqa: F401  (the tools import it from here)
+
+EXIT_BAD_INPUT = 2
+
+
+def add_run_args(parser: argparse.ArgumentParser, launchers=('none', 'pytorch', 'slurm', 'mpi'),
+                 what: str = 'checkpoints') -> argparse.ArgumentParser:
+    """The options ``tools/train.py`` and ``tools/test.py`` share with mmsegmentation's tools:
+    ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``, ``--trust-checkpoint``."""
+    from mmengine.config import DictAction
+
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. train_cfg.max_iters=100 '
+        'test_dataloader.dataset.data_root=/data/l4s')
+    parser.add_argument('--launcher', choices=list(launchers), default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_trust_arg(parser, what)
+    return parser
+
+
+def add_trust_arg(parser: argparse.ArgumentParser, what: str = 'checkpoints') -> None:
+    """``--trust-checkpoint`` (see :func:`enable_trust`)."""
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help=f'load {what} with full unpickling (can run code from the file: only for '
+        'files you trust)')
+
+
+def parse_run_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse, and export ``--local-rank`` as ``LOCAL_RANK`` unless a launcher set it."""
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(getattr(args, 'local_rank', 0))
+    return args
+
+
+def default_work_dir(cfg, config_path: str, work_dir: Optional[str] = None) -> None:
+    """``--work-dir``, else the config's ``work_dir``, else ``./work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def registry_error_message(err: KeyError, config_path: Optional[str]) -> Optional[str]:
+    """A one-line message for mmengine's 'X is not in the ... registry' KeyError, else None."""
+    msg = str(err.args[0]) if err.args else str(err)
+    if 'registry' not in msg or 'is not in the' not in msg:
+        return None
+    return f'config {config_path}: {msg.split(". Please check")[0]}'
+
+
+def report_error(message) -> int:
+    """Print ``lszoo: error: <message>`` on stderr; returns the bad-input exit code (2)."""
+    print(f'lszoo: error: {message}', file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
+
+    :class:`~lszoo.errors.LSZooError` and registry misses (an unknown ``type`` in the config)
+    print their message without a traceback and return exit code 2; anything else propagates.
+    The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
+    of the user's own project (as with ``PYTHONPATH=.``).
+    """
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return body(args)
+    except LSZooError as err:
+        return report_error(err)
+    except KeyError as err:
+        msg = registry_error_message(err, getattr(args, 'config', None))
+        if msg is None:
+            raise
+        return report_error(msg)
+
+
+def enable_trust() -> None:
+    """``--trust-checkpoint``: allow full unpickling of checkpoints and say what it risks."""
+    from lszoo.engine.checkpoint import set_trust_checkpoint
+    set_trust_checkpoint(True)
+    print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
+          'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
+          'whose origin you trust.', file=sys.stderr)
+
+
+def format_metrics(metrics: dict, title: str = 'metrics') -> str:
+    """A two-column text table of a metrics dict."""
+    rows = [(str(k), f'{v:.4f}' if isinstance(v, float) else str(v)) for k, v in metrics.items()]
+    width = max([len(title)] + [len(k) for k, _ in rows])
+    vwidth = max([5] + [len(v) for _, v in rows])
+    line = '+' + '-' * (width + 2) + '+' + '-' * (vwidth + 2) + '+'
+    out = [line, f'| {title:<{width}} | {"value":>{vwidth}} |', line]
+    out += [f'| {k:<{width}} | {v:>{vwidth}} |' for k, v in rows]
+    out.append(line)
+    return '\n'.join(out)
