@@ -13,11 +13,6 @@ from torch import nn
 
 from lszoo.errors import ConfigError
 
-# pipeline steps that do not touch the pixel values of a tile (same list as scene inference)
-_GEOMETRY_OR_IO = ('Load', 'Pack', 'Resize', 'RandomResize', 'RandomCrop', 'RandomFlip',
-                   'RandomRotate', 'RandomRot90', 'Pad', 'CenterCrop', 'TestTimeAug',
-                   'MultiScaleFlip')
-
 
 def test_pipeline_of(cfg) -> list:
     """The config's ``test_pipeline`` (or the test loader's pipeline); ``[]`` if it has none."""
@@ -91,29 +86,36 @@ def build_input_normalization(cfg, band_names: Optional[Sequence[str]] = None,
     ``band_names`` default to the config's ``bands``; they resolve per-band statistics given by
     band name.
     """
+    from mmseg.registry import TRANSFORMS
+
+    from lszoo.apis.scene.predictor import _not_for_tiles
+    from lszoo.datasets.transforms.augment import NormalizeBands
+
     names = list(band_names or cfg.get('bands') or [])
+    skip = _not_for_tiles()  # the steps scene inference leaves out too
     steps = []
     for t in test_pipeline_of(cfg):
         kind = t['type'] if isinstance(t['type'], str) else t['type'].__name__
-        if kind.startswith(_GEOMETRY_OR_IO):
+        try:
+            step = TRANSFORMS.build(t)
+        except Exception as err:
+            raise ConfigError(f'test_pipeline transform {kind}: cannot build it ({err})') from err
+        if isinstance(step, skip):
             continue
-        if kind != 'NormalizeBands':
+        if not isinstance(step, NormalizeBands):
             raise ConfigError(f'test_pipeline step {kind} changes pixel values and has no ONNX '
                               'translation; only NormalizeBands can be put in the graph')
-        mode = t.get('mode', 'meanstd')
-        if mode == 'meanstd':
+        if step.mode == 'meanstd':
             if not names:
                 raise ConfigError('NormalizeBands meanstd: the config has no `bands` to look '
                                   'the statistics up by')
-            steps.append(('affine', _per_band(t['mean'], names, 'mean'),
-                          _per_band(t['std'], names, 'std')))
-        elif mode == 'scale':
+            steps.append(('affine', _per_band(step.mean, names, 'mean'),
+                          _per_band(step.std, names, 'std')))
+        elif step.mode == 'scale':
             n = max(len(names), 1)
-            steps.append(('affine', [0.0] * n, [float(t.get('scale', 255.0))] * n))
-        elif mode == 'minmax':
+            steps.append(('affine', [0.0] * n, [float(step.scale)] * n))
+        else:  # 'minmax' (NormalizeBands validates the mode)
             steps.append(('minmax', None, None))
-        else:
-            raise ConfigError(f'NormalizeBands: unknown mode {mode!r}')
     dp = data_preprocessor
     if dp is not None and getattr(dp, '_enable_normalize', False):
         steps.append(('affine', dp.mean.flatten().tolist(), dp.std.flatten().tolist()))
