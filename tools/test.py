@@ -64,6 +64,7 @@ def build_cfg(args):
 
 
 def test(args):
+    import torch
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
@@ -76,7 +77,9 @@ def test(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    model = runner.model.module if cfg.model.get('type') == 'LandslideTTAModel' else runner.model
+    model = runner.model
+    while isinstance(getattr(model, 'module', None), torch.nn.Module):  # DDP / TTA wrappers
+        model = model.module
     check_checkpoint_fits(model, args.checkpoint, args.config)
     metrics = runner.test()
     if runner.rank == 0:
