@@ -4,7 +4,8 @@
 Same command line as mmsegmentation's ``tools/test.py``::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
-                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+                         [--data-root PATH] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm|mpi]
 
 ``--tta flip|d4`` averages the probabilities over 4 flips or 8 flips/rotations
 (``LandslideTTAModel``, see docs/deployment.md). ``--show-dir DIR`` writes an
@@ -33,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
                         help='test-time augmentation: mean probability over the views')
     add_run_args(parser, what='the checkpoint')
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
@@ -56,6 +59,8 @@ def build_cfg(args):
                           max_images=None if args.show_dir else 0,
                           pred_dir=osp.abspath(args.out) if args.out else None))
         cfg.custom_hooks = hooks
+    from lszoo.cli.data_root import apply_data_options
+    apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
     if getattr(args, 'tta', 'none') != 'none':
         from lszoo.engine.tta import tta_config

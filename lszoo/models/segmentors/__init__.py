@@ -1,2 +1,5 @@
 """lszoo segmentors."""
-from .landslide_tta import LandslideTTAModel  # noqa: F401
+from .auto_width_encoder_decoder import AutoWidthEncoderDecoder
+from .landslide_tta import LandslideTTAModel
+
+__all__ = ['AutoWidthEncoderDecoder', 'LandslideTTAModel']
