@@ -95,6 +95,25 @@ def test_graph_normalisation_equals_the_test_pipeline(config):
     assert default_input_scale(cfg) == (1.0 if 'l4s' in config else 255.0)
 
 
+def test_every_config_normalisation_goes_into_the_graph():
+    """Each model config's test pipeline translates (nothing refused, nothing left out)."""
+    import glob
+
+    from mmengine.config import Config
+
+    import lszoo  # noqa: F401
+    n = 0
+    for path in sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py'))):
+        cfg = Config.fromfile(path)
+        if 'model' in cfg:
+            norm = build_input_normalization(cfg)  # raises ConfigError on an unknown step
+            has_nb = any(t.get('type') == 'NormalizeBands'
+                         for t in (cfg.get('test_pipeline') or []))
+            assert bool(norm.modes) == has_nb, path
+            n += 1
+    assert n > 40
+
+
 def test_unsupported_pipeline_step_is_refused():
     from mmengine.config import Config
 

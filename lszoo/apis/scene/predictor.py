@@ -59,10 +59,11 @@ def _not_for_tiles() -> tuple:
     from mmseg.datasets.transforms import PackSegInputs, RandomCrop, RandomRotate
 
     from lszoo.datasets.transforms.augment import RandomRot90
+    from lszoo.datasets.transforms.inventory_loading import LoadInventoryWindow
     from lszoo.datasets.transforms.loading import LoadLandslideAnnotations, LoadLandslideSample
     return (LoadImageFromFile, LoadAnnotations, LoadLandslideSample, LoadLandslideAnnotations,
-            Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate, RandomRot90, Pad,
-            TestTimeAug, PackSegInputs)
+            LoadInventoryWindow, Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate,
+            RandomRot90, Pad, TestTimeAug, PackSegInputs)
 
 
 def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Callable:
