@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 from lszoo.errors import ConfigError, DataError
 
-PART_RE = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.part$')
+PART_RE = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}(?:\.[\w-]+)?\.part$')
 
 
 def _real(path: str) -> str:
