@@ -22,11 +22,14 @@ model = dict(
     pretrained=None,
     backbone=dict(
         type='DualStreamTimmEncoder',
-        model_name='tf_efficientnet_b4',
+        # the weights timm's create_model('tf_efficientnet_b4', pretrained=True) resolves to
+        # (timm >= 0.9: Noisy Student, JFT-300M + ImageNet-1k; Apache-2.0), as the reference
+        # calls it; the paper configs set pretrained=True
+        model_name='tf_efficientnet_b4.ns_jft_in1k',
         stream_channels=([0, 1, 2], [3, 3, 3]),
         shared=False,
         frozen=True,  # paper: requires_grad False, BatchNorm statistics still update
-        pretrained=False,  # no downloads here; point `checkpoint` at a local weights file
+        pretrained=False,  # paper configs: True (timm download; offline: checkpoint=/path/file)
         checkpoint=None),
     # in_channels 'auto': tf_efficientnet_b4 widths 24, 32, 56, 160, 448 at strides 2..32
     neck=dict(type='GatedFusionNeck', in_channels='auto', fuse_levels=(2, 3)),
@@ -42,6 +45,8 @@ model = dict(
         mlp_ratio=2.0,
         norm_cfg=dict(type='GN', num_groups=1),
         align_corners=False,
-        loss_decode=dict(type='BinaryTverskyLoss', alpha=0.3, beta=0.7, loss_name='loss_tversky')),
+        # smp's TverskyLoss as the reference trains: 0 on a batch without landslide pixels
+        loss_decode=dict(type='BinaryTverskyLoss', alpha=0.3, beta=0.7, ignore_empty=True,
+                         loss_name='loss_tversky')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -4,9 +4,10 @@
 #
 # The paper's recipe parts that belong to the model live here too:
 # - loss 0.45 BCE + 0.45 boundary-weighted Dice + 0.10 focal Tversky (the reference's settings);
-# - EMA of the weights, decay 0.9999 (mmengine's EMAHook: momentum = 1 - decay); validation,
-#   testing and the saved `state_dict` use the EMA weights, `ema_state_dict` keeps the raw ones
-#   and `--resume` restores both;
+# - EMA of the weights with the reference's warm-up: update k uses decay min(0.9999,
+#   (1 + k) / (10 + k)) (lszoo's WarmupExponentialMovingAverage in mmengine's EMAHook);
+#   validation, testing and the saved `state_dict` use the EMA weights, `ema_state_dict` keeps
+#   the raw ones and `--resume` restores both (the warm-up counter too);
 # - threshold: the paper thresholds logits at 0.5, i.e. probability sigmoid(0.5) = 0.6225.
 #
 # An experiment config sets the input channels from its dataset base:
@@ -33,7 +34,11 @@ model = dict(
         type='ConvNeXtV2Encoder',
         arch='tiny',
         in_channels=3,
-        pretrained=False,  # nothing can be downloaded; use checkpoint='path/to/local.pth'
+        # The paper configs set pretrained=True: timm's convnextv2_<arch>.fcmae_ft_in22k_in1k
+        # (ConvNeXt V2 FCMAE pre-training, ImageNet-22k then 1k fine-tuning; CC-BY-NC-4.0),
+        # downloaded by timm; offline give the same weights as checkpoint='/path/file'.
+        pretrained=False,
+        pretrained_tag='fcmae_ft_in22k_in1k',
         checkpoint=None,
         stem_adapt='repeat',
         drop_path_rate=0.0),
@@ -60,9 +65,10 @@ model = dict(
         ]),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# EMA of weights, decay 0.9999 (mmengine ExponentialMovingAverage: new = (1 - m) old + m w, so
-# momentum m = 1 - decay = 1e-4). A config that changes it replaces the whole list.
+# EMA of the weights as GeoNeXt's reference (utils/ema.py): decay 0.9999 with warm-up
+# min(0.9999, (1 + k) / (10 + k)); the average starts from the initial (or loaded) weights. A
+# config that changes it replaces the whole list.
 custom_hooks = [
-    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-4,
+    dict(type='EMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999,
          update_buffers=False, priority=49),
 ]

@@ -19,7 +19,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
-from lszoo.models.layers.conv_blocks import GN1
+from lszoo.models.layers.conv_blocks import GN1, reset_convs_to_pytorch_default
 from lszoo.models.layers.cross_attention_up import CrossAttentionUp
 from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.gated_skip_up import GatedSkipUp
@@ -122,6 +122,13 @@ class DiGATeHead(BaseDecodeHead):
                                  if aux_weights[0] > 0 else None)
         self.conv_aux_half = (nn.Conv2d(c1 // 2, self.out_channels, 1)
                               if aux_weights[1] > 0 else None)
+        reset_convs_to_pytorch_default(self)
+
+    def init_weights(self):
+        """mmengine's initialisation, then PyTorch's default for every convolution, as the
+        reference initialises its decoder (see ``reset_convs_to_pytorch_default``)."""
+        super().init_weights()
+        reset_convs_to_pytorch_default(self)
 
     def _decode(self, inputs, with_quarter: bool):
         feats_a, feats_b = inputs[0], inputs[1]
