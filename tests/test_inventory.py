@@ -244,3 +244,47 @@ def test_relative_paths_under_data_root(tmp_path):
     ds = InventoryDataset(scenes='scenes', inventory='inv.gpkg', data_root=str(tmp_path),
                           split='all', window_size=64)
     assert load(ds, 0)['gt_seg_map'].sum() == 25
+
+
+def test_nodata_pixels_are_filled_and_ignored(tmp_path):
+    path = tmp_path / 's.tif'
+    write_scene(path, nodata=-1.0)
+    with rasterio.open(path, 'r+') as dst:
+        data = dst.read()
+        data[:, :4, :4] = -1.0
+        dst.write(data)
+    inv = write_inventory(tmp_path / 'inv.gpkg', [pixel_box(0, 0, 10, 10)])
+    ds = InventoryDataset(scenes=str(path), inventory=inv, split='all', window_size=64)
+    with pytest.warns(UserWarning, match=r's\.tif: 16 nodata pixels'):
+        out = load(ds, 0)
+    assert (out['gt_seg_map'][:4, :4] == 255).all() and out['gt_seg_map'][5, 5] == 1
+    assert (out['img'][:4, :4] != -1).all()
+
+
+def test_scene_mapping_leaves_the_window_loader_out():
+    from mmengine.config import Config
+
+    from lszoo.apis.scene.predictor import build_normalizer
+    from pathlib import Path
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs' / 'demo' /
+                              'inventory_synthetic.py'))
+    norm = build_normalizer(cfg, cfg.bands)
+    assert norm.steps == ['NormalizeBands']
+
+
+def test_scenes_in_two_crss_each_get_the_inventory_in_their_crs(tmp_path):
+    from rasterio.warp import transform as warp_xy
+    a = write_scene(tmp_path / 'a.tif')
+    xb, yb = warp_xy(CRS, 'EPSG:32644', [X0 + 5000], [Y0])  # b: same place, UTM zone 44
+    b = write_scene(tmp_path / 'b.tif', x0=round(xb[0]), y0=round(yb[0]), crs='EPSG:32644')
+    rect_b = pixel_box(20, 20, 30, 40, x0=round(xb[0]), y0=round(yb[0]))
+    geoms = [pixel_box(5, 5, 15, 15)] + list(reproject_geoms([rect_b], 'EPSG:32644', CRS))
+    inv = write_inventory(tmp_path / 'inv.gpkg', reproject_geoms(geoms, CRS, 'EPSG:4326'),
+                          crs='EPSG:4326')
+    ds = InventoryDataset(scenes=[a, b], inventory=inv, split_mode='scenes', split='test',
+                          scene_splits=dict(test=['a', 'b']), window_size=64)
+    labels = {out['img_path']: out['gt_seg_map'] for out in (load(ds, 0), load(ds, 1))}
+    expected = np.zeros((64, 64), np.uint8)
+    expected[20:30, 20:40] = 1
+    np.testing.assert_array_equal(labels[b], expected)
+    assert labels[a][5:15, 5:15].all() and labels[a].sum() == 100

@@ -121,7 +121,7 @@ def write_blocks(path, blocks: Sequence[Block], crs_wkt: str, block_size: float,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(str(tmp), geometry=geoms, field_data=data, fields=fields, crs=crs_wkt,
-              geometry_type='Polygon', driver='GeoJSON', RFC7946='NO')
+              geometry_type='Polygon', driver='GeoJSON', layer=path.stem, RFC7946='NO')
         os.replace(tmp, path)
     except OSError as exc:
         raise DataError(f'{path}: cannot write the split file ({exc}); set split_file to a '

@@ -17,8 +17,8 @@ in_channels = 5
 window_size = 256
 # honest split: 5 km blocks (map units of the scenes) -> train/val/test, kept in a GeoJSON
 # beside the inventory (<inventory>_blocks5120_seed42.geojson; open it in QGIS)
-data = dict(type=dataset_type, data_root=data_root, scenes=scenes, inventory=inventory, dem=dem, bands=bands,
-            stream_layout=stream_layout, window_size=window_size, split_mode='blocks',
+data = dict(type=dataset_type, data_root=data_root, scenes=scenes, inventory=inventory, dem=dem,
+            bands=bands, stream_layout=stream_layout, window_size=window_size, split_mode='blocks',
             block_size=5120, split_fractions=(0.7, 0.15, 0.15), split_seed=42)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
              'flip', 'flip_direction', 'reduce_zero_label', 'band_names', 'stream_layout', 'crs',

@@ -23,6 +23,10 @@ class SceneOptions:
         normalize: ``'config'`` (the test pipeline's normalisation), ``'none'``, or a callable
             ``f(HxWxC float32) -> HxWxC float32``.
         progress: show a progress bar (rank 0).
+        tta: test-time augmentation, ``'none'``, ``'flip'`` or ``'d4'``
+            (:mod:`lszoo.engine.tta`: mean probability over the views).
+        cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
+        stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
     """
 
     tile: int = 512
@@ -34,6 +38,9 @@ class SceneOptions:
     input_bands: Optional[Sequence[str]] = None
     normalize: Union[str, Callable, None] = 'config'
     progress: bool = True
+    tta: str = 'none'
+    cog: bool = True
+    stac: bool = True
 
     def __post_init__(self):
         tile = self.tile
@@ -48,6 +55,8 @@ class SceneOptions:
             raise ConfigError(f'batch must be >= 1, got {self.batch}')
         if self.threshold is not None and not 0 <= self.threshold < 1:
             raise ConfigError(f'threshold must be in [0, 1), got {self.threshold}')
+        from lszoo.engine.tta import tta_ops
+        tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
             raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "
                               f'{self.normalize!r}')

@@ -2,7 +2,9 @@
 
 Every output is written under a hidden temporary name beside its final path and renamed over it
 only when the whole scene succeeded, so an interrupted run never leaves a file under the final
-name. Rasters are tiled, compressed GeoTIFFs on the input's grid.
+name. Rasters are tiled, compressed GeoTIFFs on the input's grid; with ``cog`` (the default of
+:func:`~lszoo.apis.scene.map_scene`) they are written to a tiled scratch file first and then
+translated, streaming, to Cloud-Optimized GeoTIFFs with overviews (:mod:`lszoo.deploy.cog`).
 """
 import os
 import os.path as osp
@@ -53,6 +55,11 @@ def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str
 _ZSTD = None
 
 
+def _remove_if_exists(path: str) -> None:
+    if osp.exists(path):
+        os.remove(path)
+
+
 def _has_zstd() -> bool:
     """Whether this GDAL writes ZSTD-compressed GeoTIFFs (4x faster than deflate on floats)."""
     global _ZSTD
@@ -89,14 +96,23 @@ class SceneWriter:
     finishes the files (the caller's ``atomic_outputs`` then publishes them)."""
 
     def __init__(self, stack: ExitStack, src, paths: List[Optional[str]], has_nodata: bool,
-                 polygons: Optional[str]):
+                 polygons: Optional[str], cog: bool = False):
         self.prob_nodata = prob_nodata_of(src) if has_nodata else None
+        # with COG output the blocks go to a scratch file beside the temporary output
+        self.cog_jobs = []
+        targets = list(paths[:2])
+        if cog:
+            for i, kind in ((0, 'mask'), (1, 'probability')):
+                if paths[i] is not None:
+                    targets[i] = osp.splitext(paths[i])[0] + '.tiled.part'
+                    self.cog_jobs.append((targets[i], paths[i], kind))
+                    stack.callback(_remove_if_exists, targets[i])
         self.mask_ds = stack.enter_context(rasterio.open(
-            paths[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
+            targets[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
         self.prob_ds = None
         if paths[1] is not None:
             self.prob_ds = stack.enter_context(rasterio.open(
-                paths[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
+                targets[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
         self.collector = None
         if polygons is not None:
             self.collector = PolygonCollector(paths[2], src.height, src.width, src.transform,
@@ -138,6 +154,13 @@ class SceneWriter:
         if self.prob_ds is not None:
             self.prob_ds.close()
         times['write'] += time.perf_counter() - t0
+        if self.cog_jobs:
+            from lszoo.deploy.cog import translate_to_cog
+            t0 = time.perf_counter()
+            for tiled, out, kind in self.cog_jobs:
+                translate_to_cog(tiled, out, kind, zstd=_has_zstd())
+                os.remove(tiled)
+            times['cog'] = time.perf_counter() - t0
         if self.collector is None:
             return 0
         t0 = time.perf_counter()

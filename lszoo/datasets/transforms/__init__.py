@@ -7,3 +7,4 @@ from .noise import RandomGaussianNoise, RandomSaltPepper  # noqa: F401
 from .clahe import BandCLAHE  # noqa: F401
 from .geonext_augment import BandColorJitter, RandomElasticDeform  # noqa: F401
 from .inventory_loading import LoadInventoryWindow  # noqa: F401
+from .tta import D4View  # noqa: F401

@@ -3,11 +3,10 @@ import warnings
 from contextlib import ExitStack
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from lszoo.datasets.io import fill_nodata
-from .loading import InvalidPixelWarning
+from .loading import InvalidPixelWarning, LoadLandslideSample
 
 IGNORE_INDEX = 255
 
@@ -31,7 +30,7 @@ def rasterize_window(geometries, transform, shape, ignore_buffer: float = 0.0) -
 
 
 @TRANSFORMS.register_module()
-class LoadInventoryWindow(BaseTransform):
+class LoadInventoryWindow(LoadLandslideSample):
     """Read the window an :class:`~lszoo.datasets.InventoryDataset` sample names.
 
     Only the window is read (rasterio window reads; the DEM through a
@@ -42,14 +41,17 @@ class LoadInventoryWindow(BaseTransform):
     no image to learn from there. Adds ``img`` (float32 ``H x W x C``), ``gt_seg_map`` (uint8
     0/1/255), ``img_shape``, ``ori_shape``, ``crs`` and ``transform`` (of the window).
 
+    A :class:`LoadLandslideSample` for windows: it shares its options, and scene inference
+    leaves it out of the per-tile steps as it does every sample loader.
+
     Args:
+        nodata_fill (str | float): ``'median'`` (the window's channel median) or a number.
         with_seg (bool): rasterise the label too.
     """
 
-    def __init__(self, with_seg: bool = True):
-        self.with_seg = with_seg
+    def __init__(self, nodata_fill='median', with_seg: bool = True):
+        super().__init__(nodata_fill=nodata_fill, with_seg=with_seg)
         self._readers = {}
-        self._reported = False
 
     def _reader(self, path, dem, scene_bands, bands):
         from lszoo.apis.scene.reader import DEM_BAND_NAMES, SceneReader
@@ -70,11 +72,11 @@ class LoadInventoryWindow(BaseTransform):
         img = reader.read(y, y + h, x, x + w).transpose(1, 2, 0).astype(np.float32)
         valid = reader.valid(y, y + h, x, x + w)
         if valid is not None and not valid.all():
-            fill_nodata(img, ~valid)
+            fill_nodata(img, ~valid, self.nodata_fill)
             if not self._reported:
                 self._reported = True
                 warnings.warn(f'{results["img_path"]}: {int((~valid).sum())} nodata pixels in '
-                              f'window {results["window"]} replaced (channel median); further '
+                              f'window {results["window"]} replaced ({self.nodata_fill}); further '
                               'windows with nodata are not reported', InvalidPixelWarning,
                               stacklevel=2)
         win = Window(x, y, w, h)
@@ -100,4 +102,5 @@ class LoadInventoryWindow(BaseTransform):
         return state
 
     def __repr__(self):
-        return f'{type(self).__name__}(with_seg={self.with_seg})'
+        return (f'{type(self).__name__}(nodata_fill={self.nodata_fill!r}, '
+                f'with_seg={self.with_seg})')
