@@ -4,9 +4,12 @@
 Same command line as mmsegmentation's ``tools/test.py``::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
-                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+                         [--data-root PATH] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm|mpi]
 
-``--show-dir DIR`` writes an ``image | truth | prediction | errors`` PNG for every test image
+``--tta flip|d4`` averages the probabilities over 4 flips or 8 flips/rotations
+(``LandslideTTAModel``, see docs/deployment.md). ``--show-dir DIR`` writes an
+``image | truth | prediction | errors`` PNG for every test image
 (lszoo's ``LandslideOverlayHook``, which handles N-band float images); ``--out DIR`` saves every
 prediction as a single-band 0/1 PNG plus ``metrics.json``. ``--trust-checkpoint`` loads the
 checkpoint as a full pickle (only for files you trust). Bad input ends with one message on
@@ -40,7 +43,14 @@ def parse_args(argv=None):
                         'split, store it in the checkpoint and test with it')
     parser.add_argument('--threshold', type=float,
                         help='landslide probability threshold (overrides a calibrated one)')
+    parser.add_argument('--bands', nargs='+', metavar='NAME',
+                        help='use these bands in every dataloader and the model (as the model '
+                        'was trained with tools/train.py --bands)')
+    parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
+                        help='test-time augmentation: mean probability over the views')
     add_run_args(parser, what='the checkpoint')
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
@@ -50,6 +60,9 @@ def build_cfg(args):
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.bands:
+        from lszoo.cli.bands import set_bands
+        set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
     if not osp.isfile(args.checkpoint):
@@ -64,7 +77,12 @@ def build_cfg(args):
                           max_images=None if args.show_dir else 0,
                           pred_dir=osp.abspath(args.out) if args.out else None))
         cfg.custom_hooks = hooks
+    from lszoo.cli.data_root import apply_data_options
+    apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
+    if getattr(args, 'tta', 'none') != 'none':
+        from lszoo.engine.tta import tta_config
+        cfg = tta_config(cfg, args.tta)
     return cfg
 
 
@@ -79,7 +97,8 @@ def apply_threshold(cfg, threshold: float) -> None:
     if not evaluator or evaluator.get('type') != 'LandslideMetric':
         raise ConfigError(f'a test threshold needs test_evaluator LandslideMetric, got {evaluator}')
     cfg.test_evaluator = dict(evaluator, threshold=threshold)
-    head = cfg.model.get('decode_head')
+    model = cfg.model.get('module', cfg.model)  # inside a --tta wrapper
+    head = model.get('decode_head')
     if isinstance(head, dict) and head.get('out_channels') == 1:
         head['threshold'] = threshold
 
@@ -99,6 +118,9 @@ def calibrate(cfg, args) -> float:
                           '(val_dataloader / val_cfg)')
     vcfg = copy.deepcopy(cfg)
     vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric')
+    if vcfg.model.get('type') == 'LandslideTTAModel':  # the validation pipeline has no views
+        vcfg.model = vcfg.model.module
+        print('lszoo: --calibrate: the threshold is calibrated without TTA', flush=True)
     vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
                          if h.get('type') != 'LandslideOverlayHook']
     runner = Runner.from_cfg(vcfg)
@@ -114,13 +136,13 @@ def calibrate(cfg, args) -> float:
 
 
 def test(args):
+    import torch
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
     from lszoo.cli.distributed import setup_cpu_distributed
     from lszoo.cli.preflight import check_checkpoint_fits
     from lszoo.cli.tool import enable_trust, format_metrics
-
     from lszoo.errors import ConfigError
     from lszoo.evaluation.calibration import resolve_threshold
 
@@ -139,7 +161,10 @@ def test(args):
     used = f'prob > {threshold:g}' if threshold is not None else "the decode head's"
     print(f'lszoo: test threshold: {used} ({source})', flush=True)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_checkpoint_fits(runner.model, args.checkpoint, args.config)
+    model = runner.model
+    while isinstance(getattr(model, 'module', None), torch.nn.Module):  # DDP / TTA wrappers
+        model = model.module
+    check_checkpoint_fits(model, args.checkpoint, args.config)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)

@@ -6,9 +6,10 @@ Same command line as mmsegmentation's ``tools/train.py``::
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
                           [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
 
-plus ``--trust-checkpoint`` (load a resume / ``load_from`` checkpoint as a full pickle) and
-``--no-test`` (skip the test run that configs with ``test_after_train = True`` do after training,
-e.g. ``configs/demo/unet_synthetic.py``).
+plus ``--data-root PATH`` (the dataset's folder, for every loader), ``--trust-checkpoint`` (load
+a resume / ``load_from`` checkpoint as a full pickle) and ``--no-test`` (skip the test run that
+configs with ``test_after_train = True`` do after training, e.g.
+``configs/demo/unet_synthetic.py``).
 
 Bad input (a missing data_root, an unknown model type, a channel count that differs between data
 and model, a file that is not a checkpoint) ends with one message on stderr and exit code 2.
@@ -31,7 +32,16 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument('--no-test', action='store_true',
                         help='do not run the test split after training')
+    parser.add_argument('--bands', nargs='+', metavar='NAME',
+                        help='use these bands in every dataloader and the model, e.g. '
+                        '--bands B2 B3 B4 B8 (docs/safety.md, "Bands")')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load_from: load only the tensors that fit the model (e.g. '
+                        'fine-tuning on a dataset with other classes); without it a checkpoint '
+                        'that does not fit is an error')
     add_run_args(parser)
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
@@ -40,6 +50,9 @@ def build_cfg(args):
     from lszoo.cli.tool import default_work_dir, load_config
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.bands:
+        from lszoo.cli.bands import set_bands
+        set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
@@ -63,7 +76,16 @@ def build_cfg(args):
             raise CheckpointError(f'--resume: checkpoint file {args.resume} does not exist')
         cfg.resume = True
         cfg.load_from = args.resume
+    from lszoo.cli.data_root import apply_data_options
+    loaders = ['train_dataloader', 'val_dataloader']
+    if cfg.get('test_after_train', False) and not args.no_test:
+        loaders.append('test_dataloader')
+    apply_data_options(cfg, args, loaders, args.config)
     preflight(cfg, args.config, stage='train')
+    from lszoo.datasets.check import check_listed_files
+    splits = ['train', 'val'] + (['test'] if cfg.get('test_after_train') and not args.no_test
+                                 else [])
+    check_listed_files(cfg, splits)  # every file those splits list exists and is not empty
     return cfg
 
 
@@ -79,6 +101,9 @@ def train(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    from lszoo.cli.start_checks import check_start_checkpoint
+    check_start_checkpoint(runner, partial=args.partial_load or cfg.get('load_from_partial',
+                                                                         False))
     runner.train()
     if cfg.get('test_after_train', False) and not args.no_test:
         metrics = runner.test()

@@ -112,16 +112,12 @@ def check_data_roots(cfg, config_path: Optional[str] = None, stage: str = 'train
                 cls = datasets.get(ds.get('type')) if isinstance(ds.get('type'), str) else None
                 url = getattr(cls, 'URL', '') if cls is not None else ''
                 source = f' The data can be downloaded from {url}.' if url else ''
-                same_root = [
-                    f'{k}.data_root=/path/to/data'
-                    for loader in _LOADERS['train'] + _LOADERS['test']
-                    for k, d in _leaf_datasets(cfg.get(loader), f'{loader}.dataset')
-                    if d.get('data_root') == root]
                 raise DataError(
                     f'data_root {root!r} ({key}.data_root in {_where(config_path)}) does not '
                     f'exist or is not a folder.{source} Point the config at it with '
-                    f'--cfg-options {" ".join(same_root)} '
-                    f'(or put the data under {root!r})')
+                    f'--data-root /path/to/data (every loader; or --cfg-options '
+                    f'{key}.data_root=/path/to/data for this one), or put the data under '
+                    f'{root!r}')
 
 
 def model_input_channels(cfg) -> Optional[Tuple[int, str]]:
@@ -205,14 +201,19 @@ def check_channels(cfg, config_path: Optional[str] = None, stage: str = 'train')
 
 
 def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
-              checks: Sequence[str] = ('types', 'data_root', 'channels')) -> None:
-    """Run the config checks for ``stage`` ('train': train + val data, 'test': test data)."""
+              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels')) -> None:
+    """Run the config checks for ``stage`` ('train': train + val data, 'test': test data);
+    ``'bands'`` compares every dataloader's bands (train, val and test, whatever the stage) with
+    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`)."""
     if stage not in _LOADERS:
         raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
     if 'types' in checks:
         check_registered_types(cfg, config_path)
     if 'data_root' in checks:
         check_data_roots(cfg, config_path, stage)
+    if 'bands' in checks:
+        from lszoo.cli.bands import check_loader_bands
+        check_loader_bands(cfg, config_path)
     if 'channels' in checks:
         check_channels(cfg, config_path, stage)
 

@@ -2,3 +2,4 @@
 from . import hooks  # noqa: F401
 from . import checkpoint, mmengine_patches  # noqa: F401
 from .runner import LSZooRunner  # noqa: F401
+from .warmup_ema import WarmupExponentialMovingAverage  # noqa: F401

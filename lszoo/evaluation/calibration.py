@@ -143,4 +143,6 @@ def resolve_threshold(override: Optional[float], checkpoint: Optional[str],
             return float(info['threshold']), (
                 f'calibrated on {info.get("split", "val")} (F1 {100 * info.get("F1", float("nan")):.2f}), '
                 f'stored in {checkpoint}')
-    return None, "the model's own (no calibrated threshold in the checkpoint)"
+    if checkpoint:
+        return None, "the model's own (no calibrated threshold in the checkpoint)"
+    return None, "the model's own"
