@@ -40,7 +40,8 @@ LIGHT = [
      dict(backbone=dict(model_name='resnet18'),
           decode_head=dict(in_channels=[64, 64, 128, 256, 512]))),
     ('GeoNeXt-atto', 'configs/geonext/geonext_bijie.py',
-     dict(backbone=dict(arch='atto'), decode_head=dict(in_channels=[40, 80, 160, 320]))),
+     dict(backbone=dict(arch='atto', pretrained_tag=None),  # atto has no in22k tag
+          decode_head=dict(in_channels=[40, 80, 160, 320]))),
     # no DEM in the samples: stream B sees the RGB too (stated in docs/benchmarks/real.md)
     ('DiGATe-UNet-lcnet050', 'configs/digate_unet/digate_unet_bijie.py',
      dict(backbone=dict(model_name='lcnet_050', stream_channels=([0, 1, 2], [0, 1, 2]),
