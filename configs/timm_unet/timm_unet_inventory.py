@@ -4,6 +4,6 @@
 #   python tools/train.py configs/timm_unet/timm_unet_inventory.py
 _base_ = [
     '../_base_/models/timm_unet.py', '../_base_/datasets/inventory.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adam_iter.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adam_warmup_poly_bce_dice.py'
 ]
 model = dict(backbone=dict(in_channels={{_base_.in_channels}}))

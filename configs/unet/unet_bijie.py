@@ -1,5 +1,5 @@
 _base_ = [
     '../_base_/models/unet.py', '../_base_/datasets/bijie.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adam_iter.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adam_warmup_poly_bce_dice.py'
 ]
 model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
