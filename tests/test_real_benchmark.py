@@ -41,6 +41,10 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
     assert [s['type'] for s in cfg.param_scheduler] == ['LinearLR', 'PolyLR']
     assert cfg.param_scheduler[1]['end'] == 50 and cfg.model.backbone.in_channels == 3
     assert cfg.train_dataloader.batch_size == 4 and cfg.train_cfg.max_iters == 50
+    # recipe 'config': the config's own schedule, scaled to the budget (2000 -> 50 iterations)
+    own = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'config')
+    assert [(s['begin'], s['end']) for s in own.param_scheduler] == [(0, 5), (5, 50)]
     with pytest.raises(ConfigError, match='recipe'):
         rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4, 128,
                             'adamw')

@@ -139,6 +139,15 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
         dataset=dataset_cfg(data, split_dir, 'test', test_pipe))
     cfg.test_evaluator = dict(type='LandslideMetric')
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    # the config's own schedule, scaled from its max_iters to the budget (warm-up and decay keep
+    # their proportions)
+    old_iters = (cfg.get('train_cfg') or {}).get('max_iters')
+    schedulers = cfg.get('param_scheduler') or []
+    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if old_iters and sched.get('by_epoch', True) is False:
+            for key in ('begin', 'end'):
+                if key in sched:
+                    sched[key] = min(round(sched[key] * iters / old_iters), iters)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     if recipe == 'bce_dice':
         candidate_recipe(cfg, iters)
