@@ -40,12 +40,12 @@ LIGHT = [
      dict(backbone=dict(model_name='resnet18'),
           decode_head=dict(in_channels=[64, 64, 128, 256, 512]))),
     ('GeoNeXt-atto', 'configs/geonext/geonext_bijie.py',
-     dict(backbone=dict(arch='atto', pretrained_tag=None),  # atto has no in22k tag
+     dict(backbone=dict(arch='atto', pretrained=False, pretrained_tag=None),  # atto has no in22k tag
           decode_head=dict(in_channels=[40, 80, 160, 320]))),
     # no DEM in the samples: stream B sees the RGB too (stated in docs/benchmarks/real.md)
     ('DiGATe-UNet-lcnet050', 'configs/digate_unet/digate_unet_bijie.py',
      dict(backbone=dict(model_name='lcnet_050', stream_channels=([0, 1, 2], [0, 1, 2]),
-                        frozen=False),
+                        frozen=False, pretrained=False),
           neck=dict(in_channels=(16, 32, 64, 128, 256)),
           decode_head=dict(in_channels=(16, 32, 64, 128, 256)))),
 ]
@@ -145,9 +145,10 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     schedulers = cfg.get('param_scheduler') or []
     for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
         if old_iters and sched.get('by_epoch', True) is False:
-            for key in ('begin', 'end'):
-                if key in sched:
-                    sched[key] = min(round(sched[key] * iters / old_iters), iters)
+            begin = min(round(sched.get('begin', 0) * iters / old_iters), iters - 1)
+            sched['begin'] = begin
+            if 'end' in sched:  # at least one iteration, even for tiny budgets
+                sched['end'] = max(min(round(sched['end'] * iters / old_iters), iters), begin + 1)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     if recipe == 'bce_dice':
         candidate_recipe(cfg, iters)
