@@ -88,3 +88,19 @@ def test_runner_applies_env_cfg(tiny_config):
         assert init.func is one_thread_worker_init and init.keywords['threads'] == 1
     finally:
         torch.set_num_threads(old)
+
+
+def test_benchmark_threads_tool_checks_input_and_stops_its_busy_processes(capsys):
+    import importlib.util
+
+    from conftest import REPO
+    spec = importlib.util.spec_from_file_location(
+        'lszoo_tool_benchmark_threads', os.path.join(REPO, 'tools', 'benchmark_threads.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(['--iters', '0']) == 2
+    assert tool.main(['missing_config.py']) == 2
+    assert 'missing_config.py does not exist' in capsys.readouterr().err
+    procs = tool.start_busy(2)
+    tool.stop_busy(procs)
+    assert all(p.poll() is not None for p in procs)

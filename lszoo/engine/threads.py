@@ -9,8 +9,8 @@ config's ``env_cfg`` (``configs/_base_/default_runtime.py``; read by
 
 - ``torch_threads``: ``'auto'`` (default), an int, or ``None`` (torch's own choice). ``'auto'``
   keeps an explicit ``OMP_NUM_THREADS`` from the environment (``torchrun`` sets 1 per process);
-  otherwise it takes the usable cores (CPU affinity and cgroup quota) minus the load that other
-  processes put on them (1-minute load average), at least 1.
+  otherwise it takes the usable cores (CPU affinity and cgroup quota) minus the cores that other
+  processes keep busy when training starts (sampled from ``/proc/stat``), at least 1.
 - ``worker_threads``: threads per data-loader worker, default 1 (``None``: leave them alone).
 """
 import math
@@ -38,8 +38,25 @@ def available_cpus() -> int:
     return max(1, cpus)
 
 
-def other_load() -> float:
-    """Runnable processes besides this one, from the 1-minute load average (0 where unknown)."""
+def _cpu_times():
+    with open('/proc/stat') as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return sum(values), values[3] + values[4]  # total, idle + iowait
+
+
+def other_load(interval: float = 0.3) -> float:
+    """Cores kept busy by other processes right now: the machine's busy share over
+    ``interval`` seconds (``/proc/stat``; this process sleeps meanwhile) times its core count;
+    the 1-minute load average where ``/proc/stat`` is missing; 0 where both are."""
+    import time
+    try:
+        total0, idle0 = _cpu_times()
+        time.sleep(interval)
+        total1, idle1 = _cpu_times()
+        busy = 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+        return max(0.0, busy * (os.cpu_count() or 1))
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return max(0.0, os.getloadavg()[0])
     except (AttributeError, OSError):
