@@ -87,10 +87,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid. ``options`` are :class:`SceneOptions` (tile, overlap, batch,
-    window, device, threshold, input_bands, normalize, progress).
+    window, device, threshold, input_bands, normalize, progress, split_tiles).
     """
-    t_start, (rank, world) = time.perf_counter(), _dist_info()
-    opts = SceneOptions(**options)
+    t_start, opts = time.perf_counter(), SceneOptions(**options)
+    rank, world = _dist_info() if opts.split_tiles else (0, 1)
     check_output_paths(input, output, prob, polygons)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
     times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)

@@ -23,6 +23,9 @@ class SceneOptions:
         normalize: ``'config'`` (the test pipeline's normalisation), ``'none'``, or a callable
             ``f(HxWxC float32) -> HxWxC float32``.
         progress: show a progress bar (rank 0).
+        split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
+            (default); ``False``: this process maps the whole scene alone (many scenes, one
+            scene per process: :mod:`.batch`).
     """
 
     tile: int = 512
@@ -34,6 +37,7 @@ class SceneOptions:
     input_bands: Optional[Sequence[str]] = None
     normalize: Union[str, Callable, None] = 'config'
     progress: bool = True
+    split_tiles: bool = True
 
     def __post_init__(self):
         tile = self.tile
