@@ -250,7 +250,9 @@ def side_by_side(a: Contender, b: Contender, reps: int = 10, warmup: int = 2,
         ta, tb = times[m]['a'], times[m]['b']
         ratios = sorted(y / x for x, y in zip(ta, tb))
         q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-        result[m] = dict(a_ms_median=statistics.median(ta) * 1e3,
+        n = a.settings['input'][0] if m == 'eval' else a.settings['train_batch']
+        result[m] = dict(a_img_s=n / statistics.median(ta), b_img_s=n / statistics.median(tb),
+                         a_ms_median=statistics.median(ta) * 1e3,
                          b_ms_median=statistics.median(tb) * 1e3,
                          ratio_median=statistics.median(ratios), ratio_min=ratios[0],
                          ratio_max=ratios[-1], ratio_q1=q[0], ratio_q3=q[-1],
@@ -273,5 +275,6 @@ def format_side_by_side(r: dict) -> str:
             s = r[m]
             lines.append(f"{label:<14}{s['a_ms_median']:>10.1f}ms{s['b_ms_median']:>10.1f}ms"
                          f"{s['ratio_median']:>12.3f}{s['ratio_q1']:>8.3f}-{s['ratio_q3']:.3f}"
-                         f"{s['ratio_min']:>8.3f}-{s['ratio_max']:.3f}")
+                         f"{s['ratio_min']:>8.3f}-{s['ratio_max']:.3f}"
+                         f"   ({s['a_img_s']:.2f} vs {s['b_img_s']:.2f} images/s)")
     return '\n'.join(lines)
