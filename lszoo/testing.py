@@ -100,7 +100,7 @@ def shrink_config(cfg, work_dir, data_root: Optional[str] = None, iters: int = 2
     num_samples = max(2 * batch_size, 2)
 
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
-    if cfg.get('val_cfg') is None:
+    if cfg.get('val_cfg') is None and cfg.get('val_dataloader') is not None:
         cfg.val_cfg = ConfigDict(type='ValLoop')
     if cfg.get('test_cfg') is None:
         cfg.test_cfg = ConfigDict(type='TestLoop')
@@ -141,6 +141,9 @@ def shrink_config(cfg, work_dir, data_root: Optional[str] = None, iters: int = 2
         pre = model.get('data_preprocessor')
         if pre is not None and pre.get('size') is not None:
             pre['size'] = (crop, crop)
+        backbone = model.get('backbone')
+        if backbone is not None and backbone.get('pretrained'):
+            backbone['pretrained'] = False  # tests never download weights
 
     cfg.env_cfg = cfg.get('env_cfg') or ConfigDict()
     cfg.env_cfg['cudnn_benchmark'] = False

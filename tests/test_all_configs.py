@@ -28,6 +28,7 @@ WRITER_NAMES = {
     'CASLandslideDataset': 'cas',
     'GVLMDataset': 'gvlm',
     'SyntheticLandslideDataset': None,
+    'InventoryDataset': 'inventory',
 }
 METRIC_KEYS = ('IoU', 'F1', 'Precision', 'Recall', 'mIoU', 'mF1', 'imgIoU', 'imgF1')
 CROP = 64
@@ -97,6 +98,8 @@ def test_config_trains_one_step_and_tests(config, tmp_path, dataset_roots):
         if writer is None:
             continue
         ds['data_root'] = dataset_roots(writer)
+        if writer == 'inventory':  # 256-pixel 10 m scenes: 64-pixel windows, 640 m blocks
+            ds.update(window_size=CROP, block_size=10 * CROP, num_windows=4)
         if writer == 'gvlm':
             _cut_gvlm_tiles(ds['data_root'], ds.get('tile_dir', 'tiles_256'))
         # the model reads as many channels as the dataset gives (no hard-coded 3)
@@ -107,6 +110,8 @@ def test_config_trains_one_step_and_tests(config, tmp_path, dataset_roots):
                 f'{len(ds["bands"])} bands {list(ds["bands"])}')
     # fine-tuning / zero-shot configs name a checkpoint of an earlier run that a test cannot have
     cfg.load_from = None
+    if cfg.model.get('backbone', {}).get('eo_weights'):  # EO weights cannot be downloaded here
+        cfg.model.backbone.eo_weights = None
 
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -262,6 +262,40 @@ def test_cas_subdatasets_split_and_selection(copy_of):
                             pipeline=LOAD)
 
 
+def test_hand_written_split_file_is_read_and_logged(copy_of, monkeypatch):
+    """The custom-split format of docs/datasets.md: one path per line, relative to data_root,
+    '#' comments; the file name is <dataset>_<sub-dataset>_<split>_seed<seed>.txt."""
+    from lszoo.datasets import base
+    root = copy_of('cas')
+    tiles = sorted(p.relative_to(root).as_posix()
+                   for p in (root / 'Hokkaido Iburi-Tobu').rglob('img/*.tif*'))
+    split_dir = root / 'my_splits'
+    split_dir.mkdir()
+    split = split_dir / 'cas_Hokkaido-Iburi-Tobu_val_seed7.txt'
+    split.write_text(f'# my validation tiles\n{tiles[0]}\n\n{tiles[2]}\n')
+    logged = []
+    monkeypatch.setattr(base, 'print_log', lambda msg, **kw: logged.append(msg))
+    ds = CASLandslideDataset(data_root=str(root), split='val', split_dir=str(split_dir),
+                             split_seed=7, subdatasets=['Hokkaido Iburi-Tobu'], pipeline=LOAD)
+    assert [Path(ds.get_data_info(i)['img_path']).relative_to(root).as_posix()
+            for i in range(len(ds))] == [tiles[0], tiles[2]]
+    assert logged == [f"CASLandslideDataset: split 'val' of {root}: 2 samples from "
+                      f"{split} (2 entries)"]
+    # an entry that names no file is reported with the split file
+    split.write_text('Hokkaido Iburi-Tobu/img/missing.tif\n')
+    with pytest.raises(DataError, match='missing.tif'):
+        CASLandslideDataset(data_root=str(root), split='val', split_dir=str(split_dir),
+                            split_seed=7, subdatasets=['Hokkaido Iburi-Tobu'], pipeline=LOAD)
+
+
+def test_l4s_logs_the_folder_it_read(written, monkeypatch):
+    from lszoo.datasets import base
+    logged = []
+    monkeypatch.setattr(base, 'print_log', lambda msg, **kw: logged.append(msg))
+    L4SDataset(data_root=str(written['l4s']), split='val', pipeline=LOAD)
+    assert len(logged) == 1 and 'ValidData' in logged[0] and "split 'val'" in logged[0]
+
+
 # ----------------------------------------------------------------------------- GVLM
 def test_gvlm_converter_tiles_match_the_scene(copy_of, tmp_path):
     conv = _converter()
@@ -335,7 +369,7 @@ def test_missing_data_root_says_where_to_get_it(cls, url, tmp_path):
         cls(data_root=str(missing), pipeline=LOAD)
     msg = str(err.value)
     assert str(missing) in msg and url in msg
-    assert '--cfg-options train_dataloader.dataset.data_root=' in msg
+    assert f'--data-root /path/to/{cls.NAME}' in msg
     assert f'configs/_base_/datasets/{cls.NAME}.py' in msg
 
 

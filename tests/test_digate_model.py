@@ -50,7 +50,7 @@ def count(model):
 def test_bijie_config_parameter_counts_match_the_paper():
     cfg = Config.fromfile(BIJIE)
     model = MODELS.build(cfg.model)
-    assert cfg.model.backbone.model_name == 'tf_efficientnet_b4'
+    assert cfg.model.backbone.model_name == 'tf_efficientnet_b4.ns_jft_in1k'
     assert cfg.model.backbone.frozen is True and cfg.model.backbone.shared is False
     assert count(model) == (1_237_515, 34_721_947)
     # the difference is exactly two B4 feature encoders

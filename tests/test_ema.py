@@ -132,5 +132,6 @@ def test_geonext_configs_use_ema_decay_09999(config):
     cfg = Config.fromfile(osp.join(root, config))
     hooks = [h for h in cfg.custom_hooks if h['type'] == 'EMAHook']
     assert len(hooks) == 1
-    assert hooks[0]['ema_type'] == 'ExponentialMovingAverage'
-    assert hooks[0]['momentum'] == pytest.approx(1e-4)  # EMA decay 1 - momentum = 0.9999
+    # the reference's warm-up EMA (tests/test_warmup_ema.py), rising to decay 0.9999
+    assert hooks[0]['ema_type'] == 'WarmupExponentialMovingAverage'
+    assert hooks[0]['decay'] == pytest.approx(0.9999)

@@ -23,7 +23,7 @@ def hand_psa(psa, x, kernels, groups):
     """PSA written out step by step from EPSANet's description, with explicit group counts."""
     branches = []
     for conv, k, g in zip(psa.convs, kernels, groups):
-        branches.append(F.conv2d(x, conv.weight, None, padding=k // 2, groups=g))
+        branches.append(F.conv2d(x, conv.weight, conv.bias, padding=k // 2, groups=g))
     se = psa.se
     scores = []
     for b in branches:
@@ -38,15 +38,17 @@ def hand_psa(psa, x, kernels, groups):
 
 def test_psa_module_matches_hand_computation():
     torch.manual_seed(0)
-    psa = PSAModule(32, 32)  # quarter = 8: groups 1, 4, 8 divide it; 16 falls back to 1
-    assert psa.groups == (1, 4, 8, 1)
+    psa = PSAModule(32, 32)  # quarter = 8: groups 1, 4, 8; 16 -> min(16, 8) = 8 (reference rule)
+    assert psa.groups == (1, 4, 8, 8)
     assert [tuple(c.weight.shape) for c in psa.convs] == [
-        (8, 32, 3, 3), (8, 8, 5, 5), (8, 4, 7, 7), (8, 32, 9, 9)]
+        (8, 32, 3, 3), (8, 8, 5, 5), (8, 4, 7, 7), (8, 4, 9, 9)]
+    # the reference's branches 2-4 carry a bias, branch 1 none
+    assert [c.bias is not None for c in psa.convs] == [False, True, True, True]
     # make the SE scores differ between branches so that the softmax matters
     with torch.no_grad():
         psa.se.fc2.bias.normal_(0, 2)
     x = torch.randn(2, 32, 6, 5)
-    expected = hand_psa(psa, x, (3, 5, 7, 9), (1, 4, 8, 1))
+    expected = hand_psa(psa, x, (3, 5, 7, 9), (1, 4, 8, 8))
     out = psa(x)
     assert out.shape == (2, 32, 6, 5)
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
@@ -54,7 +56,7 @@ def test_psa_module_matches_hand_computation():
 
 def test_psa_module_weights_are_a_softmax_across_branches():
     torch.manual_seed(1)
-    psa = PSAModule(8, 8, kernels=(1, 3), groups=(1, 2), reduction=4)
+    psa = PSAModule(8, 8, kernels=(1, 3), groups=(1, 2), reduction=4, branch_bias=(False, False))
     with torch.no_grad():
         for conv in psa.convs:  # each branch passes a constant 1 through: output = its weight
             conv.weight.zero_()
@@ -69,13 +71,22 @@ def test_psa_module_weights_are_a_softmax_across_branches():
     torch.testing.assert_close(out, torch.full((1, 8, 3, 3), 0.5))
 
 
-def test_psa_module_group_fallback_when_groups_do_not_divide():
-    psa = PSAModule(12)  # quarter = 3: no group count but 1 divides it
-    assert psa.groups == (1, 1, 1, 1)
-    assert all(c.weight.shape[1] == 12 for c in psa.convs)
+def test_psa_module_group_rule_for_narrow_widths():
+    # the reference's rule: g' = min(g, quarter), kept if it divides the quarter, else 1
+    psa = PSAModule(12)  # quarter = 3: 4, 8, 16 -> 3
+    assert psa.groups == (1, 3, 3, 3)
     x = torch.randn(1, 12, 4, 4)
-    torch.testing.assert_close(psa(x), hand_psa(psa, x, (3, 5, 7, 9), (1, 1, 1, 1)),
+    torch.testing.assert_close(psa(x), hand_psa(psa, x, (3, 5, 7, 9), (1, 3, 3, 3)),
                                rtol=1e-5, atol=1e-6)
+    # atto's shallowest PSA block (quarter 10): 4 and 8 do not divide 10 -> 1; 16 -> 10
+    atto = PSAModule(40)
+    assert atto.groups == (1, 1, 1, 10)
+    # the reference's SE hidden width is 10 // 16 = 0 and its forward fails; lszoo keeps 1
+    assert atto.se.fc1.out_channels == 1
+    assert atto(torch.randn(1, 40, 4, 4)).shape == (1, 40, 4, 4)
+    # tiny's quarters 96, 48, 24
+    assert [PSAModule(4 * q).groups for q in (96, 48, 24)] == [
+        (1, 4, 8, 16), (1, 4, 8, 16), (1, 4, 8, 1)]
     with pytest.raises(ConfigError, match='channels=10 is not divisible'):
         PSAModule(10)
 
@@ -127,6 +138,8 @@ def test_geonext_tiny_parameter_counts():
     assert abs(n_params(enc) / 1e6 - 27.86) < 0.01
     assert abs(n_params(head) / 1e6 - 4.34) / 4.34 < 0.01
     assert abs((n_params(enc) + n_params(head)) / 1e6 - 32.21) / 32.21 < 0.01
+    # exactly the reference's count (github ruribev/GeoNeXt geonext_tiny, 3 bands, 1 class)
+    assert n_params(enc) + n_params(head) == 32_209_051
 
 
 def test_encoder_any_channel_count_and_bad_arch():

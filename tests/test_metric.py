@@ -171,6 +171,28 @@ def test_table_is_printed(monkeypatch):
     assert '42.86' in text and '61.11' in text and 'DiGATe' in text and 'GeoNeXt' in text
 
 
+def test_no_prefix_warning_and_keys_unprefixed(monkeypatch):
+    import mmengine.evaluator.metric as mmengine_metric
+    logged = []
+    monkeypatch.setattr(mmengine_metric, 'print_log',
+                        lambda msg, *args, **kwargs: logged.append(msg))
+
+    class NoPrefix(mmengine_metric.BaseMetric):  # mmengine's default: warns
+        def process(self, data_batch, data_samples):
+            pass
+
+        def compute_metrics(self, results):
+            return {}
+
+    NoPrefix()
+    assert any('prefix is not set' in m for m in logged)
+    logged.clear()
+    samples = [sample(g, p) for g, p in IMAGES]
+    assert set(run(samples)) == set(KEYS)  # builds LandslideMetric
+    assert not any('prefix is not set' in m for m in logged)
+    assert set(run(samples, prefix='val')) == {f'val/{k}' for k in KEYS}
+
+
 def test_bad_input_messages():
     with pytest.raises(ConfigError, match='probability in'):
         LandslideMetric(threshold=1.5)

@@ -4,7 +4,8 @@
     python tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...] --out-dir DIR
                             [--names NAME ...] [--threshold P] [--shape H W] [--runs R]
                             [--warmup K] [--threads T] [--device cpu|cuda]
-                            [--cfg-options KEY=VALUE ...] [--trust-checkpoint]
+                            [--data-root PATH] [--cfg-options KEY=VALUE ...]
+                            [--trust-checkpoint]
 
 CHECKPOINT is a ``.pth`` file or a work dir (its ``last_checkpoint`` record, else the highest
 ``iter_N.pth`` / ``epoch_N.pth``). For each model the config's test split is run once through
@@ -50,6 +51,8 @@ def parse_args(argv=None):
                    help='overrides applied to every config, e.g. '
                    'test_dataloader.dataset.data_root=/data/l4s')
     add_trust_arg(p)
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(p)
     return p.parse_args(argv)
 
 
@@ -64,7 +67,8 @@ def run(args) -> int:
     models = split_pairs(args.pairs, args.names)
     command = 'python tools/compare.py ' + ' '.join(args.argv)
     rows = compare(models, args.out_dir, args.cfg_options, args.threshold, args.shape,
-                   args.runs, args.warmup, args.device, args.title, command)
+                   args.runs, args.warmup, args.device, args.title, command,
+                   data_root=args.data_root)
     with open(osp.join(args.out_dir, 'comparison.md')) as f:
         print(f.read())
     print(f'compare: wrote {len(rows)} rows to {args.out_dir}/comparison.{{md,csv,png}}')

@@ -4,7 +4,8 @@
 Same command line as mmsegmentation's ``tools/test.py``::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR] [--show-dir DIR]
-                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+                         [--data-root PATH] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm|mpi]
 
 ``--show-dir DIR`` writes an ``image | truth | prediction | errors`` PNG for every test image
 (lszoo's ``LandslideOverlayHook``, which handles N-band float images); ``--out DIR`` saves every
@@ -29,6 +30,8 @@ def parse_args(argv=None):
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
     add_run_args(parser, what='the checkpoint')
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
@@ -52,6 +55,8 @@ def build_cfg(args):
                           max_images=None if args.show_dir else 0,
                           pred_dir=osp.abspath(args.out) if args.out else None))
         cfg.custom_hooks = hooks
+    from lszoo.cli.data_root import apply_data_options
+    apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
     return cfg
 

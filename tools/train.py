@@ -6,9 +6,10 @@ Same command line as mmsegmentation's ``tools/train.py``::
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
                           [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
 
-plus ``--trust-checkpoint`` (load a resume / ``load_from`` checkpoint as a full pickle) and
-``--no-test`` (skip the test run that configs with ``test_after_train = True`` do after training,
-e.g. ``configs/demo/unet_synthetic.py``).
+plus ``--data-root PATH`` (the dataset's folder, for every loader), ``--trust-checkpoint`` (load
+a resume / ``load_from`` checkpoint as a full pickle) and ``--no-test`` (skip the test run that
+configs with ``test_after_train = True`` do after training, e.g.
+``configs/demo/unet_synthetic.py``).
 
 Bad input (a missing data_root, an unknown model type, a channel count that differs between data
 and model, a file that is not a checkpoint) ends with one message on stderr and exit code 2.
@@ -34,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-test', action='store_true',
                         help='do not run the test split after training')
     add_run_args(parser)
+    from lszoo.cli.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
@@ -63,6 +66,11 @@ def build_cfg(args):
             raise CheckpointError(f'--resume: checkpoint file {args.resume} does not exist')
         cfg.resume = True
         cfg.load_from = args.resume
+    from lszoo.cli.data_root import apply_data_options
+    loaders = ['train_dataloader', 'val_dataloader']
+    if cfg.get('test_after_train', False) and not args.no_test:
+        loaders.append('test_dataloader')
+    apply_data_options(cfg, args, loaders, args.config)
     preflight(cfg, args.config, stage='train')
     return cfg
 

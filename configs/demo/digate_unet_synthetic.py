@@ -11,14 +11,12 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/adam_iter.py',
 ]
-encoder_channels = (16, 32, 64, 128, 256)  # lcnet_050 widths at strides 2, 4, 8, 16, 32
+# The neck's and head's widths follow the encoder: lcnet_050 gives 16, 32, 64, 128, 256.
 model = dict(
     backbone=dict(
         model_name='lcnet_050',
         stream_channels=([0, 1, 2], [3, 4]),  # the dataset's stream_layout: optical, topo
-        frozen=False),  # random weights: the encoders must learn
-    neck=dict(in_channels=encoder_channels),
-    decode_head=dict(in_channels=encoder_channels))
+        frozen=False))  # random weights: the encoders must learn
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_iters=300, val_interval=150)
 default_hooks = dict(

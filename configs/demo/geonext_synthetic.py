@@ -30,8 +30,9 @@ model = dict(
         ]))
 # the full-resolution ASPP makes GeoNeXt costly on a CPU: train on 64x64 crops, batch 4
 # (validation and test still see the whole 128x128 scenes)
+crop_size = (64, 64)
 train_pipeline = [
-    dict(type='RandomCrop', crop_size=(64, 64)),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]

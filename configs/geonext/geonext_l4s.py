@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/schedules/adam_iter.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
+model = dict(backbone=dict(in_channels={{_base_.in_channels}}, pretrained=True))
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='NormalizeBands', mode='minmax'),
@@ -24,6 +24,8 @@ test_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=1e-4, weight_decay=0.0))
-train_cfg = dict(max_iters=60 * 475, val_interval=5 * 475)
-default_hooks = dict(checkpoint=dict(interval=5 * 475, max_keep_ckpts=2))
+# constant 3.5e-3 / 65 (the reference's never-stepped OneCycle; see geonext_cas.py for the switch)
+optim_wrapper = dict(optimizer=dict(lr=3.5e-3 / 65, weight_decay=0.0))
+train_cfg = dict(max_iters=60 * 475, val_interval=475)  # validate every epoch
+default_hooks = dict(checkpoint=dict(interval=475, max_keep_ckpts=2, save_best='mIoU',
+                                     rule='greater'))

@@ -5,7 +5,7 @@
 #       --cfg-options load_from=work_dirs/geonext_cas_pretrain/iter_109560.pth
 _base_ = ['./geonext_l4s.py']
 rgb = dict(bands=['B4', 'B3', 'B2'], stream_layout=dict(_delete_=True, optical=[0, 1, 2]))
-model = dict(backbone=dict(in_channels=3))
+model = dict(backbone=dict(in_channels=3, pretrained=False))  # weights: the CAS model
 train_dataloader = dict(dataset=rgb)
 val_dataloader = dict(dataset=rgb)
 test_dataloader = dict(dataset=rgb)

@@ -65,11 +65,16 @@ def split_pairs(pairs, names=None):
 
 
 def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options=None,
-             threshold=None) -> dict:
-    """Run the config's test split once with the checkpoint; LandslideMetric's dict."""
+             threshold=None, data_root=None) -> dict:
+    """Run the config's test split once with the checkpoint; LandslideMetric's dict.
+    ``data_root``: the test data's folder (``--data-root``)."""
     from mmengine.runner import Runner
 
+    from lszoo.cli.data_root import apply_data_root
+
     cfg = load_config(config, cfg_options)
+    if data_root:
+        apply_data_root(cfg, data_root, ['test_dataloader'], config)
     cfg.work_dir = work_dir
     cfg.load_from = resolve_checkpoint(checkpoint)
     cfg.resume = False
@@ -165,14 +170,14 @@ def plot(rows, path: str, title: str) -> None:
 
 
 def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, runs=10,
-            warmup=3, device='cpu', title='Model comparison', command='') -> list:
+            warmup=3, device='cpu', title='Model comparison', command='', data_root=None) -> list:
     """Evaluate and benchmark every ``(name, config, checkpoint)``; write md, csv and png."""
     os.makedirs(out_dir, exist_ok=True)
     rows = []
     for name, config, checkpoint in models:
         print(f'compare: {name}: testing {config} with {checkpoint}', flush=True)
         metrics = evaluate(name, config, checkpoint, osp.join(out_dir, 'runs', name),
-                           cfg_options, threshold)
+                           cfg_options, threshold, data_root)
         b = benchmark(load_config(config, cfg_options), config, shape=shape, batch=1,
                             device=device, warmup=warmup, runs=runs)
         rows.append(dict(

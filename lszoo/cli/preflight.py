@@ -112,16 +112,12 @@ def check_data_roots(cfg, config_path: Optional[str] = None, stage: str = 'train
                 cls = datasets.get(ds.get('type')) if isinstance(ds.get('type'), str) else None
                 url = getattr(cls, 'URL', '') if cls is not None else ''
                 source = f' The data can be downloaded from {url}.' if url else ''
-                same_root = [
-                    f'{k}.data_root=/path/to/data'
-                    for loader in _LOADERS['train'] + _LOADERS['test']
-                    for k, d in _leaf_datasets(cfg.get(loader), f'{loader}.dataset')
-                    if d.get('data_root') == root]
                 raise DataError(
                     f'data_root {root!r} ({key}.data_root in {_where(config_path)}) does not '
                     f'exist or is not a folder.{source} Point the config at it with '
-                    f'--cfg-options {" ".join(same_root)} '
-                    f'(or put the data under {root!r})')
+                    f'--data-root /path/to/data (every loader; or --cfg-options '
+                    f'{key}.data_root=/path/to/data for this one), or put the data under '
+                    f'{root!r}')
 
 
 def model_input_channels(cfg) -> Optional[Tuple[int, str]]:

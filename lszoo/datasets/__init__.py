@@ -5,3 +5,4 @@ from .l4s import L4SDataset  # noqa: F401
 from .bijie import BijieDataset  # noqa: F401
 from .cas import CASLandslideDataset  # noqa: F401
 from .gvlm import GVLMDataset  # noqa: F401
+from .inventory import InventoryDataset  # noqa: F401

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from lszoo.errors import ConfigError, DataError
@@ -68,6 +69,9 @@ class LandslideBaseDataset(BaseSegDataset):
             raise ConfigError(f'{type(self).__name__}: unknown split {split!r}; '
                               f'expected one of {self.SPLITS}')
         self.split = split
+        #: where this split's sample list came from ('<split file> (<entries>)' or a folder),
+        #: logged once the list is read
+        self.split_sources: List[str] = []
         self.mask_map = None
         if mask_map is not None:
             self.mask_map = {int(k): int(v) for k, v in dict(mask_map).items()}
@@ -86,13 +90,11 @@ class LandslideBaseDataset(BaseSegDataset):
     # ------------------------------------------------------------------ messages
     @classmethod
     def missing_root_message(cls, data_root) -> str:
-        key = 'train_dataloader.dataset.data_root'
         return (f'{cls.__name__}: data_root {str(data_root)!r} does not exist. '
                 f'Get the {cls.NAME} dataset from {cls.URL} and unpack it unchanged, then '
-                f'point the config at it: `--cfg-options {key}=/path/to/{cls.NAME} '
-                f'val_dataloader.dataset.data_root=/path/to/{cls.NAME} '
-                f'test_dataloader.dataset.data_root=/path/to/{cls.NAME}` or edit `data_root` '
-                f'in configs/_base_/datasets/{cls.NAME}.py (see docs/datasets.md).')
+                f'point the config at it: `--data-root /path/to/{cls.NAME}` (tools/train.py, '
+                f'tools/test.py) or edit `data_root` in configs/_base_/datasets/{cls.NAME}.py '
+                f'(see docs/datasets.md).')
 
     # ------------------------------------------------------------------ bands
     def resolve_bands(self, bands: Sequence[BandSpec]) -> Tuple[list, List[str]]:
@@ -186,6 +188,9 @@ class LandslideBaseDataset(BaseSegDataset):
                             f'{self.data_root} is empty (no image files found{where})')
         for s in samples:
             s.setdefault('seg_fields', [])
+        print_log(f'{type(self).__name__}: split {self.split!r} of {self.data_root}: '
+                  f'{len(samples)} samples from {", ".join(self.split_sources) or "all files"}',
+                  logger='current')
         return samples
 
     def get_data_info(self, idx: int) -> dict:
@@ -200,6 +205,12 @@ class LandslideBaseDataset(BaseSegDataset):
         safe = tuple(re.sub(r'[^\w.-]+', '-', p).strip('-') for p in parts)
         stem = '_'.join((self.NAME,) + safe + (name, f'seed{self.split_seed}'))
         return self.split_dir / f'{stem}.txt'
+
+    def read_split(self, path: Path) -> List[str]:
+        """:meth:`read_split_file`, noting the file and its size for the start-up log line."""
+        entries = self.read_split_file(path)
+        self.split_sources.append(f'{path} ({len(entries)} entries)')
+        return entries
 
     @staticmethod
     def read_split_file(path: Path) -> List[str]:

@@ -85,7 +85,7 @@ class BijieDataset(LandslideBaseDataset):
                 parts = seeded_split(list(keys.values()), self.FRACTIONS, self.split_seed)
                 for name, part in zip(('train', 'val', 'test'), parts):
                     self.write_split_file(self.split_file(name), part)
-            entries = self.read_split_file(path)
+            entries = self.read_split(path)
         need_dem = self._needs('DEM')
         samples = []
         for entry in entries:

@@ -108,7 +108,7 @@ class CASLandslideDataset(LandslideBaseDataset):
                     parts = seeded_split([list(tiles)], self.FRACTIONS, self.split_seed)
                     for sname, part in zip(('train', 'val'), parts):
                         self.write_split_file(self.split_file(sname, name), part)
-                entries = self.read_split_file(path)
+                entries = self.read_split(path)
             for entry in entries:
                 if entry not in tiles:
                     raise DataError(f'{self.split_file(self.split, name)}: entry {entry!r} '

@@ -77,7 +77,7 @@ class GVLMDataset(LandslideBaseDataset):
                 parts = seeded_split(list(per_site.values()), self.FRACTIONS, self.split_seed)
                 for name, part in zip(('train', 'val', 'test'), parts):
                     self.write_split_file(self.split_file(name), part)
-            entries = self.read_split_file(path)
+            entries = self.read_split(path)
         need_pre = any(not isinstance(e, int) or e >= 3 for e in self.band_index)
         samples = []
         for entry in entries:

@@ -76,6 +76,7 @@ class L4SDataset(LandslideBaseDataset):
         if not img_dir.is_dir():
             raise DataError(f'L4SDataset: image folder {img_dir} does not exist')
         has_masks = mask_dir.is_dir()
+        self.split_sources.append(f'folder {img_dir}')
         samples = []
         files = [p for p in img_dir.iterdir() if p.suffix == '.h5']
         pat = re.compile(r'image_(\d+)\.h5$')

@@ -15,7 +15,7 @@ import numpy as np
 from lszoo.errors import ConfigError
 from .synthetic import generate_scene
 
-WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm')
+WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'inventory')
 
 # Per-band factors that bring the generator's reflectance-like values (0..1) to the value
 # range of the distributed L4S files (about 0-7; cirrus B10 much larger).
@@ -154,7 +154,9 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
     ``num_images`` is the number of training images for L4S (val/test get a quarter, at
     least 2), of images per class for Bijie, of tiles per sub-dataset (two sub-datasets) for
     CAS, and of site scenes for GVLM (scenes are about ``2 * size`` wide; cut them with
-    ``tools/dataset_converters/gvlm.py``). Returns ``root``.
+    ``tools/dataset_converters/gvlm.py``). ``'inventory'`` writes the georeferenced pair of
+    :mod:`lszoo.datasets.synthetic_geo` (two ``4 * size`` scenes, DEM, GeoPackage inventory;
+    ``num_images`` unused). Returns ``root``.
     """
     if name not in WRITERS:
         raise ConfigError(f'write_synthetic_dataset: unknown dataset {name!r}; '
@@ -169,6 +171,9 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
         _write_bijie(root, num_images, size, seed)
     elif name == 'cas':
         _write_cas(root, num_images, size, seed)
-    else:
+    elif name == 'gvlm':
         _write_gvlm(root, num_images, size, seed)
+    else:
+        from .synthetic_geo import write_georeferenced_pair
+        write_georeferenced_pair(root, size=4 * size, seed=seed)
     return root

@@ -1,2 +1,2 @@
 """Model parts registered in mmsegmentation's ``MODELS`` registry."""
-from . import backbones, decode_heads, layers, losses, necks  # noqa: F401
+from . import backbones, decode_heads, layers, losses, necks, segmentors  # noqa: F401

@@ -2,17 +2,21 @@
 # DiGATe-UNet recipe: 256x256 (bilinear image, nearest mask), per-image per-band min-max to
 # [0, 1], flips + gaussian noise + salt-and-pepper on the optical stream; split 70/20/10 per
 # class with seed 42 (split files written to <data_root>/splits on first use).
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/bijie ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/bijie
 _base_ = ['./meta_keys.py']
 dataset_type = 'BijieDataset'
 data_root = 'data/bijie'
 bands = ['R', 'G', 'B', 'DEM']
 stream_layout = {'optical': [0, 1, 2], 'topo': [3]}
 in_channels = 4
+img_scale = (256, 256)  # every image is resized to this (DiGATe recipe)
+# Training crop of the resized image (RandomCrop below; the whole image by default). lszoo's
+# tools write an override into the pipeline: --cfg-options crop_size="(128,128)".
 crop_size = (256, 256)
 train_pipeline = [
     dict(type='LoadLandslideSample'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='minmax'),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.0, contrast=0.0,
@@ -23,7 +27,7 @@ train_pipeline = [
 # the image's original size and scored there (mmseg's convention).
 test_pipeline = [
     dict(type='LoadLandslideSample', with_seg=False),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadLandslideAnnotations'),
     dict(type='NormalizeBands', mode='minmax'),
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),

@@ -2,17 +2,20 @@
 # sub-datasets (<subdataset>/img, <subdataset>/mask). No official split: 7:3 per sub-dataset
 # with seed 42 (split files written to <data_root>/splits). Select sub-datasets with
 # `subdatasets=[...]` in the dataset dicts. Inputs scaled to [0, 1] (GeoNeXt recipe).
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/cas ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/cas
 _base_ = ['./meta_keys.py']
 dataset_type = 'CASLandslideDataset'
 data_root = 'data/cas'
 bands = ['R', 'G', 'B']
 stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
+# Training crop (RandomCrop below; the whole 512 tile by default). lszoo's tools write an override
+# into the pipeline: --cfg-options crop_size="(256,256)" (see docs/datasets.md).
 crop_size = (512, 512)
 subdatasets = None  # all sub-datasets found under data_root
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

@@ -3,7 +3,7 @@
 #   python tools/dataset_converters/gvlm.py data/gvlm --size 256 --overlap 0
 # Split 60/20/20 of tiles with seed 42 (split files written to <data_root>/splits).
 # For the pre-event image as a second stream use configs/_base_/datasets/gvlm_prepost.py.
-# Point at your copy with --cfg-options train_dataloader.dataset.data_root=/path/to/gvlm ...
+# Point at your copy with: python tools/train.py CONFIG --data-root /path/to/gvlm
 _base_ = ['./meta_keys.py']
 dataset_type = 'GVLMDataset'
 data_root = 'data/gvlm'
@@ -11,9 +11,12 @@ tile_dir = 'tiles_256'
 bands = ['R', 'G', 'B']
 stream_layout = {'optical': [0, 1, 2]}
 in_channels = 3
+# Training crop (RandomCrop below; the whole tile by default). lszoo's tools write an override
+# into the pipeline: --cfg-options crop_size="(128,128)" (see docs/datasets.md).
 crop_size = (256, 256)
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

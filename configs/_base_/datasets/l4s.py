@@ -1,15 +1,15 @@
 # Landslide4Sense (Ghorbanzadeh et al., IEEE TGRS 2022): 128x128 patches, 14 bands in h5 files
 # (Sentinel-2 B1-B12 without B8A, ALOS PALSAR slope and DEM) + derived NDVI on request.
 # Zenodo layout TrainData/ValidData/TestData or the mirror images/annotations/{train,...}:
-# both are detected. Point at your copy with
-#   --cfg-options train_dataloader.dataset.data_root=/path/to/l4s \
-#                 val_dataloader.dataset.data_root=/path/to/l4s test_dataloader.dataset.data_root=/path/to/l4s
+# both are detected. Point at your copy with: python tools/train.py CONFIG --data-root /path/to/l4s
 _base_ = ['./meta_keys.py']
 dataset_type = 'L4SDataset'
 data_root = 'data/l4s'
 bands = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12', 'slope', 'DEM']
 stream_layout = {'optical': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'topo': [12, 13]}
 in_channels = 14
+# Training crop (RandomCrop below; the whole 128 patch by default). lszoo's tools write an
+# override into the pipeline: --cfg-options crop_size="(64,64)" (see docs/datasets.md).
 crop_size = (128, 128)
 # Per-band mean / std of the official L4S baseline (by band name, so changing `bands` keeps them
 # right); NDVI is already in [-1, 1].
@@ -21,6 +21,7 @@ l4s_std = dict(B1=0.9325, B2=0.8775, B3=0.8860, B4=0.8869, B5=0.8857, B6=0.8418,
                DEM=1.2913, NDVI=1.0)
 train_pipeline = [
     dict(type='LoadLandslideSample'),
+    dict(type='RandomCrop', crop_size=crop_size),
     dict(type='NormalizeBands', mode='meanstd', mean=l4s_mean, std=l4s_std),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomRot90', prob=0.5),

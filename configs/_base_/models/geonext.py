@@ -4,15 +4,16 @@
 #
 # The paper's recipe parts that belong to the model live here too:
 # - loss 0.45 BCE + 0.45 boundary-weighted Dice + 0.10 focal Tversky (the reference's settings);
-# - EMA of the weights, decay 0.9999 (mmengine's EMAHook: momentum = 1 - decay); validation,
-#   testing and the saved `state_dict` use the EMA weights, `ema_state_dict` keeps the raw ones
-#   and `--resume` restores both;
+# - EMA of the weights with the reference's warm-up: update k uses decay min(0.9999,
+#   (1 + k) / (10 + k)) (lszoo's WarmupExponentialMovingAverage in mmengine's EMAHook);
+#   validation, testing and the saved `state_dict` use the EMA weights, `ema_state_dict` keeps
+#   the raw ones and `--resume` restores both (the warm-up counter too);
 # - threshold: the paper thresholds logits at 0.5, i.e. probability sigmoid(0.5) = 0.6225.
 #
 # An experiment config sets the input channels from its dataset base:
 #   model = dict(backbone=dict(in_channels={{_base_.in_channels}}))
-# and a smaller encoder with backbone arch + decode_head in_channels, e.g. atto:
-#   model = dict(backbone=dict(arch='atto'), decode_head=dict(in_channels=[40, 80, 160, 320]))
+# and a smaller encoder with backbone arch alone (the head's widths follow the encoder), e.g.
+#   model = dict(backbone=dict(arch='atto'))
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -26,21 +27,24 @@ data_preprocessor = dict(
     seg_pad_val=255,
     test_cfg=dict(size_divisor=32))
 model = dict(
-    type='EncoderDecoder',
+    type='AutoWidthEncoderDecoder',  # fills decode_head in_channels='auto' from the encoder
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
         type='ConvNeXtV2Encoder',
         arch='tiny',
         in_channels=3,
-        pretrained=False,  # nothing can be downloaded; use checkpoint='path/to/local.pth'
+        # The paper configs set pretrained=True: timm's convnextv2_<arch>.fcmae_ft_in22k_in1k
+        # (ConvNeXt V2 FCMAE pre-training, ImageNet-22k then 1k fine-tuning; CC-BY-NC-4.0),
+        # downloaded by timm; offline give the same weights as checkpoint='/path/file'.
+        pretrained=False,
+        pretrained_tag='fcmae_ft_in22k_in1k',
         checkpoint=None,
         stem_adapt='repeat',
         drop_path_rate=0.0),
     decode_head=dict(
         type='PSAASPPHead',
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
+        in_channels='auto',  # tiny: 96, 192, 384, 768
         channels=32,
         aspp_channels=64,
         aspp_dilations=(1, 6, 12, 18),
@@ -61,9 +65,10 @@ model = dict(
         ]),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# EMA of weights, decay 0.9999 (mmengine ExponentialMovingAverage: new = (1 - m) old + m w, so
-# momentum m = 1 - decay = 1e-4). A config that changes it replaces the whole list.
+# EMA of the weights as GeoNeXt's reference (utils/ema.py): decay 0.9999 with warm-up
+# min(0.9999, (1 + k) / (10 + k)); the average starts from the initial (or loaded) weights. A
+# config that changes it replaces the whole list.
 custom_hooks = [
-    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-4,
+    dict(type='EMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999,
          update_buffers=False, priority=49),
 ]

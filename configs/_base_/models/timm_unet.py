@@ -2,6 +2,9 @@
 # ICML 2019) through mmsegmentation's `TIMMBackbone` (features at strides 2..32, widths
 # 16, 24, 40, 112, 320) and lszoo's `UNetDecoderHead` (four skip stages and one more x2 stage
 # back to full resolution). No pretrained weights; one sigmoid output channel with a threshold.
+# The decoder's input widths follow the encoder (`in_channels='auto'`, filled at build time by
+# AutoWidthEncoderDecoder), so any timm `features_only` encoder works by its name alone:
+#   --cfg-options model.backbone.model_name=resnet18
 # Experiment configs set model = dict(backbone=dict(in_channels={{_base_.in_channels}})).
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
@@ -14,7 +17,7 @@ data_preprocessor = dict(
     seg_pad_val=255,
     test_cfg=dict(size_divisor=32))
 model = dict(
-    type='EncoderDecoder',
+    type='AutoWidthEncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
@@ -25,8 +28,7 @@ model = dict(
         in_channels=3),
     decode_head=dict(
         type='UNetDecoderHead',
-        in_channels=[16, 24, 40, 112, 320],
-        in_index=[0, 1, 2, 3, 4],
+        in_channels='auto',  # efficientnet_b0: 16, 24, 40, 112, 320 (all levels)
         decoder_channels=(256, 128, 64, 32, 16),
         dropout_ratio=0.0,
         num_classes=2,

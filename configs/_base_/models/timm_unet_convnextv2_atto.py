@@ -4,7 +4,4 @@
 _base_ = ['./timm_unet.py']
 model = dict(
     backbone=dict(model_name='convnextv2_atto'),
-    decode_head=dict(
-        in_channels=[40, 80, 160, 320],
-        in_index=[0, 1, 2, 3],
-        decoder_channels=(160, 80, 40, 32, 16)))
+    decode_head=dict(decoder_channels=(160, 80, 40, 32, 16)))  # in_channels 'auto': 40..320

@@ -5,3 +5,5 @@ from .loading import (InvalidPixelWarning, LoadLandslideAnnotations,  # noqa: F4
                       LoadLandslideSample)
 from .noise import RandomGaussianNoise, RandomSaltPepper  # noqa: F401
 from .clahe import BandCLAHE  # noqa: F401
+from .geonext_augment import BandColorJitter, RandomElasticDeform  # noqa: F401
+from .inventory_loading import LoadInventoryWindow  # noqa: F401

@@ -160,19 +160,21 @@ class RandomSaltPepper(_StreamTransform):
     with probability ``salt_vs_pepper``, else "pepper". Salt sets every chosen channel at that
     pixel to the channel's maximum over the image, pepper to its minimum (both taken before the
     change), so the values stay inside each band's range whatever its units; for per-image
-    min-max [0, 1] inputs they are 1 and 0, as in the DiGATe-UNet reference. (The reference
-    draws salt and pepper positions independently per channel, ~``amount`` each: about
-    ``amount=0.01`` here; this transform hits all chosen channels of a pixel together.)
+    min-max [0, 1] inputs they are 1 and 0, as in the DiGATe-UNet reference. The reference
+    draws ``0.005 * H * W`` salt and as many pepper positions independently per channel:
+    ``amount=0.01, per_channel=True`` here; ``per_channel=False`` hits all chosen channels of
+    a pixel together.
 
     Args:
         prob: probability of applying the noise to a sample.
         amount: expected fraction of pixels changed, in [0, 1].
         salt_vs_pepper: share of the changed pixels set to the maximum, in [0, 1].
         streams: stream names of ``stream_layout`` to change; ``None`` for every channel.
+        per_channel: draw the hit pixels independently for each channel.
     """
 
     def __init__(self, prob: float = 0.5, amount: float = 0.01, salt_vs_pepper: float = 0.5,
-                 streams: Optional[Sequence[str]] = None):
+                 streams: Optional[Sequence[str]] = None, per_channel: bool = False):
         super().__init__(prob, streams)
         for key, value in (('amount', amount), ('salt_vs_pepper', salt_vs_pepper)):
             if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:
@@ -180,20 +182,26 @@ class RandomSaltPepper(_StreamTransform):
                                   f'got {value!r}')
         self.amount = float(amount)
         self.salt_vs_pepper = float(salt_vs_pepper)
+        self.per_channel = bool(per_channel)
 
     def _apply(self, img, chans):
         out = img.copy()
         x = img[..., chans]
         lo = x.min(axis=(0, 1))
         hi = x.max(axis=(0, 1))
-        u = np.random.rand(*img.shape[:2])
+        shape = x.shape if self.per_channel else img.shape[:2]
+        u = np.random.rand(*shape)
         salt = u < self.amount * self.salt_vs_pepper
         pepper = ~salt & (u < self.amount)
-        x[salt] = hi
-        x[pepper] = lo
+        if self.per_channel:
+            x = np.where(salt, hi, np.where(pepper, lo, x))
+        else:
+            x[salt] = hi
+            x[pepper] = lo
         out[..., chans] = x
         return out
 
     def __repr__(self):
         return (f'{type(self).__name__}(prob={self.prob}, amount={self.amount}, '
-                f'salt_vs_pepper={self.salt_vs_pepper}, streams={self.streams})')
+                f'salt_vs_pepper={self.salt_vs_pepper}, streams={self.streams}, '
+                f'per_channel={self.per_channel})')

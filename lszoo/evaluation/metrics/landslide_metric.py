@@ -93,7 +93,9 @@ class LandslideMetric(BaseMetric):
     image with no landslide and an empty prediction, and skip images whose pixels are all ignored.
     """
 
-    default_prefix: Optional[str] = None
+    #: No prefix: keys stay ``IoU``, ``F1``, ... ('' rather than mmengine's None, which only
+    #: differs in logging "The prefix is not set in metric class ..." on every build).
+    default_prefix: Optional[str] = ''
 
     def __init__(self,
                  threshold: Optional[float] = None,

@@ -1,3 +1,4 @@
 """lszoo backbones."""
 from .convnextv2 import ConvNeXtV2Encoder  # noqa: F401
 from .dual_stream_timm import DualStreamTimmEncoder  # noqa: F401
+from .eo_timm import EOTimmBackbone  # noqa: F401

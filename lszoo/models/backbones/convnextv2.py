@@ -12,13 +12,14 @@ import re
 from collections import OrderedDict
 from typing import Optional, Sequence
 
-import timm
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import CheckpointError, ConfigError
-from lszoo.utils.checkpoint import check_state_dict_fits, clean_state_dict, load_checkpoint_file
+from lszoo.utils.checkpoint import check_state_dict_fits, clean_state_dict
+from .timm_pretrained import (check_overlay_file, create_timm_model,
+                              load_timm_pretrained, read_weights_file)
 
 ARCHS = ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base', 'large', 'huge')
 STEM_KEY = 'stem_0.weight'
@@ -91,9 +92,16 @@ class ConvNeXtV2Encoder(BaseModule):
             full timm name ``convnextv2_*``).
         in_channels: input channels (3 for RGB, 14 for Landslide4Sense, ...).
         out_indices: which of the four stages to return.
-        pretrained: ask timm to download weights (impossible offline; keep False and use
-            ``checkpoint``).
-        checkpoint: local weights file: a timm ``state_dict`` (optionally under 'state_dict' or
+        pretrained: start from timm's pretrained weights ``convnextv2_<arch>.<pretrained_tag>``
+            (downloaded and cached by timm, loaded in ``init_weights``, i.e. when training
+            starts; testing never downloads). Offline, give the same weights as ``checkpoint``
+            (or ``pretrained_cfg_overlay=dict(file=...)``); a download that fails stops with
+            one line naming the weights, where they come from and that alternative.
+        pretrained_tag: timm pretrained tag, e.g. 'fcmae_ft_in22k_in1k' (GeoNeXt's: FCMAE
+            pre-training, ImageNet-22k then 1k fine-tuning); None: timm's default tag.
+        pretrained_cfg_overlay: passed to timm, e.g. ``dict(file='/path/weights.safetensors')``.
+        checkpoint: local weights file (used instead of a download when given): a timm
+            ``state_dict`` (optionally under 'state_dict' or
             'model', keys may carry a 'module.' / ``checkpoint_prefix`` prefix) or the original
             ConvNeXt V2 release (``{'model': ...}``). Classifier head weights are dropped.
         checkpoint_prefix: prefix to strip from every key first (e.g. 'backbone.model.' to take
@@ -113,6 +121,8 @@ class ConvNeXtV2Encoder(BaseModule):
                  stem_adapt: str = 'repeat',
                  rgb_channels: Optional[Sequence[int]] = None,
                  drop_path_rate: float = 0.0,
+                 pretrained_tag: Optional[str] = None,
+                 pretrained_cfg_overlay: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         name = arch if arch.startswith('convnextv2_') else f'convnextv2_{arch}'
@@ -120,9 +130,19 @@ class ConvNeXtV2Encoder(BaseModule):
             raise ConfigError(f"ConvNeXtV2Encoder: arch='{arch}' is not one of {ARCHS}")
         self.arch_name = name
         self.in_channels = in_channels
-        self.model = timm.create_model(name, pretrained=pretrained, features_only=True,
-                                       in_chans=in_channels, out_indices=tuple(out_indices),
-                                       drop_path_rate=drop_path_rate)
+        self.timm_name = f'{name}.{pretrained_tag}' if pretrained_tag else name
+        self._timm_kwargs = dict(features_only=True, in_chans=in_channels,
+                                 out_indices=tuple(out_indices))
+        # the tag only matters for the download (timm rejects tags an arch does not have)
+        self.model = create_timm_model(self.timm_name if pretrained else name,
+                                       'ConvNeXtV2Encoder',
+                                       'model.backbone.checkpoint',
+                                       drop_path_rate=drop_path_rate, **self._timm_kwargs)
+        # downloaded in init_weights (when training starts), unless a local file is given
+        self.pretrained = bool(pretrained) and not checkpoint
+        self.pretrained_cfg_overlay = pretrained_cfg_overlay
+        if self.pretrained:
+            check_overlay_file('ConvNeXtV2Encoder', pretrained_cfg_overlay)
         self.out_channels = self.model.feature_info.channels()
         self.stem_adapt = stem_adapt
         self.rgb_channels = rgb_channels
@@ -160,7 +180,7 @@ class ConvNeXtV2Encoder(BaseModule):
 
     def load_checkpoint(self, path: str, prefix: Optional[str] = None) -> None:
         """Load a local weights file (see the class doc); raises CheckpointError on mismatch."""
-        state = self.convert_state_dict(load_checkpoint_file(path), source=str(path),
+        state = self.convert_state_dict(read_weights_file(path), source=str(path),
                                         prefix=prefix)
         check_state_dict_fits(state, self.model, str(path),
                               f'{self.arch_name} (in_channels={self.in_channels})')
@@ -168,9 +188,14 @@ class ConvNeXtV2Encoder(BaseModule):
         self._loaded_from = str(path)
 
     def init_weights(self):
-        """timm initialises (or ``checkpoint`` loads) the weights at construction; nothing to
-        redo here, so that mmengine's ``init_weights`` call does not overwrite them."""
-        if self.init_cfg:
+        """Load timm's pretrained weights when ``pretrained`` (mmengine's runner calls this when
+        training starts); otherwise keep timm's initialisation or the ``checkpoint`` loaded at
+        construction."""
+        if self.pretrained:
+            load_timm_pretrained(self.model, self.timm_name, 'ConvNeXtV2Encoder',
+                                 'model.backbone.checkpoint', self.pretrained_cfg_overlay,
+                                 **self._timm_kwargs)
+        elif self.init_cfg:
             super().init_weights()
 
     def forward(self, x: torch.Tensor):

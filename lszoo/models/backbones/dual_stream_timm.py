@@ -20,7 +20,9 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
-from lszoo.utils.checkpoint import check_state_dict_fits, load_state_dict
+from lszoo.utils.checkpoint import check_state_dict_fits, clean_state_dict
+from .timm_pretrained import (check_overlay_file, create_timm_model,
+                              load_timm_pretrained, read_weights_file)
 
 
 @MODELS.register_module()
@@ -38,9 +40,15 @@ class DualStreamTimmEncoder(BaseModule):
             ``shared=False``). Frozen encoders get ``requires_grad=False`` but stay in train mode
             (BatchNorm statistics still update, as in the paper); they run without building an
             autograd graph, which saves memory and time.
-        pretrained: ask timm for its pretrained weights (needs a download: keep ``False`` offline).
+        pretrained: start from timm's pretrained weights of ``model_name`` (a tag such as
+            ``tf_efficientnet_b4.ns_jft_in1k`` names them; downloaded and cached by timm, loaded
+            in ``init_weights``, i.e. when training starts; testing never downloads).
+            Offline, give the same weights as ``checkpoint`` (or
+            ``timm_kwargs=dict(pretrained_cfg_overlay=dict(file=...))``); a download that fails
+            stops with one line naming the weights, where they come from and that alternative.
         checkpoint: optional local file with weights for the encoder(s) (a timm/torchvision state
-            dict, or a dict with ``state_dict``/``model``); loaded into every encoder. Keys of
+            dict, or a dict with ``state_dict``/``model``); loaded into every encoder, instead of
+            a download. Keys of
             the classifier head are ignored; a first convolution with another input-channel count
             is adapted with timm's ``adapt_input_conv``.
         checkpoint_prefix: prefix to strip from the checkpoint's keys (e.g. ``'backbone.'``).
@@ -76,14 +84,20 @@ class DualStreamTimmEncoder(BaseModule):
         self.model_name = model_name
         self.shared = shared
         kwargs = dict(timm_kwargs or {})
+        overlay = kwargs.pop('pretrained_cfg_overlay', None)
+        if pretrained and checkpoint is None:
+            check_overlay_file('DualStreamTimmEncoder', overlay)
         n_enc = 1 if shared else 2
         encoders = []
         for i in range(n_enc):
             try:
-                enc = timm.create_model(model_name, features_only=True, pretrained=pretrained,
+                enc = create_timm_model(model_name, 'DualStreamTimmEncoder',
+                                        'model.backbone.checkpoint', features_only=True,
                                         in_chans=len(self.stream_channels[i]),
                                         out_indices=tuple(out_indices), **kwargs)
-            except (RuntimeError, AssertionError, IndexError, ValueError) as e:
+            except ConfigError:
+                raise
+            except (AssertionError, IndexError, ValueError) as e:
                 # unknown model name, or fewer feature levels than out_indices asks for
                 raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} '
                                   f'with features_only=True, out_indices='
@@ -98,6 +112,10 @@ class DualStreamTimmEncoder(BaseModule):
         if checkpoint is not None:
             self._load_checkpoint(checkpoint, checkpoint_prefix)
         self.frozen = frozen
+        # downloaded in init_weights (when training starts), unless a local file is given
+        self.pretrained = bool(pretrained) and checkpoint is None
+        self._pretrained_args = dict(pretrained_cfg_overlay=overlay, features_only=True,
+                                     out_indices=tuple(out_indices), **kwargs)
         if any(frozen) and not pretrained and checkpoint is None:
             print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder(s) keep their random '
                       f'initial weights (pretrained=False, no checkpoint); set '
@@ -136,7 +154,7 @@ class DualStreamTimmEncoder(BaseModule):
         return torch.tensor(idx, dtype=torch.long)
 
     def _load_checkpoint(self, path, prefix):
-        ckpt = load_state_dict(path, prefix)
+        ckpt = clean_state_dict(read_weights_file(path), prefix)
         for enc in self.encoders:
             own = enc.state_dict()
             state = {k: v for k, v in ckpt.items() if k in own and torch.is_tensor(v)}
@@ -151,7 +169,16 @@ class DualStreamTimmEncoder(BaseModule):
                   logger='current')
 
     def init_weights(self):
-        """Keep timm's initialisation (or the loaded checkpoint): nothing to do."""
+        """Load timm's pretrained weights into every encoder when ``pretrained`` (mmengine's
+        runner calls this when training starts); otherwise keep timm's initialisation or the
+        ``checkpoint`` loaded at construction."""
+        if self.pretrained:
+            for enc, chans in zip(self.encoders, self.stream_channels):
+                load_timm_pretrained(enc, self.model_name, 'DualStreamTimmEncoder',
+                                     'model.backbone.checkpoint', in_chans=len(chans),
+                                     **self._pretrained_args)
+            print_log(f'DualStreamTimmEncoder: {self.model_name} pretrained weights loaded '
+                      f'into {len(self.encoders)} encoder(s)', logger='current')
         self._is_init = True
 
     def _select(self, x, i):

@@ -19,12 +19,13 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
-from lszoo.models.layers.conv_blocks import GN1
+from lszoo.models.layers.conv_blocks import GN1, reset_convs_to_pytorch_default
 from lszoo.models.layers.cross_attention_up import CrossAttentionUp
 from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.gated_skip_up import GatedSkipUp
 from lszoo.models.layers.subpixel_upsample import SubPixelUpsample
 from lszoo.models.layers.utils import check_channels
+from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 
 
 class DiGATeDecoder(nn.Module):
@@ -56,7 +57,8 @@ class DiGATeHead(BaseDecodeHead):
 
     Args:
         in_channels: widths of the five encoder levels (``(24, 32, 56, 160, 448)`` for
-            ``tf_efficientnet_b4``).
+            ``tf_efficientnet_b4``), or ``'auto'``: filled from the encoder by
+            ``AutoWidthEncoderDecoder``.
         channels: width before the output conv; fixed by the architecture to ``C1 // 4`` (leave
             ``None``).
         num_classes: 2 (background, landslide). out_channels: 1 (sigmoid, with ``threshold``) or 2
@@ -86,6 +88,7 @@ class DiGATeHead(BaseDecodeHead):
                  dropout_ratio: float = 0.0,
                  init_cfg=None,
                  **kwargs):
+        check_widths_resolved('DiGATeHead', in_channels)
         in_channels = [int(c) for c in in_channels]
         if len(in_channels) != 5:
             raise ConfigError(f'DiGATeHead: in_channels needs the widths of 5 encoder levels, '
@@ -119,6 +122,13 @@ class DiGATeHead(BaseDecodeHead):
                                  if aux_weights[0] > 0 else None)
         self.conv_aux_half = (nn.Conv2d(c1 // 2, self.out_channels, 1)
                               if aux_weights[1] > 0 else None)
+        reset_convs_to_pytorch_default(self)
+
+    def init_weights(self):
+        """mmengine's initialisation, then PyTorch's default for every convolution, as the
+        reference initialises its decoder (see ``reset_convs_to_pytorch_default``)."""
+        super().init_weights()
+        reset_convs_to_pytorch_default(self)
 
     def _decode(self, inputs, with_quarter: bool):
         feats_a, feats_b = inputs[0], inputs[1]

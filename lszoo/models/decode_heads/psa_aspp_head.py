@@ -14,6 +14,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
+from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 from ..layers.aspp import AtrousPyramidPooling
 from ..layers.utils import resize_to
 from ..layers.psa import PSABlock
@@ -31,7 +32,8 @@ class PSAASPPHead(BaseDecodeHead):
     softmax). Any map whose size does not match its partner is resized bilinearly.
 
     Args:
-        in_channels: encoder widths, shallow to deep (tiny: 96, 192, 384, 768).
+        in_channels: encoder widths, shallow to deep (tiny: 96, 192, 384, 768), or ``'auto'``:
+            filled from the encoder by ``AutoWidthEncoderDecoder``.
         channels: width of the conv before ``conv_seg`` (paper: 32).
         aspp_channels / aspp_dilations: ASPP width and dilations (paper: 64; 1, 6, 12, 18).
         final_upsample: factor of the last transposed conv (encoder stride of f1, 4).
@@ -51,6 +53,7 @@ class PSAASPPHead(BaseDecodeHead):
                  psa_groups: Sequence[int] = (1, 4, 8, 16),
                  psa_reduction: int = 16,
                  **kwargs):
+        check_widths_resolved('PSAASPPHead', in_channels)
         in_channels = list(in_channels)
         if len(in_channels) < 2:
             raise ConfigError(f'PSAASPPHead: in_channels={in_channels} needs at least two maps')

@@ -7,7 +7,7 @@ the "timm-encoder U-Net" baseline (Ronneberger et al., "U-Net: Convolutional Net
 Biomedical Image Segmentation", MICCAI 2015; encoder swapped for a modern ImageNet-style
 network as in most landslide baselines).
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -17,6 +17,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
+from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 
 
 class _DecoderStage(nn.Module):
@@ -53,16 +54,20 @@ class UNetDecoderHead(BaseDecodeHead):
     bring an encoder whose shallowest map is at stride 2 back to full resolution.
 
     Args:
-        in_channels: channels of the selected encoder maps, shallow to deep.
-        in_index: which backbone outputs to use (same length as ``in_channels``).
+        in_channels: channels of the selected encoder maps, shallow to deep, or ``'auto'``:
+            filled from the encoder by ``AutoWidthEncoderDecoder``.
+        in_index: which backbone outputs to use (same length as ``in_channels``; default all).
         decoder_channels: output width of each stage, deep to shallow; the last entry is the
             width fed to the classifier (``channels`` of ``BaseDecodeHead``, set from it).
         **kwargs: the usual ``BaseDecodeHead`` arguments (``num_classes``, ``out_channels``,
             ``threshold``, ``norm_cfg``, ``loss_decode``, ...).
     """
 
-    def __init__(self, in_channels: Sequence[int], in_index: Sequence[int],
+    def __init__(self, in_channels: Sequence[int], in_index: Optional[Sequence[int]] = None,
                  decoder_channels: Sequence[int] = (256, 128, 64, 32), **kwargs):
+        check_widths_resolved('UNetDecoderHead', in_channels)
+        if in_index is None and isinstance(in_channels, (list, tuple)):
+            in_index = list(range(len(in_channels)))
         if 'input_transform' in kwargs and kwargs['input_transform'] != 'multiple_select':
             raise ConfigError('UNetDecoderHead: input_transform must be "multiple_select" '
                               f'(got {kwargs["input_transform"]!r})')

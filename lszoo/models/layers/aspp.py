@@ -5,6 +5,7 @@ arXiv:1706.05587). GeoNeXt applies it at full image resolution after its last up
 whereas mmseg's ``ASPPHead`` is a whole decode head on a stride-8 feature map; this layer reuses
 mmseg's ``ASPPModule`` branches and adds the image-pooling branch and the projection.
 """
+import warnings
 from typing import Sequence
 
 import torch
@@ -28,6 +29,9 @@ class AtrousPyramidPooling(nn.Module):
         channels: channels of each branch and of the output.
         dilations: one branch per dilation.
         conv_bias: give the branch convs a bias (GeoNeXt does, although a BN follows).
+        project_bias: give the projection conv a bias (GeoNeXt's reference does; in eval mode
+            it only shifts the BN's running mean, in training the batch statistics cancel it,
+            but it is a parameter of the reference, so checkpoints carry it over one-to-one).
         norm_cfg / act_cfg: mmcv configs.
         image_pool: add the image-pooling branch.
     """
@@ -39,7 +43,8 @@ class AtrousPyramidPooling(nn.Module):
                  conv_bias: bool = True,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
-                 image_pool: bool = True):
+                 image_pool: bool = True,
+                 project_bias: bool = True):
         super().__init__()
         self.branches = ASPPModule(tuple(dilations), in_channels, channels, None, norm_cfg,
                                    act_cfg)
@@ -52,9 +57,12 @@ class AtrousPyramidPooling(nn.Module):
         if image_pool:
             self.image_pool = nn.Sequential(
                 nn.AdaptiveAvgPool2d(1),
-                ConvModule(in_channels, channels, 1, bias=True, norm_cfg=None, act_cfg=act_cfg))
+                ConvModule(in_channels, channels, 1, bias=True, norm_cfg=None, act_cfg=None))
         n = len(dilations) + (1 if image_pool else 0)
-        self.project = ConvModule(n * channels, channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        with warnings.catch_warnings():  # the bias before the BN is deliberate (see above)
+            warnings.filterwarnings('ignore', message='Unnecessary conv bias')
+            self.project = ConvModule(n * channels, channels, 1, bias=project_bias,
+                                      norm_cfg=norm_cfg, act_cfg=act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = list(self.branches(x))

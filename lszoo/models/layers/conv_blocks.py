@@ -33,3 +33,18 @@ class DoubleConv(nn.Sequential):
                        norm_cfg=norm_cfg, act_cfg=act_cfg),
             ConvModule(mid_channels, out_channels, 3, padding=1, bias=False,
                        norm_cfg=norm_cfg, act_cfg=act_cfg))
+
+
+def reset_convs_to_pytorch_default(module: nn.Module) -> None:
+    """Re-initialise every ``nn.Conv2d`` below ``module`` with PyTorch's default
+    (``reset_parameters``: kaiming-uniform with a=sqrt(5), bias U(+-1/sqrt(fan_in))).
+
+    mmcv's ``ConvModule`` (at construction and in ``init_weights``) and mmseg's decode head
+    (``conv_seg``: normal, std 0.01) use their own initialisations; DiGATe-UNet's reference
+    builds plain ``nn.Conv2d`` layers, whose default starts with 1.7-9.5x less weight spread
+    than mmcv's kaiming init in its decoder. The outputs at initialisation agree (a GroupNorm
+    follows), but Adam's relative steps do not.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            m.reset_parameters()

@@ -5,7 +5,7 @@ Neural Network", ACCV 2022 (arXiv:2105.14447). PSA block as GeoNeXt's decoder us
 "GeoNeXt: ... ConvNeXt V2 encoder with a decoder that utilizes Pyramid Squeeze Attention and
 Atrous Spatial Pyramid Pooling" (github ruribev/GeoNeXt).
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -14,10 +14,13 @@ from mmseg.registry import MODELS
 from lszoo.errors import ConfigError
 
 
-def _fallback_groups(groups: int, in_channels: int, out_channels: int) -> int:
-    """``groups`` if it divides both channel counts, else 1 (EPSANet's rule for odd widths)."""
-    if groups >= 1 and in_channels % groups == 0 and out_channels % groups == 0:
-        return groups
+def branch_groups(groups: int, in_channels: int, out_channels: int) -> int:
+    """GeoNeXt's group rule: ``g = min(groups, out_channels)``, kept if it divides the branch
+    width (and the input width), else 1. Tiny's branch widths 96, 48, 24 give (1, 4, 8, 16),
+    (1, 4, 8, 16), (1, 4, 8, 1); atto's shallowest (10) gives (1, 1, 1, 10)."""
+    g = min(groups, out_channels)
+    if g >= 1 and in_channels % g == 0 and out_channels % g == 0:
+        return g
     return 1
 
 
@@ -26,6 +29,8 @@ class _SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
+        # GeoNeXt's reference computes channels // reduction and fails when that is 0 (branch
+        # widths below 16, e.g. atto's 10); lszoo keeps one hidden channel there instead.
         hidden = max(channels // reduction, 1)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, hidden, 1)
@@ -40,12 +45,11 @@ class _SqueezeExcite(nn.Module):
 class PSAModule(nn.Module):
     """EPSANet pyramid squeeze attention: multi-scale grouped convs re-weighted per channel.
 
-    Each of ``len(kernels)`` branches convolves the whole input (kernel k_i, groups g_i, no bias)
-    into ``channels / len(kernels)`` maps. One SE module, shared by all branches, gives each
-    branch a per-channel weight; a softmax across the branches (per channel) normalises them,
-    and the output is the concatenation of the re-weighted branches. A group count that does not
-    divide the branch width (or the input width) falls back to 1, so any width divisible by the
-    branch count works.
+    Each of ``len(kernels)`` branches convolves the whole input (kernel k_i, groups g_i) into
+    ``channels / len(kernels)`` maps. One SE module, shared by all branches, gives each branch a
+    per-channel weight; a softmax across the branches (per channel) normalises them, and the
+    output is the concatenation of the re-weighted branches. Groups follow GeoNeXt's rule
+    (:func:`branch_groups`), so any width divisible by the branch count works.
 
     Args:
         in_channels: input channels.
@@ -54,6 +58,9 @@ class PSAModule(nn.Module):
         kernels: kernel size of each branch (paper: 3, 5, 7, 9).
         groups: group count of each branch (paper: 1, 4, 8, 16).
         reduction: SE reduction ratio (paper: 16).
+        branch_bias: per branch, whether its conv has a bias. GeoNeXt's reference gives
+            branches 2-4 (kernels 5, 7, 9) a bias and branch 1 none; ``None`` (default) means
+            exactly that: every branch but the first has a bias.
     """
 
     def __init__(self,
@@ -61,21 +68,26 @@ class PSAModule(nn.Module):
                  channels: int = None,
                  kernels: Sequence[int] = (3, 5, 7, 9),
                  groups: Sequence[int] = (1, 4, 8, 16),
-                 reduction: int = 16):
+                 reduction: int = 16,
+                 branch_bias: Optional[Sequence[bool]] = None):
         super().__init__()
         channels = in_channels if channels is None else channels
-        if len(kernels) != len(groups) or len(kernels) == 0:
-            raise ConfigError(f'PSAModule: kernels {tuple(kernels)} and groups {tuple(groups)} '
-                              'must be non-empty and of the same length')
+        if branch_bias is None:
+            branch_bias = [False] + [True] * (len(kernels) - 1)
+        if len(kernels) != len(groups) or len(kernels) != len(branch_bias) or not kernels:
+            raise ConfigError(f'PSAModule: kernels {tuple(kernels)}, groups {tuple(groups)} and '
+                              f'branch_bias {tuple(branch_bias)} must be non-empty and of the '
+                              'same length')
         if channels % len(kernels) != 0:
             raise ConfigError(f'PSAModule: channels={channels} is not divisible by the number '
                               f'of branches ({len(kernels)})')
         self.num_branches = len(kernels)
         self.split_channels = channels // self.num_branches
-        self.groups = tuple(_fallback_groups(g, in_channels, self.split_channels) for g in groups)
+        self.groups = tuple(branch_groups(g, in_channels, self.split_channels) for g in groups)
         self.convs = nn.ModuleList(
-            nn.Conv2d(in_channels, self.split_channels, k, padding=k // 2, groups=g, bias=False)
-            for k, g in zip(kernels, self.groups))
+            nn.Conv2d(in_channels, self.split_channels, k, padding=k // 2, groups=g,
+                      bias=bool(b))
+            for k, g, b in zip(kernels, self.groups, branch_bias))
         self.se = _SqueezeExcite(self.split_channels, reduction)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -92,15 +104,17 @@ class PSABlock(nn.Module):
 
     1x1 conv in->out, BN, ReLU; PSA module(out); BN, ReLU; 1x1 conv out->out, BN; shortcut
     (identity, or 1x1 conv + BN when ``in_channels != out_channels``); ReLU of the sum.
-    Convs are bias-free because each feeds a BatchNorm.
+    The 1x1 convs are bias-free (each feeds a BatchNorm); the PSA branches follow
+    ``branch_bias``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernels=(3, 5, 7, 9),
-                 groups=(1, 4, 8, 16), reduction: int = 16):
+                 groups=(1, 4, 8, 16), reduction: int = 16,
+                 branch_bias=None):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
-        self.psa = PSAModule(out_channels, out_channels, kernels, groups, reduction)
+        self.psa = PSAModule(out_channels, out_channels, kernels, groups, reduction, branch_bias)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.conv3 = nn.Conv2d(out_channels, out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)

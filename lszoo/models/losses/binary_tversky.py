@@ -17,11 +17,17 @@ class BinaryTverskyLoss(BinaryLoss):
     mmseg's ``TverskyLoss`` is softmax over classes and does not work with one output channel;
     this one takes ``(N, 1, H, W)`` sigmoid or ``(N, 2, H, W)`` softmax logits and ``(N, H, W)``
     labels, pixels equal to ``ignore_index`` excluded.
+
+    ``ignore_empty=True`` gives 0 (and no gradient) where the target has no landslide pixel (the
+    whole batch, or the image with ``per_image``), as smp's ``TverskyLoss`` that DiGATe-UNet's
+    reference trains with; ``False`` (default) gives ``1 - s / (alpha FP + s)``, about 1 as soon
+    as anything is predicted there, which also pushes false positives down on empty batches.
     """
 
     def __init__(self, alpha=0.3, beta=0.7, smooth=1e-6, per_image=False, loss_weight=1.0,
-                 loss_name='loss_tversky'):
+                 loss_name='loss_tversky', ignore_empty=False):
         super().__init__(loss_weight, loss_name)
+        self.ignore_empty = ignore_empty
         self.alpha = alpha
         self.beta = beta
         self.smooth = smooth
@@ -30,4 +36,9 @@ class BinaryTverskyLoss(BinaryLoss):
     def forward(self, pred, target, weight=None, ignore_index=255, **kwargs):
         p, t, v = binary_inputs(pred, target, weight, ignore_index)
         ti = tversky_index(p, t, v, self.alpha, self.beta, self.smooth, self.per_image)
-        return self.loss_weight * (1 - ti).mean()
+        loss = 1 - ti
+        if self.ignore_empty:
+            # smp's TverskyLoss (DiGATe's reference): no landslide pixel -> loss 0, no gradient
+            dims = (1, 2) if self.per_image else (0, 1, 2)
+            loss = loss * ((v * t).sum(dims) > 0).to(loss.dtype)
+        return self.loss_weight * loss.mean()

@@ -17,6 +17,7 @@ from mmseg.registry import MODELS
 from lszoo.errors import ConfigError
 from lszoo.models.layers.gated_fusion import GatedFusion
 from lszoo.models.layers.utils import check_channels
+from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 
 #: What the neck returns: stream A maps (fused at ``fuse_levels``), stream B maps, and the list
 #: of gate regularisers (scalar tensors) computed so far.
@@ -28,7 +29,8 @@ class GatedFusionNeck(BaseModule):
     """Gated fusion of stream B into stream A at chosen encoder levels.
 
     Args:
-        in_channels: widths of the encoder levels (e.g. ``(24, 32, 56, 160, 448)`` for B4).
+        in_channels: widths of the encoder levels (e.g. ``(24, 32, 56, 160, 448)`` for B4), or
+            ``'auto'``: filled from the encoder by ``AutoWidthEncoderDecoder``.
         fuse_levels: 0-based level indices to fuse (default ``(2, 3)``: strides 8 and 16).
 
     Input: ``(feats_a, feats_b)``. Output: :data:`FusedFeatures`.
@@ -37,7 +39,10 @@ class GatedFusionNeck(BaseModule):
     def __init__(self, in_channels: Sequence[int], fuse_levels: Sequence[int] = (2, 3),
                  init_cfg=None):
         super().__init__(init_cfg)
+        check_widths_resolved('GatedFusionNeck', in_channels)
         self.in_channels = list(in_channels)
+        #: output widths (the same levels: stream A's fused maps keep their widths)
+        self.out_channels = list(self.in_channels)
         self.fuse_levels = sorted(int(i) for i in fuse_levels)
         if any(i < 0 or i >= len(self.in_channels) for i in self.fuse_levels):
             raise ConfigError(f'GatedFusionNeck: fuse_levels={list(fuse_levels)} outside the '

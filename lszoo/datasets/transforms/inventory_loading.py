@@ -1,0 +1,106 @@
+"""Loading of one window of a georeferenced scene with its label rasterised from polygons."""
+import warnings
+from contextlib import ExitStack
+
+import numpy as np
+from mmseg.registry import TRANSFORMS
+
+from lszoo.datasets.io import fill_nodata
+from .loading import InvalidPixelWarning, LoadLandslideSample
+
+IGNORE_INDEX = 255
+
+
+def rasterize_window(geometries, transform, shape, ignore_buffer: float = 0.0) -> np.ndarray:
+    """Label ``shape`` (h, w) of polygons in the window's CRS: 1 where a pixel centre is inside a
+    polygon (``all_touched=False``), else 0; pixels within ``ignore_buffer`` map units of a
+    polygon edge become 255."""
+    from rasterio.features import rasterize
+    label = np.zeros(shape, np.uint8)
+    if not geometries:
+        return label
+    rasterize(geometries, out=label, transform=transform, default_value=1, all_touched=False)
+    if ignore_buffer > 0:
+        import shapely
+        rings = shapely.buffer(shapely.boundary(np.asarray(geometries, dtype=object)),
+                               ignore_buffer)
+        rasterize(list(rings), out=label, transform=transform, default_value=IGNORE_INDEX,
+                  all_touched=False)
+    return label
+
+
+@TRANSFORMS.register_module()
+class LoadInventoryWindow(LoadLandslideSample):
+    """Read the window an :class:`~lszoo.datasets.InventoryDataset` sample names.
+
+    Only the window is read (rasterio window reads; the DEM through a
+    :class:`rasterio.vrt.WarpedVRT` on the scene grid, as scene inference reads it, so training
+    and mapping see the same resampled elevation). Bands come in the dataset's order.
+    NaN / nodata pixels are replaced by the window's channel median (as in scene inference and
+    :class:`LoadLandslideSample`, reported once per loader) and labelled 255 (ignored): there is
+    no image to learn from there. Adds ``img`` (float32 ``H x W x C``), ``gt_seg_map`` (uint8
+    0/1/255), ``img_shape``, ``ori_shape``, ``crs`` and ``transform`` (of the window).
+
+    A :class:`LoadLandslideSample` for windows: it shares its options, and scene inference
+    leaves it out of the per-tile steps as it does every sample loader.
+
+    Args:
+        nodata_fill (str | float): ``'median'`` (the window's channel median) or a number.
+        with_seg (bool): rasterise the label too.
+    """
+
+    def __init__(self, nodata_fill='median', with_seg: bool = True):
+        super().__init__(nodata_fill=nodata_fill, with_seg=with_seg)
+        self._readers = {}
+
+    def _reader(self, path, dem, scene_bands, bands):
+        from lszoo.apis.scene.reader import DEM_BAND_NAMES, SceneReader
+        uses_dem = dem is not None and any(b.lower() in DEM_BAND_NAMES for b in bands)
+        key = (path, dem if uses_dem else None, tuple(bands))
+        if key not in self._readers:
+            stack = ExitStack()
+            reader = SceneReader(stack, path, dem if uses_dem else None, list(bands), None,
+                                 list(scene_bands))
+            self._readers[key] = (stack, reader)
+        return self._readers[key][1]
+
+    def transform(self, results: dict) -> dict:
+        from rasterio.windows import Window
+        x, y, w, h = results['window']
+        reader = self._reader(results['img_path'], results.get('dem_path'),
+                              results['scene_band_names'], results['band_names'])
+        img = reader.read(y, y + h, x, x + w).transpose(1, 2, 0).astype(np.float32)
+        valid = reader.valid(y, y + h, x, x + w)
+        if valid is not None and not valid.all():
+            fill_nodata(img, ~valid, self.nodata_fill)
+            if not self._reported:
+                self._reported = True
+                warnings.warn(f'{results["img_path"]}: {int((~valid).sum())} nodata pixels in '
+                              f'window {results["window"]} replaced ({self.nodata_fill}); further '
+                              'windows with nodata are not reported', InvalidPixelWarning,
+                              stacklevel=2)
+        win = Window(x, y, w, h)
+        transform = reader.src.window_transform(win)
+        results['img'] = np.ascontiguousarray(img)
+        results['img_shape'] = results['ori_shape'] = (h, w)
+        results['crs'] = reader.src.crs.to_string()
+        results['transform'] = tuple(transform)[:6]
+        if self.with_seg:
+            label = rasterize_window(results.get('geometries') or [], transform, (h, w),
+                                     results.get('ignore_buffer', 0.0))
+            if reader.has_nodata:
+                label[reader.src.dataset_mask(window=win) == 0] = IGNORE_INDEX
+            results['gt_seg_map'] = label
+            results.setdefault('seg_fields', [])
+            if 'gt_seg_map' not in results['seg_fields']:
+                results['seg_fields'].append('gt_seg_map')
+        return results
+
+    def __getstate__(self):  # open datasets cannot be pickled (dataloader workers)
+        state = dict(self.__dict__)
+        state['_readers'] = {}
+        return state
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(nodata_fill={self.nodata_fill!r}, '
+                f'with_seg={self.with_seg})')

@@ -1,0 +1,117 @@
+"""Earth-observation pretrained weights for timm encoders, with first-layer band matching.
+
+A Sentinel-2 user should start from weights pre-trained on Sentinel-2 rather than ImageNet RGB.
+torchgeo publishes timm-compatible ResNets pre-trained by self-supervision on SSL4EO-S12
+(Wang et al., "SSL4EO-S12: A large-scale multi-modal, multi-temporal dataset for self-supervised
+learning in Earth observation", IEEE GRSM 2023; weights CC-BY-4.0) on all 13 Sentinel-2 L1C bands,
+input reflectance / 10000. Their state dicts are plain timm ``resnet18``/``resnet50`` ones.
+
+A dataset rarely has exactly those 13 bands (Landslide4Sense: 12 of them plus slope and DEM),
+so the first convolution is rebuilt for the dataset's bands **by name**: the checkpoint filter of
+each band the dataset has is copied, the other input channels are initialised (the mean of the
+checkpoint's filters by default) and the log says which is which.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from lszoo.errors import CheckpointError, ConfigError
+
+#: Sentinel-2 L1C bands in the order of the SSL4EO-S12 checkpoints.
+S2_L1C_BANDS = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B9', 'B10', 'B11',
+                'B12')
+_HF = 'https://hf.co/torchgeo'
+#: Known EO weights: name -> timm model, URL (as published by torchgeo), bands, input scale.
+EO_WEIGHTS: Dict[str, dict] = {
+    'ssl4eo_s12_resnet18_moco': dict(
+        model='resnet18', bands=S2_L1C_BANDS, scale=10000.0, licence='CC-BY-4.0',
+        url=f'{_HF}/resnet18_sentinel2_all_moco/resolve/5b8cddc9a14f3844350b7f40b85bcd32aed75918/'
+            'resnet18_sentinel2_all_moco-59bfdff9.pth'),
+    'ssl4eo_s12_resnet50_moco': dict(
+        model='resnet50', bands=S2_L1C_BANDS, scale=10000.0, licence='CC-BY-4.0',
+        url=f'{_HF}/resnet50_sentinel2_all_moco/resolve/da4f3c9dbe09272eb902f3b37f46635fa4726879/'
+            'resnet50_sentinel2_all_moco-df8b932e.pth'),
+    'ssl4eo_s12_resnet50_dino': dict(
+        model='resnet50', bands=S2_L1C_BANDS, scale=10000.0, licence='CC-BY-4.0',
+        url=f'{_HF}/resnet50_sentinel2_all_dino/resolve/d7f14bf5530d70ac69d763e58e77e44dbecfec7c/'
+            'resnet50_sentinel2_all_dino-d6c330e9.pth'),
+}
+#: Other spellings of Sentinel-2 band names seen in GeoTIFF descriptions.
+_ALIASES = {'B01': 'B1', 'B02': 'B2', 'B03': 'B3', 'B04': 'B4', 'B05': 'B5', 'B06': 'B6',
+            'B07': 'B7', 'B08': 'B8', 'B8a': 'B8A', 'B09': 'B9'}
+
+
+def canonical_band(name: str) -> str:
+    """``'b02'`` / ``'B02'`` -> ``'B2'``, ``'b8a'`` -> ``'B8A'``; other names unchanged."""
+    up = str(name).upper()
+    return _ALIASES.get(up, _ALIASES.get(str(name), up if up.startswith('B') else str(name)))
+
+
+def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
+    """State dict of ``weights`` (a local file, or a name of :data:`EO_WEIGHTS`) and, for a
+    known name, its band order.
+
+    A name is fetched through ``torch.hub`` (cached in ``$TORCH_HOME/hub/checkpoints``); without
+    network that fails with one line saying where to get the file and how to pass it.
+    """
+    from lszoo.utils.checkpoint import load_state_dict
+    if weights in EO_WEIGHTS:
+        spec = EO_WEIGHTS[weights]
+        cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(spec['url']))
+        if not osp.isfile(cached):
+            try:
+                os.makedirs(osp.dirname(cached), exist_ok=True)
+                torch.hub.download_url_to_file(spec['url'], cached, progress=False)
+            except Exception as exc:  # URLError, HTTPError, OSError ...
+                raise CheckpointError(
+                    f'cannot download EO weights {weights!r} from {spec["url"]} ({exc}); '
+                    f'fetch the file on a networked machine and pass its local path as '
+                    f'eo_weights=/path/{osp.basename(spec["url"])}') from None
+        state, bands = load_state_dict(cached), spec['bands']
+    elif osp.isfile(str(weights)):
+        state, bands = load_state_dict(weights), None
+    else:
+        raise ConfigError(f'eo_weights {weights!r} is neither a local file nor a known name '
+                          f'({sorted(EO_WEIGHTS)})')
+    if not state:
+        raise CheckpointError(f'{weights}: holds no state dict')
+    return dict(state), bands
+
+
+def match_input_filters(weight: torch.Tensor, ckpt_bands: Sequence[str],
+                        data_bands: Sequence[str], init: str = 'mean'
+                        ) -> Tuple[torch.Tensor, List[str], List[str]]:
+    """First-convolution weight ``(O, len(ckpt_bands), k, k)`` -> ``(O, len(data_bands), k, k)``.
+
+    Filters of bands present in both (by name, see :func:`canonical_band`) are copied; the other
+    channels get the mean of the checkpoint's filters (``init='mean'``) or zeros
+    (``init='zero'``). Returns ``(weight, copied band names, initialised band names)``.
+    """
+    if weight.ndim != 4 or weight.shape[1] != len(ckpt_bands):
+        raise CheckpointError(f'first convolution of shape {tuple(weight.shape)} does not take '
+                              f'the checkpoint\'s {len(ckpt_bands)} bands {list(ckpt_bands)}')
+    if init not in ('mean', 'zero'):
+        raise ConfigError(f"eo init must be 'mean' or 'zero', got {init!r}")
+    where = {canonical_band(b): i for i, b in enumerate(ckpt_bands)}
+    fill = weight.mean(1) if init == 'mean' else torch.zeros_like(weight[:, 0])
+    out = weight.new_empty((weight.shape[0], len(data_bands)) + tuple(weight.shape[2:]))
+    copied, initialised = [], []
+    for c, band in enumerate(data_bands):
+        k = where.get(canonical_band(band))
+        if k is None:
+            out[:, c] = fill
+            initialised.append(str(band))
+        else:
+            out[:, c] = weight[:, k]
+            copied.append(str(band))
+    return out, copied, initialised
+
+
+def first_conv_key(state: dict) -> str:
+    """Key of the first convolution's weight (the first 4-D weight, e.g. ``conv1.weight``)."""
+    for key, value in state.items():
+        if key.endswith('weight') and getattr(value, 'ndim', 0) == 4:
+            return key
+    raise CheckpointError('the EO checkpoint has no convolution weight')
