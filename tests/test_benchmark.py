@@ -96,7 +96,8 @@ def test_side_by_side_alternates_and_takes_ratios_per_repetition(bench):
     assert [n for n, m in timed if m == 'eval'] == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
     assert [n for n, m in timed if m == 'train'] == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
     assert r['eval']['ratio_median'] == pytest.approx(0.5)
-    assert r['eval']['a_img_s'] == pytest.approx(100.0) and r['train']['b_img_s'] == pytest.approx(1 / 0.15)
+    assert r['eval']['a_img_s'] == pytest.approx(100.0)
+    assert r['train']['b_img_s'] == pytest.approx(1 / 0.15)
     assert r['train']['ratio_median'] == pytest.approx(1.5)
     assert r['train']['a_ms_median'] == pytest.approx(100.0)
     assert len(r['eval']['a_ms']) == 4

@@ -6,7 +6,6 @@ import random
 import numpy as np
 import pytest
 import torch
-from conftest import DEMO_CONFIG
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
@@ -44,7 +43,8 @@ class _Probe(Dataset):
 
 def _loader(init_threads):
     cfg = dict(batch_size=1, num_workers=1, dataset=_Probe(),
-               collate_fn=dict(type='pseudo_collate'), sampler=dict(type='DefaultSampler', shuffle=False))
+               collate_fn=dict(type='pseudo_collate'),
+               sampler=dict(type='DefaultSampler', shuffle=False))
     cfg = with_worker_threads(cfg, seed=7, rank=0, threads=init_threads)
     return [b for b in Runner.build_dataloader(cfg, seed=7)]
 
