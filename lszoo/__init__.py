@@ -7,6 +7,9 @@ loading, atomic writes). Configs load it with
 ``custom_imports = dict(imports=['lszoo'], allow_failed_imports=False)``.
 """
 from .version import __version__
+from .quiet_imports import import_quietly
+
+import_quietly()  # before anything imports mmseg / mmcv (see lszoo/quiet_imports.py)
 from . import datasets, engine, evaluation, models  # noqa: F401  (registration side effects)
 
 engine.mmengine_patches.install()

@@ -518,3 +518,118 @@ def test_empty_split(copy_of):
         BijieDataset(data_root=str(bij), split='val', pipeline=LOAD)
     with pytest.raises(ConfigError, match="unknown split 'validation'"):
         L4SDataset(data_root=str(root), split='validation', pipeline=LOAD)
+
+
+# ----------------------------------------------------------------------------- issue 12 faults
+def _cas_one(root):
+    return CASLandslideDataset(data_root=str(root), split='all',
+                               subdatasets=['Hokkaido Iburi-Tobu'], pipeline=LOAD)
+
+
+def test_cas_16bit_or_4band_tile_is_an_error_naming_file_dtype_bands(copy_of):
+    root = copy_of('cas')
+    tif = root / 'Hokkaido Iburi-Tobu/img/Hokkaido0001.tif'
+    rgb, _ = read_raster(tif)
+    _tif(tif, rgb.astype(np.uint16) * 257)
+    with pytest.raises(DataError, match=r'Hokkaido0001\.tif: uint16 with 3 band\(s\).*must be '
+                                        r'uint8 with 3 bands \(CAS tiles are 8-bit RGB\)'):
+        _cas_one(root)[0]
+    with rasterio.open(tif, 'w', driver='GTiff', width=rgb.shape[1], height=rgb.shape[0],
+                       count=4, dtype='uint8', alpha='UNSPECIFIED') as dst:  # e.g. NIR, not alpha
+        dst.write(np.moveaxis(np.concatenate([rgb, rgb[..., :1]], axis=2), -1, 0))
+    with pytest.raises(DataError, match=r'Hokkaido0001\.tif: uint8 with 4 band\(s\) \(no alpha'):
+        _cas_one(root)[0]
+
+
+def test_cas_alpha_band_is_dropped_and_said_once(copy_of):
+    from rasterio.enums import ColorInterp
+    from lszoo.datasets.transforms import AlphaBandWarning
+    root = copy_of('cas')
+    originals = {}
+    for name in ('Hokkaido0001.tif', 'Hokkaido0002.tif'):
+        tif = root / 'Hokkaido Iburi-Tobu/img' / name
+        rgb, _ = read_raster(tif)
+        originals[name] = rgb
+        rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        with rasterio.open(tif, 'w', driver='GTiff', width=rgb.shape[1], height=rgb.shape[0],
+                           count=4, dtype='uint8', photometric='RGB', alpha='YES') as dst:
+            dst.write(np.moveaxis(rgba, -1, 0))
+            dst.colorinterp = [ColorInterp.red, ColorInterp.green, ColorInterp.blue,
+                               ColorInterp.alpha]
+    ds = _cas_one(root)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter('always')
+        a, b = ds[0], ds[1]
+    said = [w for w in rec if issubclass(w.category, AlphaBandWarning)]
+    assert len(said) == 1 and 'Hokkaido0001.tif: band 4 is an alpha band' in str(said[0].message)
+    np.testing.assert_array_equal(a['img'], originals['Hokkaido0001.tif'].astype(np.float32))
+    assert b['img'].shape[2] == 3
+
+
+def test_split_files_disagree_with_disk(copy_of):
+    from lszoo.datasets.base import DatasetWarning
+    root = copy_of('bijie')
+    BijieDataset(data_root=str(root), split='train', pipeline=LOAD)  # writes the split files
+    new = root / 'landslide/image/ls9999.png'
+    shutil.copy(root / 'landslide/image/ls0001.png', new)
+    shutil.copy(root / 'landslide/mask/ls0001.png', root / 'landslide/mask/ls9999.png')
+    shutil.copy(root / 'landslide/dem/ls0001.png', root / 'landslide/dem/ls9999.png')
+    with pytest.warns(DatasetWarning, match=r'1 of 21 files on disk are in no split file \(20 '
+                                            r'listed\).*landslide/ls9999.*rewrite the splits: '
+                                            r'delete .*bijie_\*seed42\.txt'):
+        BijieDataset(data_root=str(root), split='train', pipeline=LOAD)
+    # a listed file that disappeared is an error at init, whichever split is built
+    test_entry = (root / 'splits/bijie_test_seed42.txt').read_text().split()[0]
+    cls, _, stem = test_entry.partition('/')
+    (root / ('landslide' if cls == 'landslide' else 'non-landslide') / 'image'
+     / f'{stem}.png').unlink()
+    with pytest.raises(DataError, match=rf'1 entry of the split files .*bijie_test_seed42\.txt'
+                                        rf'.* have no file on disk: {test_entry}\. Restore'):
+        BijieDataset(data_root=str(root), split='train', pipeline=LOAD)
+    # CAS: the same check per sub-dataset
+    cas = copy_of('cas')
+    _ = CASLandslideDataset(data_root=str(cas), split='train', pipeline=LOAD)
+    (cas / 'Hokkaido Iburi-Tobu/img/Hokkaido0001.tif').unlink()
+    (cas / 'Hokkaido Iburi-Tobu/mask/Hokkaido0001.tif').unlink()
+    with pytest.raises(DataError, match=r'CASLandslideDataset \(Hokkaido Iburi-Tobu\): 1 entry'):
+        CASLandslideDataset(data_root=str(cas), split='val', pipeline=LOAD)
+
+
+def test_mask_without_image_is_warned(copy_of):
+    from lszoo.datasets.base import DatasetWarning
+    root = copy_of('l4s')
+    n = len(list((root / 'ValidData/img').iterdir()))
+    (root / 'ValidData/img/image_2.h5').unlink()
+    with pytest.warns(DatasetWarning, match=r'1 mask\(s\) in .*ValidData/mask have no image.*'
+                                            r'mask_2\.h5'):
+        ds = L4SDataset(data_root=str(root), split='val', pipeline=LOAD)
+    assert len(ds) == n - 1
+
+
+def _all_nan(path):
+    with h5py.File(path, 'r+') as f:
+        data = f['img'][()]
+        data[...] = np.nan
+        f['img'][...] = data
+
+
+def test_all_nan_image_is_excluded_in_training_and_ignored_in_evaluation(copy_of):
+    from lszoo.datasets.transforms import InvalidImageWarning
+    root = copy_of('l4s')
+    _all_nan(root / 'TrainData/img/image_1.h5')
+    _all_nan(root / 'ValidData/img/image_1.h5')
+    train = L4SDataset(data_root=str(root), split='train', pipeline=LOAD)
+    assert Path(train.get_data_info(0)['img_path']).name == 'image_1.h5'
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter('always')
+        got = [train[0] for _ in range(3)]
+    said = [w for w in rec if issubclass(w.category, InvalidImageWarning)]
+    assert len(said) == 1
+    assert 'TrainData/img/image_1.h5: every pixel is NaN/inf/nodata; the sample is excluded ' \
+           'from training' in str(said[0].message)
+    assert all(Path(r['img_path']).name != 'image_1.h5' for r in got)  # another sample instead
+    val = L4SDataset(data_root=str(root), split='val', pipeline=LOAD)
+    with pytest.warns(InvalidImageWarning, match='kept with its mask ignored'):
+        r = val[0]
+    assert Path(r['img_path']).name == 'image_1.h5' and (r['gt_seg_map'] == 255).all()
+    assert np.isfinite(r['img']).all()

@@ -486,3 +486,69 @@ def test_tool_killed_midway_leaves_no_file(tmp_path, setup):
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
     assert proc.returncode != 0 and os.listdir(out.parent) == []
+
+
+def _start_tool(tmp_path, setup, out, *extra):
+    from mmengine.config import Config
+    cfg_path = tmp_path / 'tiny_cfg.py'
+    Config(setup['cfg']).dump(str(cfg_path))
+    scene, _ = write_scene(tmp_path / 'big.tif', 1024, 1024)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    return subprocess.Popen(
+        [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), str(cfg_path),
+         setup['ckpt'], scene, str(out), '--tile', '64', '--overlap', '16', '--batch', '1',
+         '--window', '256', '--no-progress', *extra], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_part(proc, folder, old=()):
+    import time
+    deadline = time.time() + 120
+    while time.time() < deadline and not set(os.listdir(folder)) - set(old):
+        if proc.poll() is not None:
+            pytest.fail(proc.communicate()[1][-2000:])
+        time.sleep(0.2)
+    parts = sorted(set(os.listdir(folder)) - set(old))
+    assert parts and parts[0].endswith('.part')
+    return parts
+
+
+def test_ctrl_c_is_one_line_and_sigkill_parts_are_cleaned_later(tmp_path, setup):
+    import signal
+    out = tmp_path / 'out' / 'mask.tif'
+    out.parent.mkdir()
+    proc = _start_tool(tmp_path, setup, out)
+    _wait_for_part(proc, out.parent)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert 'Traceback' not in err and 'KeyboardInterrupt' not in err
+    assert err.strip().splitlines()[-1].startswith('lszoo: interrupted (Ctrl-C)')
+    assert os.listdir(out.parent) == []
+    # SIGKILL: no cleanup possible; the part names its dead process and the next run removes it
+    proc = _start_tool(tmp_path, setup, out)
+    stale = _wait_for_part(proc, out.parent)
+    assert stale[0].startswith(f'.mask.tif.{proc.pid}.')
+    proc.kill()
+    proc.communicate(timeout=60)
+    proc = _start_tool(tmp_path, setup, out)
+    new = _wait_for_part(proc, out.parent, old=stale)
+    assert new[0].startswith(f'.mask.tif.{proc.pid}.')
+    assert stale[0] not in os.listdir(out.parent)  # removed before the new run wrote its own
+    proc.kill()
+    proc.communicate(timeout=60)
+
+
+def test_outputs_checked_before_any_work(tmp_path, setup):
+    scene, _ = write_scene(tmp_path / 'scene.tif', 64, 64)
+    out = str(tmp_path / 'mask.tif')
+    with pytest.raises(ConfigError, match=r'OUTPUT and --prob both name'):
+        si.map_scene(setup['cfg'], scene, out, setup['ckpt'], prob=out, tile=64, overlap=0,
+                  window=256, progress=False)
+    link = tmp_path / 'link.tif'
+    link.symlink_to(scene)
+    with pytest.raises(DataError, match=r'--prob .*link\.tif is the INPUT file .*both '
+                                        r'resolve to .*scene\.tif'):
+        si.map_scene(setup['cfg'], scene, out, setup['ckpt'], prob=str(link), tile=64,
+                     overlap=0, window=256, progress=False)
+    assert not os.path.exists(out)

@@ -192,7 +192,8 @@ def test_train_then_test_cli(tiny_config, tmp_path):
     assert '| IoU ' in res.stdout and '| imgF1 ' in res.stdout
     panels = sorted(glob.glob(str(work / 'overlays' / '*.png')))
     assert len(panels) == 4  # 4 test scenes of 64 px, max_images=6
-    assert cv2.imread(panels[0]).shape == (64, 4 * 64 + 3 * 2, 3)
+    fig = cv2.imread(panels[0])  # a titled figure of four panels and a legend
+    assert fig.shape[2] == 3 and fig.shape[1] > 4 * 64 and fig.shape[0] > 64
 
     out, show = tmp_path / 'preds', tmp_path / 'show'
     res = run_tool('test.py', cfg, ckpt, '--work-dir', tmp_path / 'test_wd', '--out', out,
@@ -242,21 +243,18 @@ def test_display_channels_follow_band_names():
 
 
 def test_overlay_panel_layout_and_error_colours():
-    from lszoo.engine.hooks.overlay_hook import overlay_panel
+    from lszoo.engine.hooks.overlay_hook import error_map, overlay_panel
     rgb = np.zeros((2, 2, 3), np.uint8)
     rgb[..., 0] = 200  # red image
     truth = np.array([[1, 1], [0, 255]], np.uint8)
     pred = np.array([[1, 0], [1, 0]], np.uint8)
-    panel = overlay_panel(rgb, truth, pred)
-    assert panel.shape == (2, 4 * 2 + 3 * 2, 3)
-    assert (panel[0, 0] == (0, 0, 200)).all()  # BGR image
-    truth_panel, pred_panel, errors = panel[:, 4:6], panel[:, 8:10], panel[:, 12:14]
-    assert (truth_panel[0, 0] == 255).all() and (truth_panel[1, 1] == 128).all()  # ignore: grey
-    assert (pred_panel[1, 0] == 255).all() and (pred_panel[0, 1] == 0).all()
+    errors = error_map(rgb, truth, pred)  # RGB
     assert tuple(errors[0, 0]) == (0, 200, 0)   # hit: green
-    assert tuple(errors[0, 1]) == (230, 80, 0)  # miss: blue
-    assert tuple(errors[1, 0]) == (0, 0, 230)   # false alarm: red
-    assert tuple(errors[1, 1]) == (0, 0, 100)   # ignored pixel: the dimmed image
+    assert tuple(errors[0, 1]) == (0, 80, 230)  # miss: blue
+    assert tuple(errors[1, 0]) == (230, 0, 0)   # false alarm: red
+    assert tuple(errors[1, 1]) == (100, 0, 0)   # ignored pixel: the dimmed image
+    panel = overlay_panel(rgb, truth, pred)  # a titled figure, BGR, wider than four panels
+    assert panel.ndim == 3 and panel.shape[1] > panel.shape[0] > 2
 
 
 def test_resume_from_missing_file(train_tool, tiny_config, tmp_path, capsys):
@@ -297,3 +295,88 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     torch.save(state, path)
     with pytest.raises(CheckpointError, match=r'tensors missing, e\.g\. decode_head\.'):
         preflight.check_checkpoint_fits(model5, str(path), 'demo.py')
+
+
+# --- issue 12: faults found before training, errors of workers, --bands ----------------------
+
+def _l4s_tiny(tiny_config, tmp_path, workers=0):
+    """A shrunk demo config reading a synthetic L4S copy with 5 of its bands (``--bands``)."""
+    from lszoo.datasets.synthetic_writers import write_synthetic_dataset
+    root = write_synthetic_dataset('l4s', tmp_path / 'l4s', num_images=4, size=32, seed=1)
+    path = tiny_config(iters=1)
+    cfg = Config.fromfile(path)
+    pipe = [dict(type='LoadLandslideSample'), dict(type='PackSegInputs', meta_keys=cfg.meta_keys)]
+    for key, split in (('train_dataloader', 'train'), ('val_dataloader', 'val'),
+                       ('test_dataloader', 'test')):
+        cfg[key].dataset = dict(type='L4SDataset', data_root=str(root), split=split,
+                                pipeline=pipe)
+    cfg.train_dataloader.num_workers = workers
+    cfg.dump(path)
+    return path, root
+
+
+def test_bands_option_and_empty_listed_file(train_tool, tiny_config, tmp_path, capsys):
+    cfg, root = _l4s_tiny(tiny_config, tmp_path)
+    code = train_tool.main([cfg, '--no-test'])  # 14 L4S bands, the demo model reads 5
+    _assert_clean_error(code, capsys.readouterr().err, 'data gives 14 channels',
+                        'model expects 5')
+    empty = sorted((root / 'ValidData' / 'img').iterdir())[0]
+    empty.write_bytes(b'')  # e.g. a copy that ran out of disk: found before training
+    code = train_tool.main([cfg, '--no-test', '--bands', 'B2', 'B3', 'B4', 'B8', 'DEM'])
+    _assert_clean_error(code, capsys.readouterr().err,
+                        f'1 listed dataset file(s) are missing or empty: val: {empty}: empty '
+                        '(0 bytes)', 'tools/check_dataset.py')
+    assert not glob.glob(str(tmp_path / 'work_dir' / '*.pth'))
+
+
+def test_worker_error_is_one_line(train_tool, tiny_config, tmp_path, capsys):
+    cfg, root = _l4s_tiny(tiny_config, tmp_path, workers=1)
+    for img in (root / 'TrainData' / 'img').iterdir():  # not empty: passes the cheap check
+        img.write_bytes(img.read_bytes()[:300])
+    code = train_tool.main([cfg, '--no-test', '--bands', 'B2', 'B3', 'B4', 'B8', 'DEM'])
+    err = capsys.readouterr().err
+    _assert_clean_error(code, err, 'unreadable HDF5 file')
+    line = [ln for ln in err.splitlines() if ln.startswith('lszoo: error:')]
+    assert len(line) == 1 and 'DataLoader worker' not in err
+    assert line[0].startswith(f'lszoo: error: {root}/TrainData/img/image_')
+
+
+def test_load_from_another_model_before_training(train_tool, tiny_config, tmp_path, capsys):
+    import torch
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    other = Config.fromfile(DEMO_CONFIG).model
+    other.backbone.in_channels = 3
+    path = tmp_path / 'rgb_model.pth'
+    torch.save({'meta': {}, 'state_dict': MODELS.build(other).state_dict()}, path)
+    cfg = tiny_config(iters=1)
+    code = train_tool.main([cfg, '--no-test', '--cfg-options', f'load_from={path}'])
+    _assert_clean_error(code, capsys.readouterr().err, f'load_from checkpoint {path}: does not '
+                        'fit the model of this config: 1 shape mismatch(es), e.g. backbone.'
+                        'encoder.0.0.convs.0.conv.weight (16, 3, 3, 3) in the checkpoint vs '
+                        '(16, 5, 3, 3) in the model', '--partial-load')
+    assert not glob.glob(str(tmp_path / 'work_dir' / '*.pth'))  # refused before training
+    code = train_tool.main([cfg, '--no-test', '--partial-load', '--cfg-options',
+                            f'load_from={path}'])
+    assert code == 0 and glob.glob(str(tmp_path / 'work_dir' / 'iter_1.pth'))
+
+
+def test_disk_full_during_checkpoint_save_is_one_line(train_tool, tiny_config, tmp_path,
+                                                      capsys, monkeypatch):
+    import errno
+    import os
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.readlink(f'/proc/self/fd/{fd}').endswith(f'.iter_1.pth.lszoo-tmp-{os.getpid()}'):
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, 'fsync', fsync)
+    code = train_tool.main([tiny_config(iters=1), '--no-test'])
+    err = capsys.readouterr().err
+    _assert_clean_error(code, err, 'cannot write checkpoint', 'iter_1.pth: No space left on '
+                        'device (errno 28); no earlier checkpoint of this run exists')
+    assert len([ln for ln in err.splitlines() if ln.startswith('lszoo:')]) == 1
+    assert not [n for n in os.listdir(tmp_path / 'work_dir') if 'iter_1.pth' in n]  # no temp

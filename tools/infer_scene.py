@@ -3,6 +3,13 @@
     python tools/infer_scene.py CONFIG CHECKPOINT INPUT.tif OUTPUT.tif \
         [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
+        [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac]
+
+    python tools/infer_scene.py CONFIG MODEL.onnx INPUT.tif OUTPUT.tif --onnx ...
+
+The mask and probabilities are Cloud-Optimized GeoTIFFs and a STAC Item ``OUTPUT.stac.json``
+describes the outputs (docs/deployment.md). ``--onnx``: CHECKPOINT is a model exported by
+tools/export_onnx.py, run with onnxruntime (the config gives the bands).
 
 Several processes (CPU, gloo) or GPUs split the tiles, through the training launcher:
 
@@ -43,7 +50,8 @@ def parse_args(argv=None):
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
                    "config's bands by name (default: band descriptions, else in order)")
-    p.add_argument('--tile', type=int, default=512, help='tile size (multiple of 32)')
+    p.add_argument('--tile', type=int, help='tile size (multiple of 32; default 512, or the '
+                   "fixed tile size of an --onnx model)")
     p.add_argument('--overlap', type=int, default=64, help='overlap between tiles in pixels')
     p.add_argument('--batch', type=int, default=4, help='tiles per forward pass')
     p.add_argument('--window', type=int, default=2048,
@@ -59,6 +67,16 @@ def parse_args(argv=None):
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                    help="'pytorch' under torchrun: split the scene over the processes")
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.add_argument('--onnx', action='store_true', help='CHECKPOINT is an ONNX model exported '
+                   'by tools/export_onnx.py (run with onnxruntime)')
+    p.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
+                   help='test-time augmentation: mean probability over 4 flips or 8 D4 views')
+    p.add_argument('--quicklook', nargs='?', const='', metavar='PNG',
+                   help='write a quicklook PNG (RGB + landslide outlines; default path '
+                   'OUTPUT stem + _quicklook.png)')
+    p.add_argument('--no-cog', action='store_true',
+                   help='plain tiled GeoTIFFs instead of Cloud-Optimized GeoTIFFs')
+    p.add_argument('--no-stac', action='store_true', help='no STAC Item beside the mask')
     p.add_argument('--overwrite', action='store_true',
                    help='many scenes: map scenes whose outputs are already complete again')
     return p.parse_args(argv)
@@ -73,7 +91,8 @@ def run_many(args) -> int:
     from lszoo.cli.tool import enable_trust
 
     start = time.perf_counter()
-    plans = batch.plan_scenes(args.inputs, args.output, args.prob, args.polygons, args.dem)
+    plans = batch.plan_scenes(args.inputs, args.output, args.prob, args.polygons, args.dem,
+                              args.quicklook)
     device, rank, world = args.device, 0, 1
     if args.launcher == 'pytorch':  # gloo for the summary; scenes do not talk to each other
         import torch.distributed as dist
@@ -86,15 +105,22 @@ def run_many(args) -> int:
     if args.trust_checkpoint:
         enable_trust()
     try:
-        model, cfg = init_scene_model(args.config, args.checkpoint, device)
+        tile = args.tile or 512
+        if args.onnx:
+            from lszoo.deploy.onnx_predictor import OnnxTileModel
+            model, cfg = OnnxTileModel(args.checkpoint, args.threads), args.config
+            tile = args.tile or model.fixed_size or 512
+        else:
+            model, cfg = init_scene_model(args.config, args.checkpoint, device)
         with warnings.catch_warnings():
             from rasterio.errors import NotGeoreferencedWarning
             warnings.simplefilter('ignore', NotGeoreferencedWarning)
             outcomes = batch.map_scenes(
                 model, cfg, plans, rank, world, overwrite=args.overwrite,
-                log=lambda line: print(line, flush=True), tile=args.tile, overlap=args.overlap,
+                log=lambda line: print(line, flush=True), tile=tile, overlap=args.overlap,
                 batch=args.batch, window=args.window, device=device, threshold=args.threshold,
-                input_bands=args.bands, normalize=args.normalize, progress=False)
+                input_bands=args.bands, normalize=args.normalize, progress=False, tta=args.tta,
+                cog=not args.no_cog, stac=not args.no_stac)
         everything = batch.gather_outcomes(outcomes, world)
     finally:
         if args.launcher == 'pytorch':
@@ -136,13 +162,24 @@ def run(args) -> int:
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, on_term)
 
+    model, cfg, tile = args.config, None, args.tile or 512
+    if args.onnx:
+        from lszoo.deploy.onnx_predictor import OnnxTileModel
+        model, cfg = OnnxTileModel(args.checkpoint, args.threads), args.config
+        tile = args.tile or model.fixed_size or 512
+    quicklook = args.quicklook
+    if quicklook == '':
+        from lszoo.deploy.quicklook import default_quicklook_path
+        quicklook = default_quicklook_path(args.output)
     try:
         with warnings.catch_warnings():
             from rasterio.errors import NotGeoreferencedWarning
             warnings.simplefilter('ignore', NotGeoreferencedWarning)  # lszoo warns once itself
             res = map_scene(
-                args.config, args.input, args.output, args.checkpoint, dem=args.dem,
-                prob=args.prob, polygons=args.polygons, tile=args.tile, overlap=args.overlap,
+                model, args.input, args.output, None if args.onnx else args.checkpoint,
+                cfg=cfg, dem=args.dem, prob=args.prob, polygons=args.polygons,
+                quicklook=quicklook, tta=args.tta, cog=not args.no_cog, stac=not args.no_stac,
+                tile=tile, overlap=args.overlap,
                 batch=args.batch, window=args.window, device=device,
                 threshold=args.threshold, input_bands=args.bands, normalize=args.normalize,
                 progress=not args.no_progress)

@@ -7,7 +7,9 @@ Same command line as mmsegmentation's ``tools/test.py``::
                          [--data-root PATH] [--cfg-options KEY=VALUE ...]
                          [--launcher none|pytorch|slurm|mpi]
 
-``--show-dir DIR`` writes an ``image | truth | prediction | errors`` PNG for every test image
+``--tta flip|d4`` averages the probabilities over 4 flips or 8 flips/rotations
+(``LandslideTTAModel``, see docs/deployment.md). ``--show-dir DIR`` writes an
+``image | truth | prediction | errors`` PNG for every test image
 (lszoo's ``LandslideOverlayHook``, which handles N-band float images); ``--out DIR`` saves every
 prediction as a single-band 0/1 PNG plus ``metrics.json``. ``--trust-checkpoint`` loads the
 checkpoint as a full pickle (only for files you trust). Bad input ends with one message on
@@ -29,6 +31,11 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='folder for the predicted masks (0/1 PNG) and '
                         'metrics.json')
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
+    parser.add_argument('--bands', nargs='+', metavar='NAME',
+                        help='use these bands in every dataloader and the model (as the model '
+                        'was trained with tools/train.py --bands)')
+    parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
+                        help='test-time augmentation: mean probability over the views')
     add_run_args(parser, what='the checkpoint')
     from lszoo.cli.data_root import add_data_root_arg
     add_data_root_arg(parser)
@@ -41,6 +48,9 @@ def build_cfg(args):
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.bands:
+        from lszoo.cli.bands import set_bands
+        set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
     if not osp.isfile(args.checkpoint):
@@ -58,10 +68,14 @@ def build_cfg(args):
     from lszoo.cli.data_root import apply_data_options
     apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
+    if getattr(args, 'tta', 'none') != 'none':
+        from lszoo.engine.tta import tta_config
+        cfg = tta_config(cfg, args.tta)
     return cfg
 
 
 def test(args):
+    import torch
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
@@ -74,7 +88,10 @@ def test(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_checkpoint_fits(runner.model, args.checkpoint, args.config)
+    model = runner.model
+    while isinstance(getattr(model, 'module', None), torch.nn.Module):  # DDP / TTA wrappers
+        model = model.module
+    check_checkpoint_fits(model, args.checkpoint, args.config)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)

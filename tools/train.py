@@ -34,6 +34,13 @@ def parse_args(argv=None):
                         'the CPU (CPUAutocastOptimWrapper)')
     parser.add_argument('--no-test', action='store_true',
                         help='do not run the test split after training')
+    parser.add_argument('--bands', nargs='+', metavar='NAME',
+                        help='use these bands in every dataloader and the model, e.g. '
+                        '--bands B2 B3 B4 B8 (docs/safety.md, "Bands")')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load_from: load only the tensors that fit the model (e.g. '
+                        'fine-tuning on a dataset with other classes); without it a checkpoint '
+                        'that does not fit is an error')
     add_run_args(parser)
     from lszoo.cli.data_root import add_data_root_arg
     add_data_root_arg(parser)
@@ -45,6 +52,9 @@ def build_cfg(args):
     from lszoo.cli.tool import default_work_dir, load_config
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.bands:
+        from lszoo.cli.bands import set_bands
+        set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
@@ -72,6 +82,10 @@ def build_cfg(args):
         loaders.append('test_dataloader')
     apply_data_options(cfg, args, loaders, args.config)
     preflight(cfg, args.config, stage='train')
+    from lszoo.datasets.check import check_listed_files
+    splits = ['train', 'val'] + (['test'] if cfg.get('test_after_train') and not args.no_test
+                                 else [])
+    check_listed_files(cfg, splits)  # every file those splits list exists and is not empty
     return cfg
 
 
@@ -87,6 +101,9 @@ def train(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    from lszoo.cli.start_checks import check_start_checkpoint
+    check_start_checkpoint(runner, partial=args.partial_load or cfg.get('load_from_partial',
+                                                                         False))
     runner.train()
     if cfg.get('test_after_train', False) and not args.no_test:
         metrics = runner.test()

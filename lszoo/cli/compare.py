@@ -143,8 +143,22 @@ def markdown_table(rows, title: str, command: str) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def plot(rows, path: str, title: str) -> None:
-    """Landslide IoU against latency, one point per model (named in the legend)."""
+def training_budget(cfg) -> str:
+    """The training budget of a config: iterations (or epochs) x batch size."""
+    loop = cfg.get('train_cfg') or {}
+    batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+    if loop.get('max_iters'):
+        steps = f"{loop['max_iters']} iters"
+    elif loop.get('max_epochs'):
+        steps = f"{loop['max_epochs']} epochs"
+    else:
+        return 'budget n/a'
+    return steps + (f' x batch {batch}' if batch else '')
+
+
+def plot(rows, path: str, title: str, threshold=None) -> None:
+    """Landslide IoU against latency, one point per model (named in the legend with its size
+    and training budget); the title names the metric protocol and threshold."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -155,12 +169,16 @@ def plot(rows, path: str, title: str) -> None:
         iou = r['IoU'] if not math.isnan(r['IoU']) else 0.0
         ax.scatter(r['latency_ms'], iou, s=30 + 6 * r['params_total'] / 1e6,
                    marker=markers[i % len(markers)], alpha=0.8,
-                   label=f"{r['name']} ({r['params_total'] / 1e6:.1f} M)")
+                   label=f"{r['name']} ({r['params_total'] / 1e6:.1f} M params, "
+                         f"{r.get('budget', 'budget n/a')})")
     # a legend, not labels at the points: close points would overprint each other
     ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_xlabel(f'latency (ms, batch 1, {rows[0]["device_name"]})', fontsize=8)
-    ax.set_ylabel('landslide IoU (%)')
-    ax.set_title(f'{title}: accuracy vs latency (marker size ~ parameters)', fontsize=9)
+    ax.set_ylabel('landslide IoU (%), standard protocol')
+    thr = 'each head\'s own threshold' if threshold is None else f'threshold {threshold:g}'
+    fig.suptitle(f'{title}: accuracy vs latency (marker size ~ parameters)\n'
+                 'IoU: standard protocol (landslide class, one confusion matrix over all test '
+                 f'pixels), {thr}; legend: size and training budget', fontsize=8)
     if max(r['latency_ms'] for r in rows) > 20 * min(r['latency_ms'] for r in rows):
         ax.set_xscale('log')
     ax.grid(True, alpha=0.3)
@@ -185,10 +203,11 @@ def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, 
             params_total=b['params_total'], params_trainable=b['params_trainable'],
             gflops=b['gflops'], latency_ms=b['latency_ms_median'],
             input_shape='x'.join(str(v) for v in b['input_shape']),
-            device_name=b['device_name'], torch_threads=b['torch_threads']))
+            device_name=b['device_name'], torch_threads=b['torch_threads'],
+            budget=training_budget(load_config(config, cfg_options))))
     write_csv(rows, osp.join(out_dir, 'comparison.csv'))
     md = markdown_table(rows, title, command or 'python tools/compare.py ...')
     with open(osp.join(out_dir, 'comparison.md'), 'w') as f:
         f.write(md)
-    plot(rows, osp.join(out_dir, 'comparison.png'), title)
+    plot(rows, osp.join(out_dir, 'comparison.png'), title, threshold)
     return rows

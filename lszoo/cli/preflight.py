@@ -201,14 +201,19 @@ def check_channels(cfg, config_path: Optional[str] = None, stage: str = 'train')
 
 
 def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
-              checks: Sequence[str] = ('types', 'data_root', 'channels')) -> None:
-    """Run the config checks for ``stage`` ('train': train + val data, 'test': test data)."""
+              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels')) -> None:
+    """Run the config checks for ``stage`` ('train': train + val data, 'test': test data);
+    ``'bands'`` compares every dataloader's bands (train, val and test, whatever the stage) with
+    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`)."""
     if stage not in _LOADERS:
         raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
     if 'types' in checks:
         check_registered_types(cfg, config_path)
     if 'data_root' in checks:
         check_data_roots(cfg, config_path, stage)
+    if 'bands' in checks:
+        from lszoo.cli.bands import check_loader_bands
+        check_loader_bands(cfg, config_path)
     if 'channels' in checks:
         check_channels(cfg, config_path, stage)
 

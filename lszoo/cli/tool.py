@@ -9,10 +9,11 @@ import os.path as osp
 import sys
 from typing import Callable, Optional
 
-from lszoo.errors import LSZooError
+from lszoo.errors import LSZooError, unwrap_worker_error
 from lszoo.utils.config import load_config  # noqa: F401  (the tools import it from here)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def add_run_args(parser: argparse.ArgumentParser, launchers=('none', 'pytorch', 'slurm', 'mpi'),
@@ -76,7 +77,9 @@ def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace
     """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
 
     :class:`~lszoo.errors.LSZooError` and registry misses (an unknown ``type`` in the config)
-    print their message without a traceback and return exit code 2; anything else propagates.
+    print their message without a traceback and return exit code 2 (an error raised in a
+    DataLoader worker too: :func:`~lszoo.errors.unwrap_worker_error`); Ctrl-C prints one line
+    and returns 130; anything else propagates.
     The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
     of the user's own project (as with ``PYTHONPATH=.``).
     """
@@ -85,7 +88,11 @@ def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace
     try:
         return body(args)
     except LSZooError as err:
-        return report_error(err)
+        return report_error(unwrap_worker_error(err))
+    except KeyboardInterrupt:
+        print('lszoo: interrupted (Ctrl-C); files being written were discarded, finished ones '
+              'are kept', file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyError as err:
         msg = registry_error_message(err, getattr(args, 'config', None))
         if msg is None:

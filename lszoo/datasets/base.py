@@ -8,6 +8,7 @@ Subclasses only list their files (``list_samples``).
 """
 import os
 import re
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -196,11 +197,21 @@ class LandslideBaseDataset(BaseSegDataset):
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
         info.update(self.common_info())
+        # an image without one valid pixel: skipped in training, mask ignored in evaluation
+        info['invalid_image'] = 'skip' if self.split == 'train' and not self.test_mode \
+            else 'ignore'
         if self.mask_map is not None:
             info['mask_map'] = dict(self.mask_map)
         return info
 
     # ------------------------------------------------------------------ splits
+    def rewrite_hint(self) -> str:
+        """How to regenerate this dataset's split files (quoted in messages)."""
+        return (f'delete {self.split_dir}/{self.NAME}_*seed{self.split_seed}.txt and they are '
+                'written again on the next run from the files now on disk (a new split: a model '
+                'trained on the old one has seen some of the new val/test files), or set '
+                '`split_seed` to another number')
+
     def split_file(self, name: str, *parts: str) -> Path:
         safe = tuple(re.sub(r'[^\w.-]+', '-', p).strip('-') for p in parts)
         stem = '_'.join((self.NAME,) + safe + (name, f'seed{self.split_seed}'))
@@ -232,6 +243,68 @@ class LandslideBaseDataset(BaseSegDataset):
         except OSError as exc:
             raise DataError(f'{path}: cannot write split file ({exc}); set `split_dir` in the '
                             'dataset config to a writable folder') from None
+
+
+class DatasetWarning(UserWarning):
+    """Files on disk and the dataset's lists disagree (said once per process and folder)."""
+
+
+_SAID = set()
+
+
+def warn_once(key, message: str) -> None:
+    """Warn ``message`` (a :class:`DatasetWarning`) once per process for ``key``: the train,
+    val and test datasets of one run all list the same folder."""
+    if key in _SAID:
+        return
+    _SAID.add(key)
+    warnings.warn(message, DatasetWarning, stacklevel=3)
+
+
+def _first(names, k: int = 3) -> str:
+    names = sorted(names)
+    more = f' and {len(names) - k} more' if len(names) > k else ''
+    return ', '.join(names[:k]) + more
+
+
+def warn_orphan_masks(dataset: str, mask_dir, mask_keys, image_keys) -> None:
+    """Warn once when masks in ``mask_dir`` have no image (they are not used)."""
+    orphans = set(mask_keys) - set(image_keys)
+    if orphans:
+        warn_once(('orphan', str(mask_dir)),
+                  f'{dataset}: {len(orphans)} mask(s) in {mask_dir} have no image and are not '
+                  f'used: {_first(orphans)}')
+
+
+def check_split_files(dataset: str, split_files: Sequence[Path], on_disk: Sequence[str],
+                      rewrite: str, compare=None) -> None:
+    """Compare the entries of a dataset's split files with the files on disk.
+
+    An entry without its file is a :class:`DataError` (whatever split is being built: found at
+    dataset init, not when the sample is first read); files on disk that no split file lists
+    (added after the split files were written) are never used: warned once with the counts.
+    ``rewrite`` says how to regenerate the split files; ``compare(entry)`` (optional) says
+    which entries to compare (e.g. not those of a class the config drops).
+    """
+    listed = {}
+    for path in split_files:
+        if Path(path).is_file():
+            for entry in LandslideBaseDataset.read_split_file(path):
+                if compare is None or compare(entry):
+                    listed.setdefault(entry, path)
+    disk = set(on_disk)
+    missing = [e for e in listed if e not in disk]
+    if missing:
+        where = sorted({str(listed[e]) for e in missing})
+        raise DataError(f'{dataset}: {len(missing)} entr{"y" if len(missing) == 1 else "ies"} '
+                        f'of the split files {where} have no file on disk: {_first(missing)}. '
+                        f'Restore the files, or rewrite the splits: {rewrite}')
+    unlisted = disk - set(listed)
+    if listed and unlisted:
+        warn_once(('unlisted',) + tuple(sorted(map(str, split_files))),
+                  f'{dataset}: {len(unlisted)} of {len(disk)} files on disk are in no split file '
+                  f'({len(listed)} listed) and are never used, e.g. {_first(unlisted)}. '
+                  f'To use them, rewrite the splits: {rewrite}')
 
 
 def seeded_split(groups: Sequence[Sequence[str]], fractions: Sequence[float],

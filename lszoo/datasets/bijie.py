@@ -5,7 +5,7 @@ from typing import Optional
 from mmseg.registry import DATASETS
 
 from lszoo.errors import DataError
-from .base import LandslideBaseDataset, seeded_split
+from .base import LandslideBaseDataset, check_split_files, seeded_split, warn_orphan_masks
 
 
 @DATASETS.register_module()
@@ -71,6 +71,10 @@ class BijieDataset(LandslideBaseDataset):
                 raise DataError(f'BijieDataset: folder {img_dir} does not exist (expected '
                                 f'{root}/{sub}/image/*.png)')
             out[cls] = sorted(p.stem for p in img_dir.glob('*.png'))
+            mask_dir = root / sub / 'mask'
+            if mask_dir.is_dir():
+                warn_orphan_masks('BijieDataset', mask_dir,
+                                  [p.stem for p in mask_dir.glob('*.png')], out[cls])
         return out
 
     def list_samples(self):
@@ -85,6 +89,10 @@ class BijieDataset(LandslideBaseDataset):
                 parts = seeded_split(list(keys.values()), self.FRACTIONS, self.split_seed)
                 for name, part in zip(('train', 'val', 'test'), parts):
                     self.write_split_file(self.split_file(name), part)
+            check_split_files(
+                'BijieDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
+                [e for v in keys.values() for e in v], self.rewrite_hint(),
+                compare=lambda e: self.class_dirs.get(e.partition('/')[0]) is not None)
             entries = self.read_split(path)
         need_dem = self._needs('DEM')
         samples = []
@@ -96,8 +104,9 @@ class BijieDataset(LandslideBaseDataset):
             img = base / 'image' / f'{stem}.png'
             if not img.is_file():
                 raise DataError(f'BijieDataset: split file entry {entry!r} points to missing '
-                                f'image {img}')
-            sources = [dict(path=str(img), kind='raster', bands=3, role='image')]
+                                f'image {img}; {self.rewrite_hint()}')
+            sources = [dict(path=str(img), kind='raster', bands=3, role='image', dtype='uint8',
+                            format='Bijie images are 8-bit RGB PNG')]
             if need_dem:
                 dem = base / 'dem' / f'{stem}.png'
                 if not dem.is_file():

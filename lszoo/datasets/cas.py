@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence
 from mmseg.registry import DATASETS
 
 from lszoo.errors import ConfigError, DataError
-from .base import LandslideBaseDataset, seeded_split
+from .base import LandslideBaseDataset, check_split_files, seeded_split, warn_orphan_masks
 
 TIF_SUFFIXES = ('.tif', '.tiff', '.TIF', '.TIFF')
 
@@ -35,7 +35,8 @@ class CASLandslideDataset(LandslideBaseDataset):
     No official split: the paper used a random 7:3 split per sub-dataset. Split files
     ``<split_dir>/cas_<subdataset>_{train,val}_seed42.txt`` are written on first use and read
     afterwards; ``subdatasets`` selects which sub-datasets to use (default all found);
-    ``split='all'`` lists every tile.
+    ``split='all'`` lists every tile. Tiles must be 8-bit RGB: a 16-bit or 4-band tile is an
+    error naming the file, unless its 4th band is marked as alpha (then it is dropped, said once).
 
     Citation: Y. Xu, C. Ouyang, Q. Xu, D. Wang, B. Zhao, Y. Luo, "CAS Landslide Dataset: A
     Large-Scale and Multisensor Dataset for Deep Learning-Based Landslide Detection",
@@ -97,9 +98,16 @@ class CASLandslideDataset(LandslideBaseDataset):
         for name in names:
             tiles = {}
             for d in found[name]:
+                stems = []
                 for p in sorted((d / self.img_dir).iterdir()):
                     if p.suffix in TIF_SUFFIXES:
                         tiles[p.relative_to(self.data_root).as_posix()] = (p, d)
+                        stems.append(p.stem)
+                mask_dir = d / self.mask_dir
+                if mask_dir.is_dir() and self.mask_dir != self.img_dir:
+                    warn_orphan_masks('CASLandslideDataset', mask_dir,
+                                      [p.stem for p in mask_dir.iterdir()
+                                       if p.suffix in TIF_SUFFIXES], stems)
             if self.split == 'all':
                 entries = sorted(tiles)
             else:
@@ -108,11 +116,15 @@ class CASLandslideDataset(LandslideBaseDataset):
                     parts = seeded_split([list(tiles)], self.FRACTIONS, self.split_seed)
                     for sname, part in zip(('train', 'val'), parts):
                         self.write_split_file(self.split_file(sname, name), part)
+                check_split_files(f'CASLandslideDataset ({name})',
+                                  [self.split_file(n, name) for n in ('train', 'val')],
+                                  list(tiles), self.rewrite_hint())
                 entries = self.read_split(path)
             for entry in entries:
                 if entry not in tiles:
                     raise DataError(f'{self.split_file(self.split, name)}: entry {entry!r} '
-                                    f'has no image file under {self.data_root}')
+                                    f'has no image file under {self.data_root}; '
+                                    f'{self.rewrite_hint()}')
                 p, d = tiles[entry]
                 samples.append(self._sample(p, d, name))
         return samples
@@ -128,5 +140,6 @@ class CASLandslideDataset(LandslideBaseDataset):
                                 'folder exists, so every tile needs its mask)')
             seg = str(hits[0])
         return dict(img_path=str(img), seg_map_path=seg, subdataset=name,
-                    sources=[dict(path=str(img), kind='raster', bands=3, role='image')],
+                    sources=[dict(path=str(img), kind='raster', bands=3, role='image',
+                                  dtype='uint8', format='CAS tiles are 8-bit RGB')],
                     mask_kind='raster', mask_map={0: 0, 1: 1}, empty_mask=False)

@@ -4,7 +4,7 @@ from pathlib import Path
 from mmseg.registry import DATASETS
 
 from lszoo.errors import DataError
-from .base import LandslideBaseDataset, seeded_split
+from .base import LandslideBaseDataset, check_split_files, seeded_split, warn_orphan_masks
 
 TILE_SUFFIXES = ('.png', '.tif')
 
@@ -69,6 +69,11 @@ class GVLMDataset(LandslideBaseDataset):
             per_site[site.name] = sorted(
                 f'{site.name}/{p.name}' for p in (site / 'im2').iterdir()
                 if p.suffix in TILE_SUFFIXES)
+            if (site / 'ref').is_dir():
+                warn_orphan_masks('GVLMDataset', site / 'ref',
+                                  [p.name for p in (site / 'ref').iterdir()
+                                   if p.suffix in TILE_SUFFIXES],
+                                  [e.partition('/')[2] for e in per_site[site.name]])
         if self.split == 'all':
             entries = [e for v in per_site.values() for e in v]
         else:
@@ -77,6 +82,8 @@ class GVLMDataset(LandslideBaseDataset):
                 parts = seeded_split(list(per_site.values()), self.FRACTIONS, self.split_seed)
                 for name, part in zip(('train', 'val', 'test'), parts):
                     self.write_split_file(self.split_file(name), part)
+            check_split_files('GVLMDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
+                              [e for v in per_site.values() for e in v], self.rewrite_hint())
             entries = self.read_split(path)
         need_pre = any(not isinstance(e, int) or e >= 3 for e in self.band_index)
         samples = []
@@ -85,7 +92,7 @@ class GVLMDataset(LandslideBaseDataset):
             post = tiles / site / 'im2' / name
             if not post.is_file():
                 raise DataError(f'GVLMDataset: split entry {entry!r} points to missing tile '
-                                f'{post}')
+                                f'{post}; {self.rewrite_hint()}')
             sources = [dict(path=str(post), kind='raster', bands=3, role='image')]
             if need_pre:
                 pre = tiles / site / 'im1' / name

@@ -6,7 +6,7 @@ file in a 20,000-tile dataset is found from the message alone.
 """
 import warnings
 from pathlib import Path
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -37,7 +37,8 @@ def read_h5(path, key: str) -> np.ndarray:
 def read_raster(path, window=None) -> Tuple[np.ndarray, Dict]:
     """Read a TIFF/PNG with rasterio as ``H x W x C`` plus its georeferencing.
 
-    Returns ``(array, meta)``; ``meta`` holds ``nodata`` and, only for georeferenced files,
+    Returns ``(array, meta)``; ``meta`` holds ``nodata``, ``alpha_band`` (index of the band the
+    file marks as alpha, or None) and, only for georeferenced files,
     ``crs`` (WKT/EPSG string) and ``transform`` (the 6 affine coefficients ``a, b, c, d, e, f``).
     """
     import rasterio
@@ -50,7 +51,7 @@ def read_raster(path, window=None) -> Tuple[np.ndarray, Dict]:
             warnings.simplefilter('ignore', NotGeoreferencedWarning)
             with rasterio.open(path) as src:
                 arr = src.read(window=window)
-                meta = {'nodata': src.nodata}
+                meta = {'nodata': src.nodata, 'alpha_band': alpha_band(src.colorinterp)}
                 if src.crs is not None:
                     meta['crs'] = src.crs.to_string()
                     transform = src.transform
@@ -60,6 +61,15 @@ def read_raster(path, window=None) -> Tuple[np.ndarray, Dict]:
     except RasterioError as exc:
         raise DataError(f'{path}: unreadable raster (truncated or corrupt file): {exc}') from None
     return np.moveaxis(arr, 0, -1), meta
+
+
+def alpha_band(colorinterp) -> Optional[int]:
+    """0-based index of the band a raster marks as alpha (rasterio ``colorinterp``), or None."""
+    from rasterio.enums import ColorInterp
+    for i, ci in enumerate(colorinterp):
+        if ci == ColorInterp.alpha:
+            return i
+    return None
 
 
 def raster_shape(path) -> Tuple[int, int, int]:

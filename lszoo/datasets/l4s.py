@@ -5,7 +5,7 @@ from pathlib import Path
 from mmseg.registry import DATASETS
 
 from lszoo.errors import DataError
-from .base import LandslideBaseDataset
+from .base import LandslideBaseDataset, warn_orphan_masks
 
 _S2 = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10', 'B11', 'B12')
 
@@ -85,6 +85,10 @@ class L4SDataset(LandslideBaseDataset):
             m = pat.search(p.name)
             return (0, int(m.group(1))) if m else (1, p.name)
 
+        if has_masks:
+            warn_orphan_masks('L4SDataset', mask_dir,
+                              [p.name for p in mask_dir.iterdir() if p.suffix == '.h5'],
+                              [p.name.replace('image', 'mask', 1) for p in files])
         for p in sorted(files, key=key):
             seg = None
             if has_masks:

@@ -3,8 +3,7 @@
 # written by `python -m lszoo.datasets.synthetic_geo data/inventory_synthetic`.
 # Put your files in one folder as scenes/*.tif, inventory.gpkg, dem.tif and point every loader
 # at it (or set scenes / inventory / dem: absolute paths, or relative to data_root):
-#   --cfg-options train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR \
-#                 test_dataloader.dataset.data_root=DIR
+#   python tools/train.py CONFIG --data-root DIR
 # Scenes of another band set: also set `bands` (names from the GeoTIFF band descriptions, or
 # band1, band2, ...; 'DEM' = the dem raster) and `in_channels` (docs/own_data.md).
 dataset_type = 'InventoryDataset'

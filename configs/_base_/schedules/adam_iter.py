@@ -10,10 +10,13 @@ param_scheduler = []  # constant learning rate
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# SafeRotationCheckpointHook (lszoo/engine/hooks/safe_checkpoint_hook.py): CheckpointHook that
+# deletes old checkpoints only after the new one is complete (docs/safety.md).
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
+    checkpoint=dict(type='SafeRotationCheckpointHook', by_epoch=False, interval=500,
+                    max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

@@ -76,12 +76,14 @@ class ScenePlan:
     prob: Optional[str] = None
     polygons: Optional[str] = None
     dem: Optional[str] = None
+    quicklook: Optional[str] = None
 
 
 def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
-                dem=None) -> List[ScenePlan]:
+                dem=None, quicklook=None) -> List[ScenePlan]:
     """The scenes of ``inputs`` with their outputs; checked before any work: outputs of two
-    scenes must not collide and their folders must exist (an output folder is created)."""
+    scenes must not collide and their folders must exist (an output folder is created).
+    ``quicklook=''`` puts each scene's quicklook at its default path beside its mask."""
     scenes = expand_inputs(inputs)
     if '{name}' not in output and not osp.splitext(output)[1]:
         os.makedirs(output, exist_ok=True)
@@ -91,7 +93,12 @@ def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
         plan = ScenePlan(path, per_scene(output, name, 'OUTPUT', '.tif'),
                          per_scene(prob, name, '--prob'),
                          per_scene(polygons, name, '--polygons'), per_scene(dem, name, '--dem'))
-        for p in (plan.output, plan.prob, plan.polygons):
+        if quicklook == '':
+            from lszoo.deploy.quicklook import default_quicklook_path
+            plan.quicklook = default_quicklook_path(plan.output)
+        else:
+            plan.quicklook = per_scene(quicklook, name, '--quicklook')
+        for p in (plan.output, plan.prob, plan.polygons, plan.quicklook):
             if p is None:
                 continue
             if osp.abspath(p) in seen:
@@ -104,11 +111,15 @@ def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
     return plans
 
 
-def outputs_complete(plan: ScenePlan) -> bool:
-    """Every requested output exists and the rasters have the input's size (outputs are renamed
-    into place only when a scene finished, so this means a finished earlier run)."""
+def outputs_complete(plan: ScenePlan, stac: bool = True) -> bool:
+    """Every requested output exists (with ``stac``, the STAC Item written last too) and the
+    rasters have the input's size (outputs are renamed into place only when a scene finished, so
+    this means a finished earlier run)."""
     import rasterio
-    paths = [p for p in (plan.output, plan.prob, plan.polygons) if p is not None]
+    paths = [p for p in (plan.output, plan.prob, plan.polygons, plan.quicklook) if p is not None]
+    if stac:
+        from lszoo.deploy.scene_extras import stac_path_for
+        paths.append(stac_path_for(plan.output))
     if not all(osp.isfile(p) for p in paths):
         return False
     try:
@@ -154,14 +165,15 @@ def map_scenes(model, cfg, plans: Sequence[ScenePlan], rank: int = 0, world: int
     from .mapper import map_scene
     outcomes = []
     for plan in share(plans, rank, world):
-        if not overwrite and outputs_complete(plan):
+        if not overwrite and outputs_complete(plan, options.get('stac', True)):
             outcomes.append(SceneOutcome(plan.input, 'skipped', 'outputs complete', rank=rank))
             log(f'[{rank}] {plan.input}: skipped (outputs complete)')
             continue
         start = time.perf_counter()
         try:
             map_scene(model, plan.input, plan.output, cfg=cfg, dem=plan.dem, prob=plan.prob,
-                      polygons=plan.polygons, split_tiles=False, **options)
+                      polygons=plan.polygons, quicklook=plan.quicklook, split_tiles=False,
+                      **options)
         except (LSZooError, OSError, RuntimeError, ValueError) as err:
             reason = str(err) if isinstance(err, LSZooError) else f'{type(err).__name__}: {err}'
             outcomes.append(SceneOutcome(plan.input, 'failed', reason,

@@ -61,7 +61,17 @@ def _gather(preds, rank: int, world: int):
 
 
 def _prepare(model, checkpoint, cfg, opts: SceneOptions):
-    """The model in eval mode on the device and its config (``None`` for a bare model)."""
+    """The model in eval mode on the device and its config (``None`` for a bare model). An
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` comes with ``cfg`` for the bands."""
+    if callable(model) and not isinstance(model, torch.nn.Module):  # ONNX tile model
+        cfg = load_config(cfg) if cfg is not None else None
+        if getattr(model, 'fixed_size', None) not in (None, opts.tile):
+            from lszoo.errors import ConfigError
+            raise ConfigError(f'{model.path} takes {model.fixed_size}x{model.fixed_size} tiles, '
+                              f'--tile is {opts.tile} (use --tile {model.fixed_size} or export '
+                              'with --dynamic-size)')
+        model.check_bands(_cfg_get(cfg, 'bands'))
+        return model, cfg
     if not isinstance(model, torch.nn.Module):
         return init_scene_model(model, checkpoint, opts.device)
     return model.to(opts.device).eval(), load_config(cfg) if cfg is not None else None
@@ -71,7 +81,9 @@ def _cfg_get(cfg, key):
     return cfg.get(key) if cfg is not None else None
 
 
-def _normalizer(cfg, reader: SceneReader, normalize):
+def _normalizer(cfg, reader: SceneReader, normalize, model=None):
+    if model is not None and not isinstance(model, torch.nn.Module):
+        return None  # an exported graph normalises itself
     if normalize == 'config' and cfg is not None:
         return build_normalizer(cfg, reader.band_names, cfg.get('stream_layout'))
     return normalize if callable(normalize) else None
@@ -79,33 +91,39 @@ def _normalizer(cfg, reader: SceneReader, normalize):
 
 def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
               dem: Optional[str] = None, prob: Optional[str] = None,
-              polygons: Optional[str] = None, **options) -> SceneResult:
+              polygons: Optional[str] = None, quicklook: Optional[str] = None,
+              **options) -> SceneResult:
     """Map landslides over the GeoTIFF ``input`` in bounded memory.
 
     ``model`` is a config (path, dict or Config; ``checkpoint`` is loaded into it) or a built
     segmentor (pass its ``cfg`` for the bands and normalisation). Writes ``output`` (uint8 mask:
     1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
-    resampled to the image grid. ``options`` are :class:`SceneOptions` (tile, overlap, batch,
-    window, device, threshold, input_bands, normalize, progress, split_tiles).
+    resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
+    :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
+    normalize, progress, tta, cog, stac, split_tiles). ``model`` may also be an
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
+    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs.
     """
     t_start, opts = time.perf_counter(), SceneOptions(**options)
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
-    check_output_paths(input, output, prob, polygons)
+    check_output_paths(input, output, prob, polygons, dem, quicklook)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
     times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)
     with ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=64))
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands)
-        predict = TilePredictor(model, reader, opts.tile, _normalizer(cfg, reader, opts.normalize),
-                                opts.device, times)
+        predict = TilePredictor(model, reader, opts.tile,
+                                _normalizer(cfg, reader, opts.normalize, model), opts.device,
+                                times, opts.tta)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
-        blender = BlockBlender(grid, opts.tile, opts.overlap, threshold_of(model, opts.threshold))
+        thr = threshold_of(model, opts.threshold)
+        blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
         writer = bar = None
         if rank == 0:
             paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
-            writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons)
+            writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts.cog)
             bar = _progress_bar(grid.n_tiles) if opts.progress else None
         n_fg = 0
         for block in grid.block_ids():
@@ -123,6 +141,16 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         if bar is not None:
             print(flush=True)
         n_polygons = writer.close(times) if writer is not None else 0
+        input_bands = opts.input_bands or reader.band_names
+    if rank == 0 and (quicklook is not None or opts.stac):
+        from lszoo.deploy.scene_extras import write_scene_extras
+        t0 = time.perf_counter()
+        write_scene_extras(input, output, prob=prob, polygons=polygons, quicklook=quicklook,
+                           stac=opts.stac, cfg=cfg,
+                           model_file=getattr(model, 'path', None) or checkpoint,
+                           threshold=thr, band_names=input_bands,
+                           extra={'lszoo:tta': opts.tta})
+        times['extras'] = time.perf_counter() - t0
     if world > 1:
         torch.distributed.barrier()
     times['total'] = time.perf_counter() - t_start

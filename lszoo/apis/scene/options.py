@@ -1,9 +1,8 @@
 """The settings of one scene-mapping run, validated before any file is opened."""
-import os.path as osp
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Union
 
-from lszoo.errors import ConfigError, DataError
+from lszoo.errors import ConfigError
 
 OUT_BLOCK = 256  # internal tile size of the output GeoTIFFs; windows are multiples of it
 
@@ -23,6 +22,10 @@ class SceneOptions:
         normalize: ``'config'`` (the test pipeline's normalisation), ``'none'``, or a callable
             ``f(HxWxC float32) -> HxWxC float32``.
         progress: show a progress bar (rank 0).
+        tta: test-time augmentation, ``'none'``, ``'flip'`` or ``'d4'``
+            (:mod:`lszoo.engine.tta`: mean probability over the views).
+        cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
+        stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
         split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
             (default); ``False``: this process maps the whole scene alone (many scenes, one
             scene per process: :mod:`.batch`).
@@ -37,6 +40,9 @@ class SceneOptions:
     input_bands: Optional[Sequence[str]] = None
     normalize: Union[str, Callable, None] = 'config'
     progress: bool = True
+    tta: str = 'none'
+    cog: bool = True
+    stac: bool = True
     split_tiles: bool = True
 
     def __post_init__(self):
@@ -52,17 +58,23 @@ class SceneOptions:
             raise ConfigError(f'batch must be >= 1, got {self.batch}')
         if self.threshold is not None and not 0 <= self.threshold < 1:
             raise ConfigError(f'threshold must be in [0, 1), got {self.threshold}')
+        from lszoo.engine.tta import tta_ops
+        tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
             raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "
                               f'{self.normalize!r}')
 
 
-def check_output_paths(input: str, *outputs: Optional[str]) -> None:
-    """No output may overwrite the input scene; the polygon format must be known."""
+def check_output_paths(input: str, output: str, prob: Optional[str] = None,
+                       polygons: Optional[str] = None, dem: Optional[str] = None,
+                       quicklook: Optional[str] = None) -> None:
+    """Before any work: the polygon format is known, no two outputs are one file, no output is
+    an input (also through symlinks), every output folder is writable
+    (:func:`~lszoo.apis.scene.outputs.check_output_files`)."""
+    from .outputs import check_output_files
     from .polygons import vector_driver
 
-    if outputs[-1] is not None:
-        vector_driver(outputs[-1])
-    for p in outputs:
-        if p is not None and osp.abspath(p) == osp.abspath(input):
-            raise DataError(f'output {p} would overwrite the input scene')
+    if polygons is not None:
+        vector_driver(polygons)
+    check_output_files({'OUTPUT': output, '--prob': prob, '--polygons': polygons,
+                        '--quicklook': quicklook}, {'INPUT': input, '--dem': dem})

@@ -59,10 +59,11 @@ def _not_for_tiles() -> tuple:
     from mmseg.datasets.transforms import PackSegInputs, RandomCrop, RandomRotate
 
     from lszoo.datasets.transforms.augment import RandomRot90
+    from lszoo.datasets.transforms.inventory_loading import LoadInventoryWindow
     from lszoo.datasets.transforms.loading import LoadLandslideAnnotations, LoadLandslideSample
     return (LoadImageFromFile, LoadAnnotations, LoadLandslideSample, LoadLandslideAnnotations,
-            Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate, RandomRot90, Pad,
-            TestTimeAug, PackSegInputs)
+            LoadInventoryWindow, Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate,
+            RandomRot90, Pad, TestTimeAug, PackSegInputs)
 
 
 def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Callable:
@@ -111,9 +112,12 @@ def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Call
 
 
 def threshold_of(model, override: Optional[float]) -> float:
-    """``override``, else the head's threshold for one sigmoid channel, else 0.5 (softmax)."""
+    """``override``, else the head's threshold for one sigmoid channel, else 0.5 (softmax);
+    an ONNX model's own (``seg_thresh``)."""
     if override is not None:
         return float(override)
+    if getattr(model, 'threshold', None) is not None and not isinstance(model, torch.nn.Module):
+        return float(model.threshold)
     head = getattr(model, 'decode_head', None)
     if head is not None and getattr(head, 'out_channels', 2) == 1:
         return float(getattr(head, 'threshold', None) or 0.5)
@@ -149,12 +153,22 @@ def predict_tiles(model, batch: torch.Tensor) -> torch.Tensor:
 
 
 class TilePredictor:
-    """Reads, normalises and predicts groups of tiles; keeps time per stage."""
+    """Reads, normalises and predicts groups of tiles; keeps time per stage.
+
+    ``model`` is a segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`); ``tta`` averages it over flipped /
+    rotated views (:func:`lszoo.engine.tta.tta_probabilities`).
+    """
 
     def __init__(self, model, reader: SceneReader, tile: int, normalize: Optional[Callable],
-                 device, times: dict):
+                 device, times: dict, tta: str = 'none'):
+        from functools import partial
+
+        from lszoo.engine.tta import tta_probabilities
         self.model, self.reader, self.tile = model, reader, tile
         self.normalize, self.device, self.times = normalize, device, times
+        fn = model if not isinstance(model, torch.nn.Module) else partial(predict_tiles, model)
+        self.predict = fn if tta == 'none' else partial(tta_probabilities, fn, mode=tta)
 
     def __call__(self, batches: List[List[Tile]]) -> List[Tuple[Tile, np.ndarray]]:
         """``(tile, uint16 round(p * QUANT))`` for every tile of ``batches``."""
@@ -181,7 +195,7 @@ class TilePredictor:
             x = torch.from_numpy(np.stack(arrays)).to(self.device)
             self.times['normalize'] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            p = predict_tiles(self.model, x).cpu().numpy()
+            p = self.predict(x).cpu().numpy()
             self.times['model'] += time.perf_counter() - t0
             p *= QUANT
             p += 0.5

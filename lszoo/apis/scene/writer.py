@@ -2,11 +2,12 @@
 
 Every output is written under a hidden temporary name beside its final path and renamed over it
 only when the whole scene succeeded, so an interrupted run never leaves a file under the final
-name. Rasters are tiled, compressed GeoTIFFs on the input's grid.
+name. Rasters are tiled, compressed GeoTIFFs on the input's grid; with ``cog`` (the default of
+:func:`~lszoo.apis.scene.map_scene`) they are written to a tiled scratch file first and then
+translated, streaming, to Cloud-Optimized GeoTIFFs with overviews (:mod:`lszoo.deploy.cog`).
 """
 import os
 import os.path as osp
-import uuid
 from contextlib import ExitStack, contextmanager
 from typing import Iterator, List, Optional, Sequence
 
@@ -17,6 +18,7 @@ from rasterio.windows import Window
 from lszoo.errors import DataError
 
 from .options import OUT_BLOCK
+from .outputs import part_path, remove_stale_parts
 from .polygons import PolygonCollector, vector_driver
 
 MASK_NODATA = 255
@@ -26,18 +28,21 @@ MASK_NODATA = 255
 def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str]]]:
     """Temporary paths beside each final path, renamed over them only if the block succeeds.
 
-    The temporaries are hidden ``.NAME.<random>.part`` files, removed on any error or interrupt,
-    so an interrupted run never leaves a file under the final name.
+    The temporaries are hidden ``.NAME.<pid>.<random>.part`` files, removed on any error or
+    interrupt, so an interrupted run never leaves a file under the final name. Those a killed
+    run (SIGKILL: no cleanup) left behind are removed first, when their process is gone
+    (:func:`~lszoo.apis.scene.outputs.remove_stale_parts`).
     """
     temps = []
     for p in paths:
         if p is None:
             temps.append(None)
             continue
-        d, name = osp.split(osp.abspath(p))
+        d = osp.dirname(osp.abspath(p))
         if not osp.isdir(d):
             raise DataError(f'output folder {d} (for {p}) does not exist')
-        temps.append(osp.join(d, f'.{name}.{uuid.uuid4().hex[:8]}.part'))
+        remove_stale_parts(p)
+        temps.append(part_path(p))
     try:
         yield temps
     except BaseException:
@@ -51,6 +56,11 @@ def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str
 
 
 _ZSTD = None
+
+
+def _remove_if_exists(path: str) -> None:
+    if osp.exists(path):
+        os.remove(path)
 
 
 def _has_zstd() -> bool:
@@ -89,14 +99,23 @@ class SceneWriter:
     finishes the files (the caller's ``atomic_outputs`` then publishes them)."""
 
     def __init__(self, stack: ExitStack, src, paths: List[Optional[str]], has_nodata: bool,
-                 polygons: Optional[str]):
+                 polygons: Optional[str], cog: bool = False):
         self.prob_nodata = prob_nodata_of(src) if has_nodata else None
+        # with COG output the blocks go to a scratch file beside the temporary output
+        self.cog_jobs = []
+        targets = list(paths[:2])
+        if cog:
+            for i, kind in ((0, 'mask'), (1, 'probability')):
+                if paths[i] is not None:
+                    targets[i] = osp.splitext(paths[i])[0] + '.tiled.part'
+                    self.cog_jobs.append((targets[i], paths[i], kind))
+                    stack.callback(_remove_if_exists, targets[i])
         self.mask_ds = stack.enter_context(rasterio.open(
-            paths[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
+            targets[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
         self.prob_ds = None
         if paths[1] is not None:
             self.prob_ds = stack.enter_context(rasterio.open(
-                paths[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
+                targets[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
         self.collector = None
         if polygons is not None:
             self.collector = PolygonCollector(paths[2], src.height, src.width, src.transform,
@@ -138,6 +157,13 @@ class SceneWriter:
         if self.prob_ds is not None:
             self.prob_ds.close()
         times['write'] += time.perf_counter() - t0
+        if self.cog_jobs:
+            from lszoo.deploy.cog import translate_to_cog
+            t0 = time.perf_counter()
+            for tiled, out, kind in self.cog_jobs:
+                translate_to_cog(tiled, out, kind, zstd=_has_zstd())
+                os.remove(tiled)
+            times['cog'] = time.perf_counter() - t0
         if self.collector is None:
             return 0
         t0 = time.perf_counter()

@@ -14,6 +14,14 @@ class InvalidPixelWarning(UserWarning):
     """NaN or nodata values were replaced while loading (reported once per loader)."""
 
 
+class AlphaBandWarning(UserWarning):
+    """A file's extra band is marked as alpha and was dropped (reported once per loader)."""
+
+
+class InvalidImageWarning(UserWarning):
+    """An image has no valid pixel (all NaN/inf/nodata) and was excluded (once per file)."""
+
+
 @TRANSFORMS.register_module()
 class LoadLandslideSample(BaseTransform):
     """Read the sample files listed by a landslide dataset and stack the chosen bands.
@@ -41,6 +49,8 @@ class LoadLandslideSample(BaseTransform):
             raise ValueError(f"nodata_fill must be 'median' or a number, got {nodata_fill!r}")
         self.nodata_fill = nodata_fill
         self._reported = False
+        self._alpha_reported = False
+        self._invalid_reported = set()
 
     def _read_source(self, src: dict):
         path = src['path']
@@ -49,6 +59,12 @@ class LoadLandslideSample(BaseTransform):
             arr = read_h5(path, src.get('key', 'img'))
         else:
             arr, meta = read_raster(path)
+        return self.conform(arr, meta, src), meta
+
+    def conform(self, arr: np.ndarray, meta: dict, src: dict) -> np.ndarray:
+        """Check a source's raw array against the dataset's expectations (shape, bands, dtype)
+        and drop a band the file marks as alpha; also used by :mod:`lszoo.datasets.check`."""
+        path = src['path']
         if arr.ndim == 2:
             arr = arr[..., None]
         if arr.ndim != 3:
@@ -56,12 +72,24 @@ class LoadLandslideSample(BaseTransform):
         want = src.get('bands')
         if src.get('role') == 'dem':
             arr = single_band(arr, path, 'DEM')[..., None]
-        elif want == 3 and arr.shape[2] == 4 and src['kind'] == 'raster':
-            arr = arr[..., :3]  # RGBA PNG: drop alpha
+        elif (want is not None and arr.shape[2] == want + 1
+              and meta.get('alpha_band') == arr.shape[2] - 1):
+            arr = arr[..., :want]  # the file marks its last band as alpha: not data
+            if not self._alpha_reported:
+                self._alpha_reported = True
+                warnings.warn(f'{path}: band {want + 1} is an alpha band (rasterio colorinterp); '
+                              'it is dropped (further files with alpha are not reported)',
+                              AlphaBandWarning, stacklevel=2)
+        dtype = src.get('dtype')
+        if dtype is not None and (arr.dtype != np.dtype(dtype) or arr.shape[2] != want):
+            raise DataError(f'{path}: {arr.dtype} with {arr.shape[2]} band(s) (no alpha band '
+                            f'marked); {src.get("role", "image")} files of this dataset must be '
+                            f'{np.dtype(dtype).name} with {want} bands '
+                            f'({src.get("format", "as distributed")})')
         if want is not None and arr.shape[2] != want:
             raise DataError(f'{path}: has {arr.shape[2]} bands, expected {want} '
                             f'({src.get("role", "image")} of this dataset)')
-        return arr, meta
+        return arr
 
     def _fill(self, arr: np.ndarray, nodata, path, role):
         arr = arr.astype(np.float32, copy=False)
@@ -88,6 +116,9 @@ class LoadLandslideSample(BaseTransform):
                 check_same_size(first[1], arr.shape, first[0], src['path'],
                                 what=src.get('role', 'band file'))
             if arr.dtype.kind == 'f' or meta.get('nodata') is not None:
+                if src.get('role', 'image') == 'image' and \
+                        all_invalid(arr, meta.get('nodata')):
+                    return self._exclude(results, src['path'], arr.shape[:2])
                 arr = self._fill(arr, meta.get('nodata'), src['path'], src.get('role', 'image'))
             stack.append(arr)
         raw = stack[0] if len(stack) == 1 else np.concatenate(stack, axis=2)
@@ -97,6 +128,32 @@ class LoadLandslideSample(BaseTransform):
         results.update(geo)
         if self.with_seg:
             load_mask(results, first[0], first[1][:2])
+        return results
+
+    def _exclude(self, results: dict, path, hw):
+        """An image without one valid pixel: dropped from training, ignored in evaluation.
+
+        Training splits (``invalid_image='skip'``, set by the dataset) return ``None``, so
+        mmengine's dataset fetches another sample; evaluation splits keep the sample with its
+        mask set to 255 (ignored), so metrics and sample counts do not change silently.
+        """
+        action = results.get('invalid_image', 'raise')
+        if action == 'raise':
+            raise DataError(f'{path}: every pixel is NaN/inf/nodata (no valid pixel)')
+        if path not in self._invalid_reported:
+            self._invalid_reported.add(path)
+            what = ('excluded from training' if action == 'skip' else
+                    'kept with its mask ignored (255) in evaluation')
+            warnings.warn(f'{path}: every pixel is NaN/inf/nodata; the sample is {what}',
+                          InvalidImageWarning, stacklevel=3)
+        if action == 'skip':
+            return None
+        n = len(results['band_index'])
+        results['img'] = np.zeros(tuple(hw) + (n,), np.float32)
+        results['img_shape'] = results['ori_shape'] = tuple(hw)
+        results['invalid_image'] = 'ignored'  # load_mask makes the whole mask 255
+        if self.with_seg:
+            load_mask(results, path, hw)
         return results
 
     @staticmethod
@@ -126,11 +183,22 @@ class LoadLandslideSample(BaseTransform):
                 f'with_seg={self.with_seg})')
 
 
+def all_invalid(arr: np.ndarray, nodata) -> bool:
+    """Whether no value of ``arr`` is finite and different from ``nodata``."""
+    bad = ~np.isfinite(arr)
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        bad |= arr == nodata
+    return bool(bad.all())
+
+
 def load_mask(results: dict, img_path, hw) -> dict:
     """Read ``seg_map_path`` through the dataset's encoding into ``gt_seg_map`` (0/1/255)."""
     results.setdefault('seg_fields', [])
     seg = results.get('seg_map_path')
-    if seg:
+    if results.get('invalid_image') == 'ignored':  # see LoadLandslideSample._exclude
+        if seg or results.get('empty_mask'):
+            results['gt_seg_map'] = np.full(tuple(hw), 255, np.uint8)
+    elif seg:
         if results.get('mask_kind') == 'h5':
             mask = read_h5(seg, results.get('mask_key', 'mask'))
         else:

@@ -1,4 +1,4 @@
-"""A hook that writes image / truth / prediction panels as PNG files.
+"""A hook that writes image / truth / prediction / errors figures as PNG files.
 
 mmseg's ``SegVisualizationHook`` re-reads each image from ``img_path`` with an 8-bit reader, which
 fails for N-band float rasters and in-memory synthetic samples. This hook draws from the batch
@@ -51,7 +51,12 @@ def stretch_to_uint8(img: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mask_to_bgr(mask: np.ndarray) -> np.ndarray:
+# fixed colours (RGB) of the error panel, as the README describes
+ERROR_COLOURS = {'true positive': (0, 200, 0), 'false positive': (230, 0, 0),
+                 'false negative': (0, 80, 230)}
+
+
+def _mask_to_rgb(mask: np.ndarray) -> np.ndarray:
     """0 black, 1 white, anything else (ignore, 255) grey."""
     out = np.full(mask.shape + (3,), 128, np.uint8)
     out[mask == 0] = 0
@@ -59,29 +64,75 @@ def _mask_to_bgr(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def overlay_panel(rgb: np.ndarray, truth: Optional[np.ndarray], pred: np.ndarray) -> np.ndarray:
-    """Side by side: image | truth | prediction | errors (green hit, red false alarm, blue miss).
+def error_map(rgb: np.ndarray, truth: Optional[np.ndarray], pred: np.ndarray) -> np.ndarray:
+    """The dimmed image with true positives, false positives and false negatives painted in
+    :data:`ERROR_COLOURS` (no truth: predictions in the false-positive colour)."""
+    out = (rgb * 0.5).astype(np.uint8)
+    if truth is not None:
+        c = ERROR_COLOURS
+        out[(pred == 1) & (truth == 1)] = c['true positive']
+        out[(pred == 1) & (truth == 0)] = c['false positive']
+        out[(pred == 0) & (truth == 1)] = c['false negative']
+    else:
+        out[pred == 1] = ERROR_COLOURS['false positive']
+    return out
+
+
+def sample_iou(truth: Optional[np.ndarray], pred: np.ndarray) -> Optional[float]:
+    """Landslide IoU of one sample (pixels labelled 0/1 only); None without truth or when
+    neither truth nor prediction holds landslide."""
+    if truth is None:
+        return None
+    valid = truth <= 1
+    inter = int(((pred == 1) & (truth == 1) & valid).sum())
+    union = int((((pred == 1) | (truth == 1)) & valid).sum())
+    return inter / union if union else None
+
+
+def overlay_panel(rgb: np.ndarray, truth: Optional[np.ndarray], pred: np.ndarray,
+                  title: Optional[str] = None) -> np.ndarray:
+    """A titled figure: image | truth | prediction | errors, with a legend of the error colours.
 
     Args:
         rgb: ``H x W x 3`` uint8 in RGB order.
         truth: ``H x W`` 0/1/255 or None (no label: a grey panel).
         pred: ``H x W`` 0/1.
+        title: figure title (the sample's IoU is appended when there is truth).
 
     Returns:
-        The panel in BGR order (for ``cv2.imwrite``).
+        The figure as an ``H' x W' x 3`` uint8 array in BGR order (for ``cv2.imwrite``).
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     h, w = pred.shape
-    bgr = np.ascontiguousarray(rgb[..., ::-1])
-    truth_panel = _mask_to_bgr(truth) if truth is not None else np.full((h, w, 3), 128, np.uint8)
-    errors = (bgr * 0.5).astype(np.uint8)
-    if truth is not None:
-        errors[(pred == 1) & (truth == 1)] = (0, 200, 0)
-        errors[(pred == 1) & (truth == 0)] = (0, 0, 230)
-        errors[(pred == 0) & (truth == 1)] = (230, 80, 0)
-    else:
-        errors[pred == 1] = (0, 0, 230)
-    sep = np.full((h, 2, 3), 255, np.uint8)
-    return np.concatenate([bgr, sep, truth_panel, sep, _mask_to_bgr(pred), sep, errors], axis=1)
+    grey = np.full((h, w, 3), 128, np.uint8)
+    panels = [('image', rgb), ('truth', _mask_to_rgb(truth) if truth is not None else grey),
+              ('prediction', _mask_to_rgb(pred)), ('errors', error_map(rgb, truth, pred))]
+    iou = sample_iou(truth, pred)
+    full_title = (title or '') + (f'  (landslide IoU {100 * iou:.1f} %)' if iou is not None
+                                  else '')
+    panel_in = 2.4
+    fig = Figure(figsize=(4 * panel_in, panel_in * h / w + 1.1), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 4)
+    for ax, (name, img) in zip(axes, panels):
+        ax.imshow(img, interpolation='nearest')
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles = [Patch(color=np.array(c) / 255, label=k) for k, c in ERROR_COLOURS.items()]
+    handles += [Patch(facecolor='white', edgecolor='black', label='landslide (truth, '
+                      'prediction)')]
+    fig.legend(handles=handles, loc='lower center', ncol=4, fontsize=8, frameon=False)
+    if full_title.strip():
+        fig.suptitle(full_title.strip(), fontsize=11)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.80 if full_title.strip() else 0.88,
+                        bottom=0.14, wspace=0.04)
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    return np.ascontiguousarray(img[..., ::-1])
 
 
 def _stem(sample, index: int) -> str:
@@ -144,6 +195,8 @@ class LandslideOverlayHook(Hook):
         if not outputs or data_batch is None:
             return
         inputs = data_batch['inputs']
+        if inputs and isinstance(inputs[0], (list, tuple)):
+            inputs = inputs[0]  # a TTA batch (one list per view): view 0 is the identity
         for i, sample in enumerate(outputs):
             pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8)
             name = _stem(sample, self._count)
@@ -170,6 +223,6 @@ class LandslideOverlayHook(Hook):
                 if truth.shape != (h, w):
                     truth = cv2.resize(truth, (w, h), interpolation=cv2.INTER_NEAREST)
             path = osp.join(self._resolve(runner, self.out_dir), name + '.png')
-            cv2.imwrite(path, overlay_panel(rgb, truth, pred))
+            cv2.imwrite(path, overlay_panel(rgb, truth, pred, title=name))
             self.written.append(path)
             self._count += 1

@@ -1,0 +1,278 @@
+"""Export an lszoo segmentor to ONNX: raster values in, landslide probability out.
+
+The graph holds the config's test-pipeline normalisation (:mod:`lszoo.deploy.normalization`),
+the segmentor, the resize back to the input size and the final sigmoid (one output channel) or
+softmax landslide class (two channels), so its single output ``probability`` is
+``N x 1 x H x W`` in [0, 1].
+
+The file carries the metadata the Deepness QGIS plugin reads (``model_type``, ``class_names``,
+``tile_size``, ``tiles_overlap``, ``seg_thresh``, ``standardization_mean/std``, ``resolution``;
+see ``src/deepness/processing/models/model_base.py`` in PUTvision/qgis-plugin-deepness), every
+value JSON-encoded as Deepness parses it. Deepness feeds ``(uint8 / 255 - mean) / std``; lszoo
+writes ``mean = 0, std = 1 / input_scale`` so that the graph receives the values lszoo's loader
+would give it: the 8-bit values for configs that normalise 8-bit imagery (``input_scale`` 255),
+0..1 otherwise (:func:`default_input_scale`).
+
+Deepness takes the tile size from the input's spatial shape (``input_0_shape[-1]``), so the
+default export has a fixed square ``tile_size`` and a dynamic batch; ``dynamic_hw=True`` also
+leaves height and width free (for ``tools/infer_scene.py --onnx`` with any tile size), checked
+at a second size before it is kept.
+"""
+import json
+import os
+import os.path as osp
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lszoo.errors import ConfigError
+from .normalization import InputNormalization, build_input_normalization
+
+INPUT_NAME = 'image'
+OUTPUT_NAME = 'probability'
+DEFAULT_OPSET = 17
+TOLERANCE = 1e-4  # max abs difference of probabilities, onnxruntime vs PyTorch
+
+
+def require_onnx():
+    """Import ``onnx`` and ``onnxruntime`` or raise one clear error naming the install."""
+    try:
+        import onnx
+        import onnxruntime
+    except ImportError as err:
+        raise ConfigError(f'ONNX export/inference needs the `onnx` and `onnxruntime` packages '
+                          f'({err}); install them with `pip install onnx onnxruntime` or '
+                          '`pip install lszoo[deploy]`') from None
+    return onnx, onnxruntime
+
+
+class ProbabilityModel(nn.Module):
+    """Raster values ``N x C x H x W`` -> landslide probability ``N x 1 x H x W``."""
+
+    def __init__(self, segmentor: nn.Module, normalization: InputNormalization):
+        super().__init__()
+        self.segmentor = segmentor
+        self.normalization = normalization
+        head = segmentor.decode_head
+        self.align_corners = bool(getattr(head, 'align_corners', False))
+        self.out_channels = int(getattr(head, 'out_channels', getattr(head, 'num_classes', 2)))
+        if self.out_channels not in (1, 2):
+            raise ConfigError(f'the decode head has {self.out_channels} output channels; export '
+                              'needs a binary model (1 sigmoid or 2 softmax channels)')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.normalization(x)
+        # EncoderDecoder's tensor mode: backbone (+ neck) and the decode head, no auxiliary head
+        logits = self.segmentor(x, mode='tensor')
+        logits = F.interpolate(logits, size=x.shape[-2:], mode='bilinear',
+                               align_corners=self.align_corners)
+        if self.out_channels == 1:
+            return logits.sigmoid()
+        return logits.softmax(1)[:, 1:2]
+
+
+def threshold_of(segmentor, override: Optional[float] = None) -> float:
+    """The probability threshold: ``override``, else the head's (1 channel), else 0.5."""
+    if override is not None:
+        return float(override)
+    head = getattr(segmentor, 'decode_head', None)
+    if head is not None and getattr(head, 'out_channels', 2) == 1:
+        return float(getattr(head, 'threshold', None) or 0.5)
+    return 0.5
+
+
+def default_input_scale(cfg) -> float:
+    """What Deepness's ``uint8 / 255`` must be multiplied by to give the raster values the
+    graph expects: 255 when the config's test pipeline takes 8-bit values (``NormalizeBands``
+    ``scale`` 255, or the scale-free ``minmax``), else 1 (inputs already on a 0..1 scale)."""
+    from .normalization import test_pipeline_of
+    for t in test_pipeline_of(cfg):
+        if t.get('type') == 'NormalizeBands':
+            mode = t.get('mode', 'meanstd')
+            if mode == 'minmax' or (mode == 'scale' and float(t.get('scale', 255.0)) == 255.0):
+                return 255.0
+    return 1.0
+
+
+def deepness_metadata(in_channels: int, tile_size: int, overlap_px: int, threshold: float,
+                      class_name: str = 'landslide', resolution_cm: Optional[float] = None,
+                      input_scale: float = 255.0) -> Dict[str, str]:
+    """The Deepness keys, JSON-encoded. ``tiles_overlap`` is a percentage of the tile size.
+
+    Deepness feeds ``(uint8 / 255 - mean) / std``; ``mean = 0, std = 1 / input_scale`` hands the
+    graph ``uint8 / 255 * input_scale``: the 8-bit values themselves for ``input_scale`` 255.
+    """
+    meta = dict(
+        model_type='Segmentor',
+        class_names={0: class_name},  # one sigmoid-like channel; Deepness adds 'background'
+        tile_size=int(tile_size),
+        tiles_overlap=int(round(100.0 * overlap_px / tile_size)),
+        seg_thresh=float(threshold),
+        standardization_mean=[0.0] * in_channels,
+        standardization_std=[1.0 / input_scale] * in_channels,
+    )
+    if resolution_cm is not None:
+        meta['resolution'] = float(resolution_cm)
+    return {k: json.dumps(v) for k, v in meta.items()}
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_onnx` wrote and how well the ONNX model matches PyTorch."""
+
+    path: str
+    dynamic_hw: bool
+    max_abs_diff: float
+    checked_shapes: list = field(default_factory=list)
+    metadata: Dict[str, str] = field(default_factory=dict)
+
+
+def _export_graph(wrapper, x, path, dynamic_hw, opset):
+    axes = {0: 'batch', 2: 'height', 3: 'width'} if dynamic_hw else {0: 'batch'}
+    with warnings.catch_warnings():
+        # the TorchScript exporter is deliberate: it needs no onnxscript and runs offline;
+        # shape-dependent Python branches are caught by the check at a second size instead
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', category=UserWarning, module=r'torch\.onnx')
+        torch.onnx.export(wrapper, (x, ), path, dynamo=False, input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAME], opset_version=opset,
+                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+                          do_constant_folding=True)
+
+
+def _fix_output_shape(model) -> None:
+    """Declare the output as ``batch x 1 x H x W`` with the input's H, W: the exporter can
+    leave the channel symbolic, and Deepness recognises a sigmoid output by ``shape[-3] == 1``."""
+    (inp, ), (out, ) = model.graph.input, model.graph.output
+    dims_in = inp.type.tensor_type.shape.dim
+    dims_out = out.type.tensor_type.shape.dim
+    for i in (0, 1, 2, 3):
+        dims_out[i].Clear()
+        if i == 1:
+            dims_out[i].dim_value = 1
+        elif dims_in[i].HasField('dim_value'):
+            dims_out[i].dim_value = dims_in[i].dim_value
+        else:
+            dims_out[i].dim_param = dims_in[i].dim_param
+
+
+def onnx_session(path: str, threads: Optional[int] = None):
+    """An onnxruntime CPU session for ``path``."""
+    _, ort = require_onnx()
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.log_severity_level = 4  # errors surface as exceptions
+    return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+
+
+@torch.no_grad()
+def max_prob_difference(session, wrapper: nn.Module, x: torch.Tensor) -> float:
+    """Max abs difference between the onnxruntime and the PyTorch probabilities on ``x``."""
+    ref = wrapper(x).numpy()
+    out = session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
+    if out.shape != ref.shape:
+        return float('inf')
+    return float(np.abs(out - ref).max())
+
+
+def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
+                overlap: int = 64, in_channels: Optional[int] = None,
+                threshold: Optional[float] = None, resolution_cm: Optional[float] = None,
+                dynamic_hw: bool = False, opset: int = DEFAULT_OPSET,
+                input_scale: Optional[float] = None,
+                extra_metadata: Optional[Dict[str, str]] = None, seed: int = 0,
+                tolerance: float = TOLERANCE) -> ExportResult:
+    """Export ``segmentor`` (eval mode, CPU) with ``cfg``'s normalisation to ``out``.
+
+    The export is verified with onnxruntime on random raster-like input
+    (:meth:`InputNormalization.sample`) at ``tile_size`` with batch 2 and 1 (and, for
+    ``dynamic_hw``, at a second size); a difference above
+    ``tolerance`` is a :class:`ConfigError` and nothing is written. The file appears atomically.
+    """
+    onnx, _ = require_onnx()
+    if tile_size <= 0 or tile_size % 32:
+        raise ConfigError(f'tile size must be a positive multiple of 32, got {tile_size}')
+    if not 0 <= overlap < tile_size:
+        raise ConfigError(f'overlap must be in [0, tile size), got {overlap}')
+    out_dir = osp.dirname(osp.abspath(out))
+    if not osp.isdir(out_dir):
+        raise ConfigError(f'output folder {out_dir} (for {out}) does not exist')
+    segmentor = segmentor.cpu().eval()
+    c = in_channels or cfg.get('in_channels') or len(cfg.get('bands') or []) or None
+    if c is None:
+        raise ConfigError('the number of input channels is unknown: pass in_channels')
+    wrapper = ProbabilityModel(
+        segmentor, build_input_normalization(cfg, data_preprocessor=getattr(
+            segmentor, 'data_preprocessor', None))).eval()
+    thr = threshold_of(segmentor, threshold)
+    gen = torch.Generator().manual_seed(seed)
+    x = wrapper.normalization.sample((2, c, tile_size, tile_size), gen)
+    tmp = osp.join(out_dir, f'.{osp.basename(out)}.{uuid.uuid4().hex[:8]}.part')
+    try:
+        _export_graph(wrapper, x, tmp, dynamic_hw, opset)
+        sess = onnx_session(tmp)
+        diffs = [max_prob_difference(sess, wrapper, x)]
+        shapes = [tuple(x.shape)]
+        diffs.append(max_prob_difference(sess, wrapper, x[:1]))  # another batch size
+        shapes.append(tuple(x[:1].shape))
+        if dynamic_hw:
+            # another batch and size: a graph whose shapes were frozen by tracing fails here
+            x2 = wrapper.normalization.sample((1, c, tile_size + 32, tile_size + 64), gen)
+            try:
+                d2 = max_prob_difference(sess, wrapper, x2)
+            except Exception:  # onnxruntime rejects the shape: sizes are baked in
+                d2 = float('inf')
+            shapes.append(tuple(x2.shape))
+            if not d2 <= tolerance:
+                warnings.warn('the model does not export with a free height/width (the traced '
+                              'graph fixes them); exported with a fixed tile size instead',
+                              UserWarning, stacklevel=2)
+                return export_onnx(segmentor, cfg, out, tile_size=tile_size, overlap=overlap,
+                                   in_channels=c, threshold=threshold,
+                                   resolution_cm=resolution_cm, dynamic_hw=False, opset=opset,
+                                   input_scale=input_scale,
+                                   extra_metadata=extra_metadata, seed=seed,
+                                   tolerance=tolerance)
+            diffs.append(d2)
+        diff = max(diffs)
+        if not diff <= tolerance:
+            raise ConfigError(f'the ONNX model differs from PyTorch by {diff:.3g} (max abs '
+                              f'probability difference, tolerance {tolerance:g}); not written')
+        model = onnx.load(tmp)
+        scale = float(input_scale or default_input_scale(cfg))
+        meta = deepness_metadata(c, tile_size, overlap, thr, resolution_cm=resolution_cm,
+                                 input_scale=scale)
+        meta.update({
+            'lszoo_bands': json.dumps(list(cfg.get('bands') or [])),
+            'lszoo_normalization': json.dumps(wrapper.normalization.describe()),
+            'lszoo_input': json.dumps('raster values as lszoo loads them (float32), N x C x H x W'),
+            'lszoo_dynamic_hw': json.dumps(bool(dynamic_hw)),
+            'lszoo_input_scale': json.dumps(scale),
+        })
+        meta.update(extra_metadata or {})
+        _fix_output_shape(model)
+        del model.metadata_props[:]
+        for k, v in meta.items():
+            p = model.metadata_props.add()
+            p.key, p.value = k, v
+        onnx.checker.check_model(model)
+        onnx.save(model, tmp)
+        os.replace(tmp, out)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    return ExportResult(out, dynamic_hw, diff, shapes, meta)
+
+
+def read_metadata(path: str) -> Dict[str, object]:
+    """The ONNX file's metadata, values JSON-decoded (as Deepness reads them)."""
+    sess = onnx_session(path)
+    return {k: json.loads(v) for k, v in sess.get_modelmeta().custom_metadata_map.items()}
