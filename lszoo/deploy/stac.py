@@ -43,7 +43,7 @@ def require_pystac():
         import pystac
     except ImportError as err:
         raise ConfigError(f'STAC items need the `pystac` package ({err}); install it with '
-                          '`pip install pystac` or `pip install lszoo[deploy]`') from None
+                          '`pip install pystac` (a dependency of lszoo)') from None
     return pystac
 
 
