@@ -66,3 +66,56 @@ def test_cuda_request_without_cuda_is_a_clear_error(bench, capsys):
         pytest.skip('CUDA is available here')
     assert bench.main([DEMO_CONFIG, '--device', 'cuda']) == 2
     assert 'CUDA is not available' in capsys.readouterr().err
+
+
+# --- side by side ------------------------------------------------------------------------------
+
+class _Fake:
+    """A contender with fixed times that records when it runs."""
+
+    def __init__(self, name, eval_s, train_s, log):
+        self.name, self.eval_s, self.train_s, self.log = name, eval_s, train_s, log
+        self.device = 'cpu'
+        self.settings = dict(config=name, input=[1, 5, 8, 8], train_batch=1, amp=False,
+                             channels_last=False, compile=False)
+
+    def time_eval(self):
+        self.log.append((self.name, 'eval'))
+        return self.eval_s
+
+    def time_train(self):
+        self.log.append((self.name, 'train'))
+        return self.train_s
+
+
+def test_side_by_side_alternates_and_takes_ratios_per_repetition(bench):
+    log = []
+    a, b = _Fake('a', 0.010, 0.100, log), _Fake('b', 0.005, 0.150, log)
+    r = bench.side_by_side(a, b, reps=4, warmup=1)
+    timed = log[4:]  # warm-up: a eval, a train, b eval, b train
+    assert [n for n, m in timed if m == 'eval'] == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
+    assert [n for n, m in timed if m == 'train'] == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
+    assert r['eval']['ratio_median'] == pytest.approx(0.5)
+    assert r['eval']['a_img_s'] == pytest.approx(100.0)
+    assert r['train']['b_img_s'] == pytest.approx(1 / 0.15)
+    assert r['train']['ratio_median'] == pytest.approx(1.5)
+    assert r['train']['a_ms_median'] == pytest.approx(100.0)
+    assert len(r['eval']['a_ms']) == 4
+
+
+def test_side_by_side_cli_runs_two_settings_and_writes_json(bench, tmp_path, capsys):
+    out = tmp_path / 'sbs.json'
+    code = bench.main([DEMO_CONFIG, '--shape', '32', '32', '--batch', '2', '--reps', '2',
+                       '--warmup', '1', '--amp-b', '--json', str(out), '--cfg-options',
+                       'model.backbone.base_channels=4', 'model.decode_head.in_channels=4',
+                       'model.decode_head.channels=4', '--cfg-options-b',
+                       'optim_wrapper.optimizer.lr=0.01'])
+    assert code == 0
+    r = json.loads(out.read_text())
+    assert r['a']['amp'] is False and r['b']['amp'] is True and r['reps'] == 2
+    for m in ('eval', 'train'):
+        ratios = sorted(b / a for a, b in zip(r[m]['a_ms'], r[m]['b_ms']))
+        assert r[m]['ratio_min'] == pytest.approx(ratios[0])
+        assert r[m]['ratio_median'] == pytest.approx(sum(ratios) / 2)
+    table = capsys.readouterr().out
+    assert 'train step' in table and 'B/A median' in table and 'amp' in table

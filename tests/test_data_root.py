@@ -144,8 +144,8 @@ def test_train_tool_warns_about_a_child_that_changes_only_val(tmp_path, monkeypa
                                                   REPO / 'tools' / 'train.py')
     train_tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train_tool)
-    data = tmp_path / 'my_cas'
-    data.mkdir()
+    from lszoo.datasets.synthetic_writers import write_synthetic_dataset
+    data = write_synthetic_dataset('cas', tmp_path / 'my_cas', num_images=4, size=64, seed=0)
     child = tmp_path / 'child.py'
     child.write_text(f"_base_ = ['{REPO}/configs/timm_unet/timm_unet_cas.py']\n"
                      f"train_dataloader = dict(dataset=dict(data_root='{data}'))\n"

@@ -211,12 +211,23 @@ def test_train_then_test_cli(tiny_config, tmp_path):
     assert f'{metrics["IoU"]:.4f}' in res.stdout
 
 
-def test_amp_without_cuda_is_a_clear_error(train_tool, tiny_config, capsys):
+def test_amp_trains_with_bf16_autocast_on_the_cpu(train_tool, tiny_config, tmp_path):
     import torch
     if torch.cuda.is_available():
-        pytest.skip('CUDA is available here')
-    code = train_tool.main([tiny_config(), '--amp'])
-    _assert_clean_error(code, capsys.readouterr().err, '--amp needs a CUDA GPU')
+        pytest.skip('CUDA is available here: --amp means fp16 AmpOptimWrapper')
+    config = tiny_config(iters=2)
+    args = train_tool.parse_args([config, '--amp', '--no-test'])
+    cfg = train_tool.build_cfg(args)
+    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert train_tool.main([config, '--amp', '--no-test']) == 0
+    assert glob.glob(str(tmp_path / 'work_dir' / '*.pth'))
+
+
+def test_amp_refuses_an_unknown_optim_wrapper(train_tool, tiny_config, capsys):
+    config = tiny_config(options={'optim_wrapper.type': 'ApexOptimWrapper'})
+    code = train_tool.main([config, '--amp'])
+    _assert_clean_error(code, capsys.readouterr().err, 'ApexOptimWrapper')
 
 
 # --- overlay panels --------------------------------------------------------------------------

@@ -15,6 +15,15 @@ Several processes (CPU, gloo) or GPUs split the tiles, through the training laun
 
     torchrun --nproc_per_node=2 tools/infer_scene.py CONFIG CKPT IN.tif OUT.tif --launcher pytorch
 
+Many scenes (several files, a folder or a glob; OUTPUT a folder or a template with ``{name}``,
+the input's file name without extension; ``--prob``/``--polygons``/``--dem`` as templates):
+whole scenes are spread over the processes, scenes whose outputs are complete are skipped
+(``--overwrite`` redoes them), and rank 0 prints one summary (done, skipped, failed with reason;
+exit status 1 when a scene failed)::
+
+    torchrun --nproc_per_node=4 tools/infer_scene.py CONFIG CKPT 'scenes/*.tif' out/ \
+        --polygons 'out/{name}.gpkg' --launcher pytorch
+
 See docs/scene_inference.md.
 """
 import argparse
@@ -31,9 +40,11 @@ def parse_args(argv=None):
                                 'georeferenced mask / probabilities / polygons out).')
     p.add_argument('config', help='model config file')
     p.add_argument('checkpoint', help='local checkpoint file (.pth)')
-    p.add_argument('input', help='input GeoTIFF (image bands in the config band order)')
+    p.add_argument('inputs', nargs='+', metavar='INPUT',
+                   help='input GeoTIFF (image bands in the config band order); several files, '
+                   'a folder or a glob pattern map many scenes')
     p.add_argument('output', help='output mask GeoTIFF (uint8: 1 landslide, 0 background, '
-                   '255 nodata)')
+                   '255 nodata); with many scenes a folder or a template with {name}')
     p.add_argument('--dem', help='separate DEM raster, resampled to the image grid on the fly')
     p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
@@ -67,7 +78,60 @@ def parse_args(argv=None):
     p.add_argument('--no-cog', action='store_true',
                    help='plain tiled GeoTIFFs instead of Cloud-Optimized GeoTIFFs')
     p.add_argument('--no-stac', action='store_true', help='no STAC Item beside the mask')
+    p.add_argument('--overwrite', action='store_true',
+                   help='many scenes: map scenes whose outputs are already complete again')
     return p.parse_args(argv)
+
+
+def run_many(args) -> int:
+    """Whole scenes spread over the processes (lszoo.apis.scene.batch)."""
+    import time
+
+    from lszoo.apis.scene import batch
+    from lszoo.apis.scene.predictor import init_scene_model
+    from lszoo.cli.tool import enable_trust
+
+    start = time.perf_counter()
+    plans = batch.plan_scenes(args.inputs, args.output, args.prob, args.polygons, args.dem,
+                              args.quicklook)
+    device, rank, world = args.device, 0, 1
+    if args.launcher == 'pytorch':  # gloo for the summary; scenes do not talk to each other
+        import torch.distributed as dist
+
+        from lszoo.cli.distributed import init_gloo
+        init_gloo()
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if device == 'cuda':
+            device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
+    if args.trust_checkpoint:
+        enable_trust()
+    try:
+        tile = args.tile or 512
+        if args.onnx:
+            from lszoo.deploy.onnx_predictor import OnnxTileModel
+            model, cfg = OnnxTileModel(args.checkpoint, args.threads), args.config
+            tile = args.tile or model.fixed_size or 512
+        else:
+            model, cfg = init_scene_model(args.config, args.checkpoint, device)
+        with warnings.catch_warnings():
+            from rasterio.errors import NotGeoreferencedWarning
+            warnings.simplefilter('ignore', NotGeoreferencedWarning)
+            outcomes = batch.map_scenes(
+                model, cfg, plans, rank, world, overwrite=args.overwrite,
+                log=lambda line: print(line, flush=True), tile=tile, overlap=args.overlap,
+                batch=args.batch, window=args.window, device=device, threshold=args.threshold,
+                input_bands=args.bands, normalize=args.normalize, progress=False, tta=args.tta,
+                cog=not args.no_cog, stac=not args.no_stac)
+        everything = batch.gather_outcomes(outcomes, world)
+    finally:
+        if args.launcher == 'pytorch':
+            import torch.distributed as dist
+            if dist.is_initialized():
+                dist.destroy_process_group()
+    if everything is None:
+        return 0
+    print(batch.format_summary(everything, world, time.perf_counter() - start), flush=True)
+    return 1 if any(o.status == 'failed' for o in everything) else 0
 
 
 def run(args) -> int:
@@ -78,6 +142,11 @@ def run(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from lszoo.apis.scene.batch import is_many
+    if is_many(args.inputs):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        return run_many(args)
+    args.input = args.inputs[0]
     device = args.device
     if args.launcher == 'pytorch':
         if device.startswith('cuda'):

@@ -29,7 +29,9 @@ def parse_args(argv=None):
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or, without a value, from the latest checkpoint in the '
         'work dir')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: fp16 on CUDA (AmpOptimWrapper), bf16 autocast on '
+                        'the CPU (CPUAutocastOptimWrapper)')
     parser.add_argument('--no-test', action='store_true',
                         help='do not run the test split after training')
     parser.add_argument('--bands', nargs='+', metavar='NAME',
@@ -57,16 +59,14 @@ def build_cfg(args):
     default_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            from lszoo.errors import ConfigError
-            raise ConfigError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); this '
-                              'machine has none: train without --amp')
+
+        from lszoo.engine.amp import amp_optim_wrapper
         wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper_type == 'AmpOptimWrapper':
-            print('lszoo: AMP is already enabled in the config', file=sys.stderr)
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
+            from lszoo.errors import ConfigError
+            raise ConfigError(f'--amp: optim_wrapper.type is {wrapper_type}; --amp can only '
+                              'switch an OptimWrapper to mixed precision')
+        cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper, torch.cuda.is_available())
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

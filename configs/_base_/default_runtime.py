@@ -5,6 +5,10 @@ env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
+    # CPU threads (lszoo/engine/threads.py, docs/performance.md): the trainer's torch threads
+    # from the free cores ('auto'; an explicit OMP_NUM_THREADS wins), one thread per loader worker
+    torch_threads='auto',
+    worker_threads=1,
 )
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')

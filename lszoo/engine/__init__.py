@@ -1,5 +1,6 @@
 """Training-time machinery: runner, hooks, safe checkpoint I/O and the mmengine patches."""
 from . import hooks  # noqa: F401
 from . import checkpoint, mmengine_patches  # noqa: F401
+from .amp import CPUAutocastOptimWrapper  # noqa: F401
 from .runner import LSZooRunner  # noqa: F401
 from .warmup_ema import WarmupExponentialMovingAverage  # noqa: F401

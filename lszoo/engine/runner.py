@@ -47,6 +47,28 @@ class LSZooRunner(Runner):
     """mmengine ``Runner`` whose auto-resume picks the last complete checkpoint, with the
     non-finite-loss and provenance hooks always on."""
 
+    def setup_env(self, env_cfg) -> None:
+        """mmengine's set-up, then the main process's torch threads (``env_cfg.torch_threads``,
+        see :mod:`lszoo.engine.threads`)."""
+        super().setup_env(env_cfg)
+        import torch
+
+        from .threads import choose_torch_threads
+        n = choose_torch_threads(env_cfg.get('torch_threads'))
+        if n is not None and n != torch.get_num_threads():
+            torch.set_num_threads(n)
+        self._worker_threads = env_cfg.get('worker_threads', 1)
+
+    def build_dataloader(self, dataloader, seed=None, diff_rank_seed=False):
+        """mmengine's data loader, its workers limited to ``env_cfg.worker_threads`` threads
+        each (default 1) by :func:`lszoo.engine.threads.with_worker_threads`."""
+        from mmengine.dist import get_rank
+
+        from .threads import with_worker_threads
+        threads = getattr(self, '_worker_threads', 1)
+        dataloader = with_worker_threads(dataloader, seed, get_rank(), threads)
+        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
         from .hooks.nonfinite_loss import NonFiniteLossHook

@@ -105,14 +105,14 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
-    normalize, progress, tta, cog, stac). ``model`` may also be an
+    normalize, progress, tta, cog, stac, split_tiles). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
     ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. Without
     ``threshold``, a threshold calibrated into ``checkpoint`` (``tools/test.py --calibrate``) is
     used unless the config sets ``use_calibrated_threshold = False``; else the decode head's.
     """
-    t_start, (rank, world) = time.perf_counter(), _dist_info()
-    opts = SceneOptions(**options)
+    t_start, opts = time.perf_counter(), SceneOptions(**options)
+    rank, world = _dist_info() if opts.split_tiles else (0, 1)
     check_output_paths(input, output, prob, polygons, dem, quicklook)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
     times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)

@@ -26,6 +26,9 @@ class SceneOptions:
             (:mod:`lszoo.engine.tta`: mean probability over the views).
         cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
         stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
+        split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
+            (default); ``False``: this process maps the whole scene alone (many scenes, one
+            scene per process: :mod:`.batch`).
     """
 
     tile: int = 512
@@ -40,6 +43,7 @@ class SceneOptions:
     tta: str = 'none'
     cog: bool = True
     stac: bool = True
+    split_tiles: bool = True
 
     def __post_init__(self):
         tile = self.tile
