@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
-import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -140,24 +138,11 @@ def check_same_test_data(cfgs) -> None:
                               'one test set')
 
 
-def train(config_path: str, threads: int, log_path: str) -> float:
-    """tools/train.py in its own process; returns the wall time in seconds."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    start = time.time()
-    with open(log_path, 'w') as log:
-        proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'train.py'),
-                               config_path, '--no-test'], cwd=REPO, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        from lszoo.errors import LSZooError
-        raise LSZooError(f'training {config_path} failed (exit {proc.returncode}); see {log_path}')
-    return time.time() - start
-
-
 def run(args) -> int:
     import torch
 
     from lszoo.cli.compare import compare
+    from lszoo.cli.real_benchmark import train_subprocess
     from lszoo.errors import ConfigError
     torch.set_num_threads(args.threads)
 
@@ -184,7 +169,7 @@ def run(args) -> int:
         if not args.skip_train:
             print(f'benchmark: training {name} ({config}), {args.iters} iterations ...',
                   flush=True)
-            times[name] = train(path, args.threads, osp.join(work_dir, 'train.log'))
+            times[name] = train_subprocess(path, args.threads, osp.join(work_dir, 'train.log'))
             print(f'benchmark: {name}: {times[name]:.0f} s '
                   f'({times[name] / args.iters:.2f} s/iter incl. start-up)', flush=True)
         pairs += [path, work_dir]

@@ -224,7 +224,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
     _fsync_dir(dirname)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a process owned by someone else counts as alive)."""
     if pid == os.getpid():
         return True
     try:
@@ -245,7 +246,7 @@ def remove_stale_temp_files(dirname) -> list:
     for name in os.listdir(dirname):
         if name.startswith('.') and TMP_MARK in name:
             pid = name.rsplit(TMP_MARK, 1)[1]
-            if pid.isdigit() and _pid_alive(int(pid)):  # a save in progress (this or a live run)
+            if pid.isdigit() and pid_alive(int(pid)):  # a save in progress (this or a live run)
                 continue
             try:
                 os.remove(osp.join(dirname, name))

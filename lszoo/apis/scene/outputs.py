@@ -14,6 +14,7 @@ import re
 import uuid
 from typing import Dict, List, Optional
 
+from lszoo.engine.checkpoint import pid_alive
 from lszoo.errors import ConfigError, DataError
 
 PART_RE = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}(?:\.[\w-]+)?\.part$')
@@ -72,18 +73,6 @@ def part_path(path: str) -> str:
     return osp.join(d, f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part')
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def remove_stale_parts(path: str) -> List[str]:
     """Delete the ``.part`` files of output ``path`` whose writing process is gone; returns them.
 
@@ -95,7 +84,7 @@ def remove_stale_parts(path: str) -> List[str]:
         return removed
     for entry in os.listdir(d):
         m = PART_RE.match(entry)
-        if m and m.group('name') == name and not _pid_alive(int(m.group('pid'))):
+        if m and m.group('name') == name and not pid_alive(int(m.group('pid'))):
             try:
                 os.remove(osp.join(d, entry))
                 removed.append(osp.join(d, entry))
