@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 import torch
 from mmengine.optim import OptimWrapper
-from mmengine.registry import OPTIM_WRAPPERS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmseg.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -51,3 +52,7 @@ def amp_optim_wrapper(optim_wrapper: dict, cuda: bool) -> dict:
 def amp_dtype(device: str) -> torch.dtype:
     """The autocast dtype ``--amp`` uses on ``device``: fp16 on CUDA, bf16 on the CPU."""
     return torch.float16 if str(device).startswith('cuda') else torch.bfloat16
+
+
+# Also in mmengine's root registry, for runners built outside mmseg's scope (as LSZooRunner is).
+MMENGINE_OPTIM_WRAPPERS.register_module(module=CPUAutocastOptimWrapper)
