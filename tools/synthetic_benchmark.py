@@ -111,16 +111,8 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
                              optimizer=dict(type='Adam', lr=lr, betas=(0.9, 0.999),
                                             weight_decay=0.0))
     cfg.param_scheduler = []
-    cfg.randomness = dict(seed=42)
-    hooks = cfg.default_hooks
-    hooks.logger.interval = max(iters // 10, 1)
-    hooks.checkpoint.update(by_epoch=False, interval=iters, max_keep_ckpts=1)
-    hooks.checkpoint.pop('save_best', None)
-    if 'visualization' in hooks:
-        hooks.visualization['draw'] = False
-    cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
-                        if h.get('type') != 'LandslideOverlayHook']
-    cfg.test_after_train = False
+    from lszoo.cli.real_benchmark import benchmark_run_settings
+    benchmark_run_settings(cfg, iters)
     return cfg
 
 

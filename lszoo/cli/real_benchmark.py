@@ -155,6 +155,12 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     elif recipe != 'config':
         raise ConfigError(f'--recipe must be one of {RECIPES}, got {recipe!r}')
     cfg.work_dir = osp.abspath(work_dir)
+    return benchmark_run_settings(cfg, iters)
+
+
+def benchmark_run_settings(cfg, iters: int):
+    """The run settings every benchmark shares: seed 42, one checkpoint at the end, a tenth-of-
+    the-budget log interval, no drawing, no overlay hook, no test after training."""
     cfg.randomness = dict(seed=42)
     hooks = cfg.default_hooks
     hooks.logger.interval = max(iters // 10, 1)
@@ -163,7 +169,7 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     if 'visualization' in hooks:
         hooks.visualization['draw'] = False
     cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
-                        if h.get('type') not in ('LandslideOverlayHook',)]
+                        if h.get('type') != 'LandslideOverlayHook']
     cfg.test_after_train = False
     return cfg
 
