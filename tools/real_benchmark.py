@@ -5,6 +5,7 @@
                                    [--batch 4] [--crop 256] [--recipe config|bce_dice]
                                    [--only NAME ...] [--no-yardstick] [--threads 2]
                                    [--work-root work_dirs/real_benchmark] [--out DIR]
+                                   [--seed 42] [--cfg-options KEY=VALUE ...]
 
 The data stay outside the repository; see lszoo/cli/real_benchmark.py for the split rule and
 the budget, and docs/benchmarks/real.md for the committed results. The yardstick row needs
@@ -18,6 +19,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
     p = argparse.ArgumentParser(description='Real Bijie learning benchmark (lszoo)')
     p.add_argument('--data', default=osp.join(REPO, '..', 'shared', 'realdata', 'bijie_mini'),
                    help='folder with image/*.png and mask/*.png (default '
@@ -27,7 +29,8 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=256, help='training crop side')
     p.add_argument('--recipe', default='config', help="'config' (each config's own loss and "
                    "schedule) or 'bce_dice' (BCE + Dice, Adam 1e-3, warm-up + poly)")
-    p.add_argument('--only', nargs='+', metavar='NAME', help='run only these models')
+    p.add_argument('--only', nargs='+', metavar='NAME', help="run only these models ('yardstick' "
+                   'alone: only the yardstick)')
     p.add_argument('--no-yardstick', dest='yardstick', action='store_false',
                    help='skip the segmentation_models_pytorch U-Net ResNet-18 row')
     p.add_argument('--threads', type=int, default=2, help='torch / OpenMP threads')
@@ -35,6 +38,11 @@ def parse_args(argv=None):
                    help='split files and one work dir per model below this folder')
     p.add_argument('--out', help='folder for real.md and rows.json (default '
                    '<work-root>/<recipe>)')
+    p.add_argument('--seed', type=int, default=42,
+                   help='seed of every training, the yardstick included (default 42)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                   help='merged into every lszoo config after the recipe (not the yardstick), '
+                   'e.g. param_scheduler=None or model.decode_head.upsample_mode=bilinear')
     return p.parse_args(argv)
 
 

@@ -7,7 +7,7 @@ files (and work dirs) below ``--work-root``.
 Split rule (fixed, no randomness): the 36 image stems sorted by name; every third one (sorted
 positions 2, 5, 8, ...) is a test image, the other 24 train. Training: random 256x256 crops with
 horizontal/vertical flips, per-image per-band min-max to [0, 1] (the Bijie configs'
-normalisation), batch 4, ``--iters`` iterations, seed 42, no validation. Test: the 12 test images
+normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation. Test: the 12 test images
 at full size (padded to the model's size divisor and cropped back, as mmseg does), scored once by
 :class:`~lszoo.evaluation.LandslideMetric` with all three protocols.
 
@@ -117,8 +117,11 @@ def candidate_recipe(cfg, iters: int) -> None:
 
 
 def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, split_dir: str,
-                     iters: int, batch: int, crop: int, recipe: str):
-    """``config`` with the benchmark's data, budget and (optionally) the candidate recipe."""
+                     iters: int, batch: int, crop: int, recipe: str, seed: int = 42,
+                     cfg_options: dict = None):
+    """``config`` with the benchmark's data, budget and (optionally) the candidate recipe;
+    ``cfg_options`` (``--cfg-options``, dotted keys) are merged last, so that one setting can be
+    varied against the recipe, e.g. ``param_scheduler=None`` for a constant learning rate."""
     from lszoo.cli.tool import load_config
 
     cfg = load_config(osp.join(REPO, config))
@@ -154,14 +157,16 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
         candidate_recipe(cfg, iters)
     elif recipe != 'config':
         raise ConfigError(f'--recipe must be one of {RECIPES}, got {recipe!r}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     cfg.work_dir = osp.abspath(work_dir)
-    return benchmark_run_settings(cfg, iters)
+    return benchmark_run_settings(cfg, iters, seed)
 
 
-def benchmark_run_settings(cfg, iters: int):
-    """The run settings every benchmark shares: seed 42, one checkpoint at the end, a tenth-of-
-    the-budget log interval, no drawing, no overlay hook, no test after training."""
-    cfg.randomness = dict(seed=42)
+def benchmark_run_settings(cfg, iters: int, seed: int = 42):
+    """The run settings every benchmark shares: the seed (42 unless told), one checkpoint at the
+    end, a tenth-of-the-budget log interval, no drawing, no overlay hook, no test after training."""
+    cfg.randomness = dict(seed=seed)
     hooks = cfg.default_hooks
     hooks.logger.interval = max(iters // 10, 1)
     hooks.checkpoint.update(by_epoch=False, interval=iters, max_keep_ckpts=1)
@@ -203,7 +208,7 @@ def run_lszoo(name, config, overrides, args, split_dir) -> dict:
     work_dir = osp.join(args.work_root, args.recipe, name)
     os.makedirs(work_dir, exist_ok=True)
     cfg = benchmark_config(config, overrides, work_dir, args.data, split_dir, args.iters,
-                           args.batch, args.crop, args.recipe)
+                           args.batch, args.crop, args.recipe, args.seed, args.cfg_options)
     path = osp.join(work_dir, f'{name}.py')
     cfg.dump(path)
     print(f'real benchmark: training {name} ({config}, recipe {args.recipe}), {args.iters} '
@@ -229,7 +234,7 @@ def run_smp_yardstick(args, split_dir) -> dict:
     test_set = DATASETS.build(dataset_cfg(args.data, split_dir, 'test', test_pipe))
     print(f'real benchmark: training the yardstick (smp U-Net ResNet-18, BCE + Dice, Adam 1e-3), '
           f'{args.iters} iterations ...', flush=True)
-    row = run_yardstick(train_set, test_set, args.iters, args.batch)
+    row = run_yardstick(train_set, test_set, args.iters, args.batch, seed=args.seed)
     return dict(name='smp U-Net ResNet-18 (yardstick)', config='segmentation_models_pytorch',
                 recipe='BCE + Dice, Adam 1e-3', threshold=0.5, **row)
 
@@ -242,10 +247,11 @@ def markdown(rows, args, train, test, machine: str) -> str:
     """The result table with the command, split and budget."""
     def fmt(v):
         return 'nan' if v != v else f'{v:.2f}'
-    lines = [f'### Real Bijie benchmark, recipe `{args.recipe}`', '',
+    options = ''.join(f', `{k}={v}`' for k, v in (args.cfg_options or {}).items())
+    lines = [f'### Real Bijie benchmark, recipe `{args.recipe}`{options}', '',
              f'Command: `python tools/real_benchmark.py {" ".join(args.argv)}`', '',
              f'Machine: {machine}. Budget: {args.iters} iterations, batch {args.batch}, random '
-             f'{args.crop}x{args.crop} crops + flips, from scratch, seed 42, {args.threads} '
+             f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, {args.threads} '
              f'thread(s). Train {len(train)} / test {len(test)} images (sorted stems, every '
              f'third is test: {", ".join(test)}); tested at full size. Standard = landslide '
              'class, global; GeoNeXt = mean of 2 classes; DiGATe = mean over images '
@@ -281,10 +287,11 @@ def run(args) -> int:
 
     torch.set_num_threads(args.threads)
     names = [n for n, _, _ in LIGHT]
-    if args.only:
-        unknown = sorted(set(args.only) - set(names))
+    if args.only:  # 'yardstick' alone: the yardstick row only
+        unknown = sorted(set(args.only) - set(names) - {'yardstick'})
         if unknown:
-            raise ConfigError(f'--only: unknown model(s) {unknown}; choose from {names}')
+            raise ConfigError(f'--only: unknown model(s) {unknown}; choose from {names} '
+                              "or 'yardstick'")
     if args.recipe not in RECIPES:
         raise ConfigError(f'--recipe must be one of {RECIPES}, got {args.recipe!r}')
     if args.iters < 1 or args.batch < 1 or args.crop % 32:

@@ -62,11 +62,16 @@ def predict_full(model, x: torch.Tensor, divisor: int = 32) -> torch.Tensor:
 
 def run_yardstick(train_set, test_set, iters: int, batch: int, lr: float = 1e-3,
                   seed: int = 42) -> dict:
-    """Train and test the yardstick; metrics (LandslideMetric keys), params and seconds."""
+    """Train and test the yardstick; metrics (LandslideMetric keys), params and seconds.
+
+    ``seed`` seeds Python, NumPy (the random crops and flips) and torch (the weights, the order),
+    as mmengine's ``randomness=dict(seed=...)`` does for lszoo's runs."""
+    from mmengine.runner import set_random_seed
+
     from lszoo.evaluation.metrics.landslide_metric import LandslideMetric
 
     smp = import_smp()
-    torch.manual_seed(seed)
+    set_random_seed(seed)
     model = smp.Unet('resnet18', encoder_weights=None, in_channels=3, classes=1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.time()

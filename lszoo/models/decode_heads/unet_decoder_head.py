@@ -20,13 +20,19 @@ from lszoo.errors import ConfigError
 from lszoo.models.segmentors.auto_width_encoder_decoder import check_widths_resolved
 
 
+UPSAMPLE_MODES = ('bilinear', 'nearest')
+DECODER_INITS = ('kaiming_normal_fan_out', 'kaiming_uniform_fan_in')
+CLS_INITS = ('normal', 'xavier_uniform')
+
+
 class _DecoderStage(nn.Module):
-    """Upsample ``x`` (bilinear, to the skip size or x2), concatenate the skip, two 3x3 convs."""
+    """Upsample ``x`` (to the skip size or x2), concatenate the skip, two 3x3 convs."""
 
     def __init__(self, in_channels: int, skip_channels: int, out_channels: int, conv_cfg,
-                 norm_cfg, act_cfg, align_corners: bool):
+                 norm_cfg, act_cfg, align_corners: bool, upsample_mode: str = 'bilinear'):
         super().__init__()
         self.align_corners = align_corners
+        self.upsample_mode = upsample_mode
         self.convs = nn.Sequential(
             ConvModule(in_channels + skip_channels, out_channels, 3, padding=1,
                        conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg),
@@ -38,7 +44,10 @@ class _DecoderStage(nn.Module):
             size = (x.shape[2] * 2, x.shape[3] * 2)
         else:
             size = skip.shape[2:]
-        x = resize(x, size=size, mode='bilinear', align_corners=self.align_corners)
+        if self.upsample_mode == 'nearest':
+            x = resize(x, size=size, mode='nearest')
+        else:
+            x = resize(x, size=size, mode='bilinear', align_corners=self.align_corners)
         if skip is not None:
             x = torch.cat([x, skip], dim=1)
         return self.convs(x)
@@ -64,8 +73,18 @@ class UNetDecoderHead(BaseDecodeHead):
     """
 
     def __init__(self, in_channels: Sequence[int], in_index: Optional[Sequence[int]] = None,
-                 decoder_channels: Sequence[int] = (256, 128, 64, 32), **kwargs):
+                 decoder_channels: Sequence[int] = (256, 128, 64, 32),
+                 upsample_mode: str = 'bilinear', cls_kernel_size: int = 1,
+                 decoder_init: str = 'kaiming_normal_fan_out', cls_init: str = 'normal',
+                 **kwargs):
         check_widths_resolved('UNetDecoderHead', in_channels)
+        for name, value, choices in (('upsample_mode', upsample_mode, UPSAMPLE_MODES),
+                                     ('decoder_init', decoder_init, DECODER_INITS),
+                                     ('cls_init', cls_init, CLS_INITS),
+                                     ('cls_kernel_size', cls_kernel_size, (1, 3))):
+            if value not in choices:
+                raise ConfigError(f'UNetDecoderHead: {name} must be one of {choices}, '
+                                  f'got {value!r}')
         if in_index is None and isinstance(in_channels, (list, tuple)):
             in_index = list(range(len(in_channels)))
         if 'input_transform' in kwargs and kwargs['input_transform'] != 'multiple_select':
@@ -88,15 +107,32 @@ class UNetDecoderHead(BaseDecodeHead):
         super().__init__(in_channels, decoder_channels[-1], in_index=list(in_index),
                          input_transform='multiple_select', **kwargs)
         self.decoder_channels = tuple(decoder_channels)
+        self.decoder_init, self.cls_init = decoder_init, cls_init
+        if cls_kernel_size == 3:
+            self.conv_seg = nn.Conv2d(self.channels, self.out_channels, 3, padding=1)
         skips = list(in_channels[:-1])[::-1]  # deep to shallow
         stages: List[nn.Module] = []
         prev = in_channels[-1]
         for i, width in enumerate(self.decoder_channels):
             skip_ch = skips[i] if i < num_skips else 0
             stages.append(_DecoderStage(prev, skip_ch, width, self.conv_cfg, self.norm_cfg,
-                                        self.act_cfg, self.align_corners))
+                                        self.act_cfg, self.align_corners, upsample_mode))
             prev = width
         self.stages = nn.ModuleList(stages)
+
+    def init_weights(self):
+        """mmseg's init (``init_cfg``: classifier N(0, 0.01); decoder convs as ConvModule
+        builds them, Kaiming normal, fan-out), then the ``decoder_init`` / ``cls_init`` choice."""
+        super().init_weights()
+        if self.decoder_init == 'kaiming_uniform_fan_in':
+            for m in self.stages.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_uniform_(m.weight, mode='fan_in', nonlinearity='relu')
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
+        if self.cls_init == 'xavier_uniform':
+            nn.init.xavier_uniform_(self.conv_seg.weight)
+            nn.init.zeros_(self.conv_seg.bias)
 
     def forward(self, inputs):
         feats = self._transform_inputs(inputs)
