@@ -50,6 +50,50 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
                             'adamw')
 
 
+def test_seed_and_cfg_options_apply_after_the_recipe(tmp_path):
+    """--cfg-options vary one setting against the recipe (here: a constant learning rate)."""
+    name, config, overrides = rb.LIGHT[4]
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'bce_dice', seed=7,
+                              cfg_options={'param_scheduler': None,
+                                           'model.decode_head.upsample_mode': 'nearest'})
+    assert cfg.param_scheduler is None and cfg.randomness == dict(seed=7)
+    assert cfg.model.decode_head.upsample_mode == 'nearest'
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3  # the rest of the recipe stays
+    assert cfg.model.backbone.model_name == 'resnet18'
+
+
+def test_yardstick_seed_fixes_crops_and_weights():
+    """The yardstick seeds NumPy too (mmseg's RandomCrop draws from it): same seed, same run."""
+    import numpy as np
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    pytest.importorskip('segmentation_models_pytorch')
+    from lszoo.cli.yardstick import run_yardstick
+
+    class RandomCrops:  # draws its crop from NumPy's global state, like RandomCrop
+        def __init__(self):
+            g = torch.Generator().manual_seed(0)
+            self.img = torch.rand(2, 3, 64, 64, generator=g)
+            self.gt = (torch.rand(2, 64, 64, generator=g) > 0.8).long()
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            y, x = np.random.randint(0, 33, size=2)
+            sample = SegDataSample()
+            sample.gt_sem_seg = PixelData(data=self.gt[i:i + 1, y:y + 32, x:x + 32])
+            return dict(inputs=self.img[i, :, y:y + 32, x:x + 32], data_samples=sample)
+
+    runs = [run_yardstick(RandomCrops(), RandomCrops(), iters=2, batch=2, seed=s)
+            for s in (3, 3, 4)]
+    keys = ('IoU', 'F1', 'imgIoU')
+    assert [runs[0][k] for k in keys] == [runs[1][k] for k in keys]
+    assert runs[0]['params'] == runs[2]['params'] > 0
+
+
 def _tool():
     import importlib.util
     spec = importlib.util.spec_from_file_location('lszoo_tool_real_benchmark',
@@ -76,7 +120,8 @@ def test_missing_smp_is_one_clear_error(tmp_path, monkeypatch, capsys):
 
 def test_unknown_model_name(tmp_path, capsys):
     code = _tool().main(['--only', 'UNet-w99', '--work-root', str(tmp_path)])
-    assert code == 2 and 'UNet-w99' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and 'UNet-w99' in err and "'yardstick'" in err
 
 
 def test_tiny_run_on_the_real_samples(tmp_path):

@@ -77,3 +77,46 @@ def test_timm_unet_base_builds_with_n_bands():
     out = model(torch.randn(1, 5, 64, 64), mode='tensor')
     # ConvNeXt V2 maps start at stride 4; two extra x2 stages give full resolution
     assert out.shape == (1, 1, 64, 64)
+
+
+def test_nearest_upsampling_repeats_the_deep_map():
+    """upsample_mode='nearest' (as smp's U-Net) copies each deep pixel into a 2x2 block."""
+    head = _head(upsample_mode='nearest')
+    seen = []
+    head.stages[0].convs.register_forward_hook(lambda m, inp, out: seen.append(inp[0]))
+    feats = _pyramid(n=1)
+    head(feats)
+    up = seen[0][:, :16]  # the upsampled deep map, before the concatenated skip
+    assert torch.equal(up, feats[2].repeat_interleave(2, -1).repeat_interleave(2, -2))
+    bilinear = _head()
+    bilinear.load_state_dict(head.state_dict())
+    assert not torch.allclose(bilinear(feats), head(feats))
+
+
+def test_classifier_kernel_and_inits():
+    """cls_kernel_size=3 / cls_init='xavier_uniform' / decoder_init='kaiming_uniform_fan_in'
+    give the documented layer and weight distributions; the defaults keep mmseg's."""
+    torch.manual_seed(0)
+    head = _head(decoder_channels=(64, 64), cls_kernel_size=3, cls_init='xavier_uniform',
+                 decoder_init='kaiming_uniform_fan_in')
+    head.init_weights()
+    w = head.conv_seg.weight
+    assert w.shape == (1, 64, 3, 3) and head(_pyramid()).shape == (2, 1, 16, 16)
+    bound = (6 / (64 * 9 + 1 * 9)) ** 0.5  # xavier uniform: sqrt(6 / (fan_in + fan_out))
+    assert w.abs().max() <= bound and w.abs().max() > 0.9 * bound
+    conv = head.stages[1].convs[1].conv.weight  # 64 -> 64, 3x3: fan_in 576
+    fan_in_bound = (2 ** 0.5) * (3 / 576) ** 0.5  # kaiming uniform, ReLU gain
+    assert conv.abs().max() <= fan_in_bound and conv.abs().max() > 0.9 * fan_in_bound
+    default = _head(decoder_channels=(64, 64))
+    default.init_weights()
+    assert default.conv_seg.kernel_size == (1, 1)
+    assert abs(default.conv_seg.weight.std().item() - 0.01) < 0.005  # mmseg's N(0, 0.01)
+    # ConvModule's Kaiming normal with fan-out: std sqrt(2 / 576), unbounded tails
+    assert abs(default.stages[1].convs[1].conv.weight.std().item() - (2 / 576) ** 0.5) < 0.005
+
+
+@pytest.mark.parametrize('kw', [dict(upsample_mode='bicubic'), dict(cls_kernel_size=5),
+                                dict(decoder_init='orthogonal'), dict(cls_init='zeros')])
+def test_bad_choice_is_named(kw):
+    with pytest.raises(ConfigError, match=next(iter(kw))):
+        _head(**kw)
