@@ -50,6 +50,19 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
                             'adamw')
 
 
+def test_crop_survives_train_py(tmp_path):
+    """--crop is what trains: tools/train.py's apply_crop_size (cfg.crop_size into every
+    RandomCrop) must not put back the dataset base's 256x256."""
+    from lszoo.cli.crop_size import apply_crop_size
+    name, config, overrides = rb.LIGHT[4]
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'bce_dice')
+    apply_crop_size(cfg)
+    crops = [s['crop_size'] for s in cfg.train_dataloader.dataset.pipeline
+             if s['type'] == 'RandomCrop']
+    assert crops == [(128, 128)]
+
+
 def test_seed_and_cfg_options_apply_after_the_recipe(tmp_path):
     """--cfg-options vary one setting against the recipe (here: a constant learning rate)."""
     name, config, overrides = rb.LIGHT[4]

@@ -90,6 +90,7 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
     cfg.train_dataloader.batch_size = batch
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
+    cfg.crop_size = (crop, crop)  # tools/train.py writes it into the RandomCrop below
     cfg.train_dataloader.dataset.pipeline = [
         dict(type='RandomCrop', crop_size=(crop, crop)),
         dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),

@@ -132,6 +132,9 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     else:
         cfg.model.backbone.in_channels = 3
     train_pipe, test_pipe = pipelines(crop, cfg.get('meta_keys'))
+    # tools/train.py writes cfg.crop_size into every training RandomCrop (lszoo.cli.crop_size):
+    # left at the dataset base's (256, 256) it silently replaced --crop
+    cfg.crop_size = (crop, crop)
     cfg.train_dataloader = dict(
         batch_size=batch, num_workers=0, persistent_workers=False,
         sampler=dict(type='InfiniteSampler', shuffle=True),
