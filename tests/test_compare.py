@@ -134,6 +134,9 @@ def test_synthetic_benchmark_applies_one_budget(tmp_path):
         assert cfg.train_cfg['max_iters'] == 7 and cfg.train_dataloader.batch_size == 3
         assert cfg.train_dataloader.dataset.pipeline[0] == dict(type='RandomCrop',
                                                                 crop_size=(48, 48))
+        from lszoo.cli.crop_size import apply_crop_size
+        apply_crop_size(cfg)  # what tools/train.py does: the crop must stay 48
+        assert cfg.train_dataloader.dataset.pipeline[0]['crop_size'] == (48, 48)
         assert cfg.optim_wrapper['optimizer']['lr'] == 5e-4 and cfg.param_scheduler == []
         assert cfg.train_dataloader.dataset.hard and cfg.test_dataloader.dataset.hard
         assert cfg.test_dataloader.dataset.num_samples == 5 and cfg.val_cfg is None
