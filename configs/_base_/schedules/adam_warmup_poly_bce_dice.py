@@ -9,6 +9,7 @@
 # 0.5; 2-core shared CPU): U-Net ResNet-18 (timm_unet) landslide IoU 16.38 after 150 iterations
 # against 0.00 with the baselines' recipe (BCE alone, Adam 3e-4 constant, weight decay 1e-4);
 # after 80 iterations U-Net EfficientNet-B0 17.44 against 18.78, UNet-w16 0 with both.
+# Warm-up + poly kept against a constant 1e-3 (smp yardstick's): U-Net ResNet-18 16.38 vs 12.95.
 # Override max_iters AND the schedulers' ends together (warm-up = 10 % of max_iters).
 _base_ = ['./adam_iter.py']
 max_iters = 2000
