@@ -11,8 +11,8 @@ grouping), the model's input channels and the top-level ``bands`` / ``in_channel
 """
 from typing import List, Optional, Sequence, Tuple
 
-from lszoo.datasets.check import leaf_datasets
 from lszoo.errors import ConfigError
+from lszoo.utils.config import leaf_datasets
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

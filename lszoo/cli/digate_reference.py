@@ -190,13 +190,13 @@ def check_agreement(contenders, x) -> dict:
             got = c.forward(x) if isinstance(c, OnnxContender) else c.forward_logits(x)
             diffs[c.name] = float((got - want).abs().max())
     ref.model.train()
-    ref_loss = float(ref.loss())
+    ref_loss = float(ref.loss().detach())
     for c in contenders[1:]:
         if hasattr(c, 'data'):
             c.model.train()
             losses = c.model(**c.model.data_preprocessor(c.data, True), mode='loss')
             total = sum(v for k, v in losses.items() if 'loss' in k)
-            diffs[c.name + ' (train loss)'] = abs(float(total) - ref_loss)
+            diffs[c.name + ' (train loss)'] = abs(float(total.detach()) - ref_loss)
     return dict(max_abs_diff=diffs, reference_train_loss=ref_loss)
 
 
