@@ -211,3 +211,28 @@ def test_tool_prefetch_flag(tmp_path, scene, capsys):
     assert tool.main([*common, str(tmp_path / 'm.tif'), '--prefetch', '3', '--tile', '128',
                       '--window', '256', '--no-progress', '--no-stac', '--no-cog']) == 0
     assert 'megapixels/s' in capsys.readouterr().out and osp.isfile(tmp_path / 'm.tif')
+
+
+def test_benchmark_compares_prefetch_settings_interleaved(tmp_path, monkeypatch, capsys):
+    """tools/benchmark_scene.py --compare-prefetch: one warm-up, then A B, B A, ... in one
+    process, a ratio per repetition and their median."""
+    import lszoo.apis
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_scene', osp.join(REPO, 'tools', 'benchmark_scene.py'))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    order, real = [], lszoo.apis.map_scene
+
+    def spy(*args, **kwargs):
+        order.append(kwargs['prefetch'])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(lszoo.apis, 'map_scene', spy)
+    assert bench.main(['--compare-prefetch', '0', '2', '--sizes', '256', '--tile', '128',
+                       '--overlap', '32', '--window', '256', '--reps', '3', '--threads', '1',
+                       '--workdir', str(tmp_path)]) == 0
+    assert order == [0, 0, 2, 2, 0, 0, 2]
+    out = capsys.readouterr().out
+    reps = [line for line in out.splitlines() if line.strip().startswith('rep ')]
+    assert len(reps) == 3 and all('ratio 2/0' in line for line in reps)
+    ratios = sorted(float(line.split('ratio 2/0: ')[1].split()[0]) for line in reps)
+    assert f'throughput ratio 2/0: median {ratios[1]:.3f}' in out

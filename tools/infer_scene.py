@@ -67,7 +67,7 @@ def parse_args(argv=None):
     p.add_argument('--prefetch', type=int, metavar='N',
                    help='batches of tiles read and normalised ahead in a background thread while '
                    'the model computes (pinned memory on CUDA); 0: read and compute in turn '
-                   '(default 1, on CUDA and on CPU)')
+                   '(default 1 on CUDA, 0 on CPU)')
     add_trust_arg(p, 'the checkpoint')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                    help="'pytorch' under torchrun: split the scene over the processes")

@@ -31,7 +31,7 @@ class SceneOptions:
             scene per process: :mod:`.batch`).
         prefetch: batches of tiles read and normalised ahead, in a background thread, while the
             model computes (:mod:`.prefetch`); 0 reads and computes in turn. Default (``None``):
-            1 on CUDA and on CPU (:func:`~lszoo.apis.scene.prefetch.default_prefetch`).
+            1 on CUDA, 0 on CPU (:func:`~lszoo.apis.scene.prefetch.default_prefetch`).
     """
 
     tile: int = 512
