@@ -8,9 +8,9 @@ window of the outputs (:mod:`.writer`). Memory is bounded by the block size plus
 that hang over into the next block row, not by the scene size. Under ``torch.distributed``
 (``torchrun``, gloo on CPU) each rank predicts a contiguous share of every block's batches and
 rank 0 gathers, blends and writes; integer blending keeps the result bit-identical whatever the
-block size and the number of processes. Reading and normalising run ahead of the model in a
-background thread (``prefetch`` batches, :mod:`.prefetch`; all reads of the input happen in that
-thread), which changes nothing in the outputs. See ``docs/scene_inference.md``.
+block size and the number of processes. With ``prefetch`` (default on CUDA, :mod:`.prefetch`)
+reading and normalising run ahead of the model in a background thread that does all reads of
+the input; the outputs do not change. See ``docs/scene_inference.md``.
 """
 import time
 from contextlib import ExitStack
