@@ -121,8 +121,11 @@ def test_prefetcher_is_bounded_ordered_and_closes_its_generator():
             closed.append(threading.current_thread().name)
     with prefetch.Prefetcher(items(), depth=2) as ahead:
         assert [next(ahead), next(ahead)] == [0, 1]
-        time.sleep(0.3)
-        # two waiting in the queue and one in hand, blocked on the full queue
+        deadline = time.monotonic() + 10
+        while len(produced) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        # two consumed, two waiting in the queue, one in hand blocked on the full queue: no more
         assert len(produced) == 2 + 2 + 1
         assert next(ahead) == 2
     assert closed == [READER] and reader_threads() == []
