@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.model import BaseModel
+from conftest import OneWeight
 from mmengine.runner import Runner
 
 import lszoo  # noqa: F401  (registers the averaging model, safe checkpoint loading)
@@ -13,19 +13,6 @@ from lszoo.engine.warmup_ema import WarmupExponentialMovingAverage
 from lszoo.errors import ConfigError
 
 LR, DECAY = 0.1, 0.28  # decay small enough that the cap is reached at update 3
-
-
-class OneWeight(BaseModel):
-    """loss = w: SGD moves w by -lr per iteration, w_k = 1 - 0.1 k."""
-
-    def __init__(self):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.ones(1))
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return dict(loss=(self.w * inputs).sum())
-        return [dict(w=float(self.w.detach()))]
 
 
 def reference_ema(iters, decay=DECAY):
