@@ -14,7 +14,8 @@ logits and first training loss agree (printed), then times, interleaved in one p
 forward at each ``--eval-batches`` size and a training step (forward, loss, backward, Adam) at
 ``--train-batch``. Options: ``eager`` (lszoo as configured), ``compile`` (the frozen encoders
 through ``torch.compile``, ``model.backbone.compile_frozen=True``), ``onnx`` (lszoo's graph in
-ONNX Runtime; inference only). The first call of each is timed apart (it includes compiling).
+ONNX Runtime; inference only). The first calls (the agreement check) are timed apart: they
+include compiling.
 See ``lszoo/cli/digate_reference.py``; results in ``docs/benchmarks/digate_reference.md``.
 """
 import argparse
@@ -77,18 +78,21 @@ def run(args) -> int:
           f'{args.reps} interleaved repetitions')
     for name, d in result['agreement']['max_abs_diff'].items():
         print(f'  max |lszoo - reference| {name}: {d:.2e}')
+    print('  first calls, eval batch 1 / training loss (s; compiling happens here): ' + ', '.join(
+        f'{n} ' + '/'.join(f'{t:.1f}' for t in f.values())
+        for n, f in result['agreement']['first_call_s'].items()))
     for i, b in enumerate(args.eval_batches):
         dr.set_eval_input(cs, torch.rand(b, 4, *shape))
         measures = ['time_eval'] + (['time_train'] if i == 0 else [])
         first = dr.first_calls(cs, measures)
         rows = dr.compare(cs, measures, args.reps,
                           dict(time_eval=b, time_train=args.train_batch))
-        result[f'eval_batch_{b}'] = dict(first_call_s=first, rows=rows['time_eval'])
+        result[f'eval_batch_{b}'] = dict(warmup_s=first, rows=rows['time_eval'])
         print(format_rows(f'eval forward, batch {b}, {shape[0]}x{shape[1]}', rows['time_eval']))
         if i == 0:
-            result['train'] = dict(first_call_s=first, rows=rows['time_train'])
+            result['train'] = dict(warmup_s=first, rows=rows['time_train'])
             print(format_rows(f'training step, batch {args.train_batch}', rows['time_train']))
-        print('  first calls (s): ' + ', '.join(
+        print('  warm-up calls (s): ' + ', '.join(
             f'{n} ' + '/'.join(f'{t:.1f}' for t in f.values()) for n, f in first.items()))
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)

@@ -177,31 +177,44 @@ def set_eval_input(contenders, x) -> None:
 
 def check_agreement(contenders, x) -> dict:
     """Max |difference| of each contender's eval logits from the reference's, and of lszoo's
-    first training loss from the reference's (same weights, same batch; run before timing)."""
+    first training loss from the reference's (same weights, same batch; run before timing).
+    These are everyone's first calls: their times (``first_call_s``) include compiling."""
     import torch
     ref = contenders[0]
     ref.model.eval()
+    first = {c.name: {} for c in contenders}
+
+    def timed(name, measure, fn):
+        start = time.perf_counter()
+        out = fn()
+        first[name][measure] = time.perf_counter() - start
+        return out
+
     with torch.no_grad():
-        want = ref.forward(x)[0]
+        want = timed(ref.name, 'eval', lambda: ref.forward(x)[0])
         diffs = {}
         for c in contenders[1:]:
-            if not isinstance(c, OnnxContender):
+            if isinstance(c, OnnxContender):
+                got = timed(c.name, 'eval', lambda: c.forward(x))
+            else:
                 c.model.eval()
-            got = c.forward(x) if isinstance(c, OnnxContender) else c.forward_logits(x)
+                got = timed(c.name, 'eval', lambda: c.forward_logits(x))
             diffs[c.name] = float((got - want).abs().max())
     ref.model.train()
-    ref_loss = float(ref.loss().detach())
+    ref_loss = float(timed(ref.name, 'train loss', ref.loss).detach())
     for c in contenders[1:]:
         if hasattr(c, 'data'):
             c.model.train()
-            losses = c.model(**c.model.data_preprocessor(c.data, True), mode='loss')
+            losses = timed(c.name, 'train loss', lambda: c.model(
+                **c.model.data_preprocessor(c.data, True), mode='loss'))
             total = sum(v for k, v in losses.items() if 'loss' in k)
             diffs[c.name + ' (train loss)'] = abs(float(total.detach()) - ref_loss)
-    return dict(max_abs_diff=diffs, reference_train_loss=ref_loss)
+    return dict(max_abs_diff=diffs, reference_train_loss=ref_loss, first_call_s=first)
 
 
 def first_calls(contenders, measures) -> dict:
-    """Time each contender's first call of each measure (compilation happens here)."""
+    """Time one untimed-by-the-comparison call of each measure (a warm-up; at a new batch size
+    this is where a compiled model compiles again)."""
     return {c.name: {m: getattr(c, m)() for m in measures if hasattr(c, m)} for c in contenders}
 
 
