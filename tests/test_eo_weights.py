@@ -52,7 +52,7 @@ def test_bad_eo_input(ssl4eo_file, tmp_path):
     path, _ = ssl4eo_file
     with pytest.raises(ConfigError, match='eo_bands is needed'):
         EOTimmBackbone(bands=['B4'], model_name='resnet18', eo_weights=str(path))
-    with pytest.raises(CheckpointError, match='do not fit timm'):
+    with pytest.raises(CheckpointError, match='does not fit EOTimmBackbone'):
         EOTimmBackbone(bands=['B4'], model_name='resnet34', eo_weights=str(path),
                        eo_bands=S2_L1C_BANDS)
     with pytest.raises(ConfigError, match='neither a local file nor a known name'):

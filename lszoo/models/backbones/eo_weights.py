@@ -16,8 +16,10 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 
 from lszoo.errors import CheckpointError, ConfigError
+from lszoo.utils.checkpoint import check_state_dict_fits
 
 #: Sentinel-2 L1C bands in the order of the SSL4EO-S12 checkpoints.
 S2_L1C_BANDS = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B9', 'B10', 'B11',
@@ -51,7 +53,7 @@ def canonical_band(name: str) -> str:
 
 def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
     """State dict of ``weights`` (a local file, or a name of :data:`EO_WEIGHTS`) and, for a
-    known name, its band order.
+    known name or a local file under a known file name, its band order.
 
     A name is fetched through ``torch.hub`` (cached in ``$TORCH_HOME/hub/checkpoints``); without
     network that fails with one line saying where to get the file and how to pass it.
@@ -71,7 +73,10 @@ def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
                     f'eo_weights=/path/{osp.basename(spec["url"])}') from None
         state, bands = load_state_dict(cached), spec['bands']
     elif osp.isfile(str(weights)):
-        state, bands = load_state_dict(weights), None
+        # the published file under its own name carries its bands (no eo_bands needed)
+        same = [s for s in EO_WEIGHTS.values()
+                if osp.basename(s['url']) == osp.basename(str(weights))]
+        state, bands = load_state_dict(weights), (same[0]['bands'] if same else None)
     else:
         raise ConfigError(f'eo_weights {weights!r} is neither a local file nor a known name '
                           f'({sorted(EO_WEIGHTS)})')
@@ -115,3 +120,45 @@ def first_conv_key(state: dict) -> str:
         if key.endswith('weight') and getattr(value, 'ndim', 0) == 4:
             return key
     raise CheckpointError('the EO checkpoint has no convolution weight')
+
+
+def load_eo_weights(model: torch.nn.Module, eo_weights: str, bands: Sequence[str],
+                    eo_bands: Optional[Sequence[str]] = None, init: str = 'mean',
+                    owner: str = 'encoder') -> dict:
+    """Load EO weights into a timm model whose first convolution takes ``bands``.
+
+    The checkpoint's first convolution is rebuilt for ``bands`` by name
+    (:func:`match_input_filters`); the classifier (``fc.`` / ``head.fc.``) is dropped and every
+    other tensor must fit ``model`` exactly (loaded strictly). The log names, per input channel,
+    the checkpoint filter it got or that it was initialised.
+
+    Args:
+        model: the timm model (e.g. a ``features_only`` one) to load into.
+        eo_weights: a name of :data:`EO_WEIGHTS` or a local file (see :func:`fetch_eo_state_dict`).
+        bands: the model's input band names, in channel order (may repeat, e.g. a DEM x3).
+        eo_bands: band names of a local file's input channels (known names carry theirs).
+        init: ``'mean'`` or ``'zero'`` for the channels the checkpoint lacks.
+        owner: who loads, for messages (``'EOTimmBackbone'``, ``'... stream A'``).
+
+    Returns:
+        ``dict(copied=[band names], initialised=[band names])``.
+    """
+    state, known = fetch_eo_state_dict(eo_weights)
+    ckpt_bands = list(eo_bands or known or [])
+    if not ckpt_bands:
+        raise ConfigError(f'{owner}: eo_bands is needed for the local file {eo_weights} (its '
+                          'input bands in order, e.g. the 13 Sentinel-2 bands B1 ... B12 with '
+                          'B8A)')
+    state = {k: v for k, v in state.items() if not k.startswith(('fc.', 'head.fc.'))}
+    key = first_conv_key(state)
+    state[key], copied, initialised = match_input_filters(state[key], ckpt_bands, bands, init)
+    check_state_dict_fits(state, model, f'EO weights {eo_weights}',
+                          f'{owner} (timm {type(model).__name__})',
+                          hint='; wrong model_name for these weights?')
+    model.load_state_dict(state, strict=True)
+    where = {canonical_band(b): (b, i) for i, b in enumerate(ckpt_bands)}
+    got = [f'{b}<-{where[canonical_band(b)][0]}[{where[canonical_band(b)][1]}]' for b in copied]
+    print_log(f'{owner}: EO weights {eo_weights}: first-layer filters copied (band<-checkpoint '
+              f'band[channel]) {", ".join(got) or "none"}; initialised ({init}) for '
+              f'{", ".join(initialised) or "none"}', logger='current')
+    return dict(copied=copied, initialised=initialised)
