@@ -1,23 +1,16 @@
 """EO pretrained encoders: first-layer band matching by name, loading a published-format file."""
+import os.path as osp
+
 import pytest
-import timm
 import torch
+from mmengine import Config
+from mmseg.registry import MODELS
 
 from lszoo.datasets.l4s import L4SDataset
 from lszoo.errors import CheckpointError, ConfigError
 from lszoo.models.backbones import EOTimmBackbone
 from lszoo.models.backbones.eo_weights import (S2_L1C_BANDS, canonical_band,
                                                match_input_filters)
-
-
-@pytest.fixture(scope='module')
-def ssl4eo_file(tmp_path_factory):
-    """A state dict in the published SSL4EO-S12 format: timm resnet18, 13 input bands, fc."""
-    torch.manual_seed(0)
-    state = timm.create_model('resnet18', in_chans=13, num_classes=1000).state_dict()
-    path = tmp_path_factory.mktemp('eo') / 'resnet18_sentinel2_all_moco.pth'
-    torch.save(state, path)
-    return path, state
 
 
 def test_l4s_bands_matched_by_name(ssl4eo_file):
@@ -69,3 +62,38 @@ def test_offline_download_is_one_line_error(monkeypatch, tmp_path):
                                               r'resnet18_sentinel2_all_moco-59bfdff9\.pth') as e:
         EOTimmBackbone(bands=['B4'], eo_weights='ssl4eo_s12_resnet18_moco')
     assert '\n' not in str(e.value)
+
+
+def test_published_file_name_carries_its_bands(ssl4eo_file, tmp_path):
+    _, state = ssl4eo_file
+    path = tmp_path / 'resnet18_sentinel2_all_moco-59bfdff9.pth'  # as downloaded
+    torch.save(state, path)
+    enc = EOTimmBackbone(bands=['B8', 'DEM'], model_name='resnet18', eo_weights=str(path))
+    assert enc.eo_band_report == dict(copied=['B8'], initialised=['DEM'])
+    torch.testing.assert_close(enc.timm_model.state_dict()['conv1.weight'][:, 0],
+                               state['conv1.weight'][:, 7], rtol=0, atol=0)
+
+
+def test_geonext_ssl4eo_config_builds_from_a_local_file(ssl4eo_file, repo_root):
+    path, state = ssl4eo_file
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'geonext',
+                                   'geonext_resnet18-ssl4eo_inventory.py'))
+    assert cfg.model.decode_head.type == 'PSAASPPHead'
+    assert cfg.test_pipeline[1] == dict(type='NormalizeBands', mode='scale', scale=10000.0)
+    cfg.model.backbone.eo_weights = str(path)  # the offline --cfg-options override
+    cfg.model.backbone.eo_bands = list(S2_L1C_BANDS)
+    model = MODELS.build(cfg.model)
+    bands = list(cfg.bands)  # B2 B3 B4 B8 DEM
+    w = model.backbone.timm_model.state_dict()['conv1.weight']
+    for c, band in enumerate(bands[:4]):
+        torch.testing.assert_close(w[:, c], state['conv1.weight'][:, S2_L1C_BANDS.index(band)],
+                                   rtol=0, atol=0)
+    assert model.backbone.eo_band_report == dict(copied=bands[:4], initialised=['DEM'])
+    # the four stride-4..32 levels the PSA-ASPP head reads, widths filled from the encoder
+    assert model.decode_head.in_channels == [64, 128, 256, 512]
+    model.eval()
+    with torch.no_grad():
+        feats = model.backbone(torch.rand(1, 5, 64, 64))
+        out = model._forward(torch.rand(1, 5, 64, 64))
+    assert [f.shape[-1] for f in feats] == [16, 8, 4, 2]
+    assert out.shape == (1, 1, 64, 64) and torch.isfinite(out).all()
