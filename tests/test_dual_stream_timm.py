@@ -33,6 +33,8 @@ def test_both_streams_matched_by_name_on_l4s_bands(ssl4eo_file, logged):
     a, b = [3, 2, 1, 7, 12], [12, 13, 13]  # B4 B3 B2 B8 slope | slope DEM DEM
     enc = DualStreamTimmEncoder('resnet18', stream_channels=(a, b), bands=L4S,
                                 eo_weights=(str(path), str(path)), eo_bands=S2_L1C_BANDS)
+    assert enc.eo_band_report == {} and not logged  # loaded when training starts
+    enc.init_weights()
     wa, wb = conv1(enc.encoders[0]), conv1(enc.encoders[1])
     assert wa.shape == (64, 5, 7, 7) and wb.shape == (64, 3, 7, 7)
     for c, band in enumerate(['B4', 'B3', 'B2', 'B8']):
@@ -61,6 +63,7 @@ def test_dem_stream_keeps_its_own_start(ssl4eo_file, tmp_path, monkeypatch):
     enc = DualStreamTimmEncoder('resnet18', stream_channels=([0, 1, 2], [3, 3, 3]),
                                 bands=['B4', 'B3', 'B2', 'DEM'], eo_weights=str(path),
                                 eo_bands=S2_L1C_BANDS, checkpoint=str(tmp_path / 'resnet18_rgb.pth'))
+    enc.init_weights()
     assert list(enc.eo_band_report) == ['A']
     torch.testing.assert_close(conv1(enc.encoders[0])[:, 0], state['conv1.weight'][:, 3],
                                rtol=0, atol=0)
@@ -83,6 +86,7 @@ def test_shared_encoder_matches_stream_a(ssl4eo_file):
     enc = DualStreamTimmEncoder('resnet18', stream_channels=([1, 0], [2, 2]), shared=True,
                                 bands=['B2', 'B8', 'DEM'], eo_weights=(None, str(path)),
                                 eo_bands=S2_L1C_BANDS)
+    enc.init_weights()
     assert enc.eo_band_report == {'A': dict(copied=['B8', 'B2'], initialised=[])}
     torch.testing.assert_close(conv1(enc.encoders[0])[:, 0], state['conv1.weight'][:, 7],
                                rtol=0, atol=0)
@@ -110,6 +114,7 @@ def test_digate_ssl4eo_config_builds_from_a_local_file(ssl4eo_file, repo_root, l
     assert cfg.train_dataloader.dataset.pipeline[1] == cfg.test_pipeline[1]
     cfg.model.backbone.update(eo_weights=str(path), eo_bands=list(S2_L1C_BANDS))
     model = MODELS.build(cfg.model)
+    model.init_weights()  # the runner's call when training starts
     enc = model.backbone
     assert enc.eo_band_report == {'A': dict(copied=['B4', 'B3', 'B2'], initialised=[])}
     torch.testing.assert_close(conv1(enc.encoders[0]),

@@ -18,6 +18,7 @@ def test_l4s_bands_matched_by_name(ssl4eo_file):
     bands = list(L4SDataset.BANDS)  # B1..B12 without B8A, slope, DEM
     enc = EOTimmBackbone(bands=bands, model_name='resnet18', eo_weights=str(path),
                          eo_bands=S2_L1C_BANDS)
+    enc.init_weights()  # the runner's call when training starts
     w = enc.timm_model.state_dict()['conv1.weight']
     assert w.shape == (64, 14, 7, 7)
     ck = state['conv1.weight']
@@ -43,13 +44,19 @@ def test_band_name_spellings_and_zero_init():
 
 def test_bad_eo_input(ssl4eo_file, tmp_path):
     path, _ = ssl4eo_file
-    with pytest.raises(ConfigError, match='eo_bands is needed'):
+    with pytest.raises(ConfigError, match='eo_bands is needed'):  # at construction
         EOTimmBackbone(bands=['B4'], model_name='resnet18', eo_weights=str(path))
+    with pytest.raises(ConfigError, match="eo_init must be 'mean' or 'zero'"):
+        EOTimmBackbone(bands=['B4'], model_name='resnet18', eo_weights=str(path),
+                       eo_bands=S2_L1C_BANDS, eo_init='random')
+    enc = EOTimmBackbone(bands=['B4'], model_name='resnet34', eo_weights=str(path),
+                         eo_bands=S2_L1C_BANDS)
     with pytest.raises(CheckpointError, match='does not fit EOTimmBackbone'):
-        EOTimmBackbone(bands=['B4'], model_name='resnet34', eo_weights=str(path),
-                       eo_bands=S2_L1C_BANDS)
+        enc.init_weights()
+    enc = EOTimmBackbone(bands=['B4'], model_name='resnet18', eo_weights=str(tmp_path / 'x.pth'),
+                         eo_bands=S2_L1C_BANDS)
     with pytest.raises(ConfigError, match='neither a local file nor a known name'):
-        EOTimmBackbone(bands=['B4'], model_name='resnet18', eo_weights=str(tmp_path / 'x.pth'))
+        enc.init_weights()
 
 
 def test_offline_download_is_one_line_error(monkeypatch, tmp_path):
@@ -60,8 +67,25 @@ def test_offline_download_is_one_line_error(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
     with pytest.raises(CheckpointError, match=r'cannot download EO weights .*eo_weights=/path/'
                                               r'resnet18_sentinel2_all_moco-59bfdff9\.pth') as e:
-        EOTimmBackbone(bands=['B4'], eo_weights='ssl4eo_s12_resnet18_moco')
+        EOTimmBackbone(bands=['B4'], eo_weights='ssl4eo_s12_resnet18_moco').init_weights()
     assert '\n' not in str(e.value)
+
+
+def test_trained_checkpoint_needs_no_eo_file(tmp_path, monkeypatch):
+    """Testing or mapping builds the model and loads a trained checkpoint without calling
+    init_weights: neither a download nor the local EO file is needed."""
+    def no_download(*args, **kwargs):
+        raise AssertionError('downloaded')
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', no_download)
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path))
+    for weights in ('ssl4eo_s12_resnet18_moco',
+                    str(tmp_path / 'absent' / 'resnet18_sentinel2_all_moco-59bfdff9.pth')):
+        enc = EOTimmBackbone(bands=['B4', 'DEM'], eo_weights=weights)
+        assert not hasattr(enc, 'eo_band_report')  # nothing loaded
+        trained = {k: torch.full_like(v, 0.5) for k, v in enc.state_dict().items()}
+        enc.load_state_dict(trained)
+        torch.testing.assert_close(enc.state_dict()['timm_model.conv1.weight'],
+                                   trained['timm_model.conv1.weight'])
 
 
 def test_published_file_name_carries_its_bands(ssl4eo_file, tmp_path):
@@ -69,6 +93,7 @@ def test_published_file_name_carries_its_bands(ssl4eo_file, tmp_path):
     path = tmp_path / 'resnet18_sentinel2_all_moco-59bfdff9.pth'  # as downloaded
     torch.save(state, path)
     enc = EOTimmBackbone(bands=['B8', 'DEM'], model_name='resnet18', eo_weights=str(path))
+    enc.init_weights()
     assert enc.eo_band_report == dict(copied=['B8'], initialised=['DEM'])
     torch.testing.assert_close(enc.timm_model.state_dict()['conv1.weight'][:, 0],
                                state['conv1.weight'][:, 7], rtol=0, atol=0)
@@ -83,6 +108,7 @@ def test_geonext_ssl4eo_config_builds_from_a_local_file(ssl4eo_file, repo_root):
     cfg.model.backbone.eo_weights = str(path)  # the offline --cfg-options override
     cfg.model.backbone.eo_bands = list(S2_L1C_BANDS)
     model = MODELS.build(cfg.model)
+    model.init_weights()  # the runner's call when training starts
     bands = list(cfg.bands)  # B2 B3 B4 B8 DEM
     w = model.backbone.timm_model.state_dict()['conv1.weight']
     for c, band in enumerate(bands[:4]):
