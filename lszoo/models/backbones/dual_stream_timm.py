@@ -68,6 +68,11 @@ class DualStreamTimmEncoder(BaseModule):
             the one encoder is matched to stream A.
         eo_bands: band names of a local EO file's input channels (known names carry theirs).
         eo_init: ``'mean'`` or ``'zero'``, for input channels the EO checkpoint lacks.
+        compile_frozen: compile the frozen encoders with ``torch.compile`` (``True`` or a dict of
+            its keyword arguments; ``nn.Module.compile``, so weights and state-dict keys stay as
+            they are). They hold most of DiGATe-UNet's time and have no backward pass, so this
+            is the cheap part to compile (minutes once per input shape and train/eval mode; see
+            ``docs/benchmarks/digate_reference.md``). Default off.
 
     ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
     level maps (shallow to deep). ``out_channels`` lists the level widths.
@@ -87,6 +92,7 @@ class DualStreamTimmEncoder(BaseModule):
                  eo_weights: Union[None, str, Sequence[Optional[str]]] = None,
                  eo_bands: Optional[Sequence[str]] = None,
                  eo_init: str = 'mean',
+                 compile_frozen: Union[bool, dict] = False,
                  init_cfg=None):
         super().__init__(init_cfg)
         self.stream_channels = self._check_streams(stream_channels, shared)
@@ -148,6 +154,14 @@ class DualStreamTimmEncoder(BaseModule):
             if fr:
                 for p in enc.parameters():
                     p.requires_grad_(False)
+        if compile_frozen:
+            if not any(frozen):
+                raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
+                                  f'(frozen={frozen!r})')
+            kwargs = compile_frozen if isinstance(compile_frozen, dict) else {}
+            for enc, fr in zip(self.encoders, frozen):
+                if fr:
+                    enc.compile(**kwargs)
         # Precomputed channel selectors: a slice (a view, no copy) when the indices are a
         # contiguous increasing run, else an index tensor.
         self._selectors = [self._selector(c) for c in self.stream_channels]
