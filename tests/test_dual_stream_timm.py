@@ -62,7 +62,8 @@ def test_dem_stream_keeps_its_own_start(ssl4eo_file, tmp_path, monkeypatch):
     torch.save(rgb, tmp_path / 'resnet18_rgb.pth')
     enc = DualStreamTimmEncoder('resnet18', stream_channels=([0, 1, 2], [3, 3, 3]),
                                 bands=['B4', 'B3', 'B2', 'DEM'], eo_weights=str(path),
-                                eo_bands=S2_L1C_BANDS, checkpoint=str(tmp_path / 'resnet18_rgb.pth'))
+                                eo_bands=S2_L1C_BANDS,
+                                checkpoint=str(tmp_path / 'resnet18_rgb.pth'))
     enc.init_weights()
     assert list(enc.eo_band_report) == ['A']
     torch.testing.assert_close(conv1(enc.encoders[0])[:, 0], state['conv1.weight'][:, 3],

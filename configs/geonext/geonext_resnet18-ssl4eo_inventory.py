@@ -5,7 +5,8 @@
 # (80..640), so the decoder stays GeoNeXt-light; ResNet-50's four times wider maps (256..2048)
 # make the decoder's convolutions, whose weights grow with the square of the width, about 16
 # times larger. For ResNet-50 (the decoder's widths follow the encoder, in_channels='auto'):
-#   --cfg-options model.backbone.model_name=resnet50 model.backbone.eo_weights=ssl4eo_s12_resnet50_moco
+#   --cfg-options model.backbone.model_name=resnet50 \
+#                 model.backbone.eo_weights=ssl4eo_s12_resnet50_moco
 # The first layer is rebuilt for `bands` by name (Sentinel-2 filters copied, the DEM's
 # initialised; the log lists both); the pipeline divides by 10000 as in pre-training.
 # Set your files as in docs/own_data.md; offline, with the file fetched elsewhere:
