@@ -51,6 +51,18 @@ def realdata_root() -> str:
     return REALDATA
 
 
+@pytest.fixture(scope='module')
+def ssl4eo_file(tmp_path_factory):
+    """A state dict in the published SSL4EO-S12 format (torchgeo's timm ResNet-18: 13 Sentinel-2
+    input bands, ImageNet-style ``fc``), random tensors saved locally: ``(path, state)``."""
+    import timm
+    torch.manual_seed(0)
+    state = timm.create_model('resnet18', in_chans=13, num_classes=1000).state_dict()
+    path = tmp_path_factory.mktemp('eo') / 'resnet18_sentinel2_all_moco.pth'
+    torch.save(state, path)
+    return path, state
+
+
 def free_port() -> int:
     """A TCP port that is free right now (for torchrun's rendezvous)."""
     with socket.socket() as s:

@@ -183,11 +183,29 @@ def check_channels(cfg, config_path: Optional[str] = None, stage: str = 'train')
             f'or change the bands.')
 
 
+def check_eo_files(cfg, config_path: Optional[str] = None) -> None:
+    """A local file named by ``model.backbone.eo_weights`` (one, or one per stream) exists.
+
+    The encoders load EO weights when training starts, after the datasets are built; a wrong
+    path is reported before anything is built instead (names of known weights are fetched then).
+    """
+    from lszoo.models.backbones.eo_weights import EO_WEIGHTS
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    eo = backbone.get('eo_weights') if isinstance(backbone, dict) else None
+    for path in ([eo] if isinstance(eo, str) else list(eo or [])):
+        if isinstance(path, str) and path not in EO_WEIGHTS and not osp.isfile(path):
+            raise ConfigError(
+                f'{_where(config_path)}: model.backbone.eo_weights file {path} does not exist '
+                f'(give a local file or a known name: {sorted(EO_WEIGHTS)})')
+
+
 def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
-              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels')) -> None:
+              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels',
+                                       'eo_weights')) -> None:
     """Run the config checks for ``stage`` ('train': train + val data, 'test': test data);
     ``'bands'`` compares every dataloader's bands (train, val and test, whatever the stage) with
-    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`)."""
+    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`); ``'eo_weights'``
+    (training only: a trained checkpoint replaces them) checks a local EO weights file."""
     if stage not in _LOADERS:
         raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
     if 'types' in checks:
@@ -199,6 +217,8 @@ def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
         check_loader_bands(cfg, config_path)
     if 'channels' in checks:
         check_channels(cfg, config_path, stage)
+    if 'eo_weights' in checks and stage == 'train':
+        check_eo_files(cfg, config_path)
 
 
 def check_checkpoint_fits(model, checkpoint_path: str, config_path: Optional[str] = None) -> None:
