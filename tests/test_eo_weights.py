@@ -123,3 +123,19 @@ def test_geonext_ssl4eo_config_builds_from_a_local_file(ssl4eo_file, repo_root):
         out = model._forward(torch.rand(1, 5, 64, 64))
     assert [f.shape[-1] for f in feats] == [16, 8, 4, 2]
     assert out.shape == (1, 1, 64, 64) and torch.isfinite(out).all()
+
+
+def test_timm_unet_ssl4eo_config_takes_its_decoder_widths_from_the_encoder(ssl4eo_file,
+                                                                          repo_root):
+    path, _ = ssl4eo_file
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'timm_unet',
+                                   'timm_unet_resnet18-ssl4eo_inventory.py'))
+    assert cfg.model.decode_head.in_channels == 'auto'
+    cfg.model.backbone.eo_weights = str(path)
+    cfg.model.backbone.eo_bands = list(S2_L1C_BANDS)
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.in_channels == [64, 64, 128, 256, 512]  # resnet18, all five levels
+    model.eval()
+    with torch.no_grad():
+        out = model._forward(torch.rand(1, len(cfg.bands), 64, 64))
+    assert out.shape == (1, 1, 64, 64) and torch.isfinite(out).all()

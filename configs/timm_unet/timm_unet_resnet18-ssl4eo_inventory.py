@@ -13,8 +13,7 @@ model = dict(
         bands={{_base_.bands}},
         eo_weights='ssl4eo_s12_resnet18_moco',
         eo_bands=None,  # a renamed local file: its 13 bands in order (B1..B8, B8A, B9..B12)
-        features_only=True),
-    decode_head=dict(in_channels=[64, 64, 128, 256, 512]))
+        features_only=True))  # decoder widths follow the encoder (in_channels='auto')
 train_pipeline = {{_base_.s2_reflectance_train_pipeline}}
 test_pipeline = {{_base_.s2_reflectance_test_pipeline}}  # tools/infer_scene.py reads this one
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
