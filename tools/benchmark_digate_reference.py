@@ -19,8 +19,6 @@ include compiling.
 See ``lszoo/cli/digate_reference.py``; results in ``docs/benchmarks/digate_reference.md``.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -61,7 +59,7 @@ def run(args) -> int:
 
     from lszoo.cli import digate_reference as dr
     from lszoo.cli.benchmark import cpu_name
-    from lszoo.cli.tool import load_config
+    from lszoo.cli.tool import load_config, write_json
     from lszoo.errors import ConfigError
     if min(args.eval_batches + [args.train_batch, args.reps, args.threads]) < 1:
         raise ConfigError('--eval-batches, --train-batch, --reps and --threads must be >= 1')
@@ -95,9 +93,7 @@ def run(args) -> int:
         print('  warm-up calls (s): ' + ', '.join(
             f'{n} ' + '/'.join(f'{t:.1f}' for t in f.values()) for n, f in first.items()))
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return 0
 
 
