@@ -89,6 +89,8 @@ def run_side_by_side(args) -> dict:
     a = Contender('A', cfg_a, args.config, **common)
     b = Contender('B', cfg_b, config_b, amp=args.amp_b, channels_last=args.channels_last_b,
                   **common)
+    if args.cfg_options_b:
+        b.settings['overrides'] = {k: str(v) for k, v in args.cfg_options_b.items()}
     return side_by_side(a, b, reps=args.reps, warmup=args.warmup, train=not args.no_train)
 
 

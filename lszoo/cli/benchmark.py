@@ -276,6 +276,7 @@ def side_by_side(a: Contender, b: Contender, reps: int = 10, warmup: int = 2,
 def format_side_by_side(r: dict) -> str:
     def describe(s):
         extras = [k for k in ('amp', 'channels_last', 'compile') if s[k]]
+        extras += [f'{k}={v}' for k, v in (s.get('overrides') or {}).items()]
         return (f"{s['config']} [{' x '.join(map(str, s['input']))}, train batch "
                 f"{s['train_batch']}{', ' + ', '.join(extras) if extras else ''}]")
     lines = [f"A: {describe(r['a'])}", f"B: {describe(r['b'])}",
