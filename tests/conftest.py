@@ -16,6 +16,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MKL_NUM_THREADS', '1')
 
 import torch  # noqa: E402
+from mmengine.model import BaseModel  # noqa: E402
 
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 
@@ -48,6 +49,18 @@ def realdata_root() -> str:
     if not osp.isdir(REALDATA):
         pytest.skip('real sample files (../shared/realdata) are not available')
     return REALDATA
+
+
+@pytest.fixture(scope='module')
+def ssl4eo_file(tmp_path_factory):
+    """A state dict in the published SSL4EO-S12 format (torchgeo's timm ResNet-18: 13 Sentinel-2
+    input bands, ImageNet-style ``fc``), random tensors saved locally: ``(path, state)``."""
+    import timm
+    torch.manual_seed(0)
+    state = timm.create_model('resnet18', in_chans=13, num_classes=1000).state_dict()
+    path = tmp_path_factory.mktemp('eo') / 'resnet18_sentinel2_all_moco.pth'
+    torch.save(state, path)
+    return path, state
 
 
 def free_port() -> int:
@@ -88,3 +101,33 @@ def tiny_config(tmp_path):
         return str(path)
 
     return make
+
+
+class OneWeight(BaseModel):
+    """A one-parameter model for hook tests: ``loss = w * x``, so SGD moves ``w`` by ``-lr * x``
+    per iteration; predict reports the weight in use (``[{'w': w}]``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'loss':
+            return dict(loss=(self.w * inputs).sum())
+        return [dict(w=float(self.w.detach()))]
+
+
+def train_recording_iters(runner) -> list:
+    """``runner.train()``, returning the iteration number at each ``before_train_iter`` (where
+    a resumed run starts)."""
+    seen = []
+    orig = runner.call_hook
+
+    def spy(fn_name, **kwargs):
+        if fn_name == 'before_train_iter':
+            seen.append(runner.iter)
+        return orig(fn_name, **kwargs)
+
+    runner.call_hook = spy
+    runner.train()
+    return seen

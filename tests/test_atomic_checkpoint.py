@@ -22,6 +22,7 @@ from lszoo.engine.checkpoint import (TMP_MARK, atomic_write_bytes, load_checkpoi
 from lszoo.errors import CheckpointError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import train_recording_iters  # noqa: E402
 from test_checkpoint_safety import build_runner, tiny_config  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -127,17 +128,7 @@ def test_sigkill_during_save_keeps_previous_checkpoint_and_resumes(tmp_path):
 
     runner = build_runner(tiny_config(work_dir, iters=4, interval=2, resume=True,
                                       checkpoint_kwargs=dict(filename_tmpl='latest.pth')))
-    seen = []
-    orig = runner.call_hook
-
-    def spy(fn_name, **kwargs):
-        if fn_name == 'before_train_iter':
-            seen.append(runner.iter)
-        return orig(fn_name, **kwargs)
-
-    runner.call_hook = spy
-    runner.train()
-    assert seen == [2, 3]  # resumed after iteration 2, not from scratch
+    assert train_recording_iters(runner) == [2, 3]  # resumed after iteration 2, not from scratch
     assert load_checkpoint_file(ckpt)['meta']['iter'] == 4
     assert not [p for p in os.listdir(work_dir) if TMP_MARK in p]  # stale temp removed
 

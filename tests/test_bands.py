@@ -53,3 +53,18 @@ def test_same_count_other_names_only_for_the_same_dataset_type(l4s_cfg):
         check_loader_bands(cfg)
     zero_shot = Config.fromfile(osp.join(REPO, 'configs', 'geonext', 'geonext_zeroshot_l4s.py'))
     check_loader_bands(zero_shot)  # CAS R, G, B model tested on L4S B4, B3, B2: same count
+
+
+def test_eo_encoder_band_names_follow_the_loaders():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'geonext',
+                                   'geonext_resnet18-ssl4eo_inventory.py'))
+    check_loader_bands(cfg)  # the shipped config names the loaders' bands
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.bands = ['B4', 'B3', 'B2', 'B8', 'DEM']  # same count, other order
+    with pytest.raises(ConfigError, match=r"model\.backbone\.bands = \['B2', 'B3', 'B4', 'B8', "
+                                          r"'DEM'\] but train_dataloader.*by name"):
+        check_loader_bands(cfg)
+    set_bands(cfg, ['B8', 'B4', 'DEM'])
+    assert cfg.model.backbone.bands == ['B8', 'B4', 'DEM'] and 'in_channels' not in \
+        cfg.model.backbone
+    check_loader_bands(cfg)

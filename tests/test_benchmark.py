@@ -117,5 +117,8 @@ def test_side_by_side_cli_runs_two_settings_and_writes_json(bench, tmp_path, cap
         ratios = sorted(b / a for a, b in zip(r[m]['a_ms'], r[m]['b_ms']))
         assert r[m]['ratio_min'] == pytest.approx(ratios[0])
         assert r[m]['ratio_median'] == pytest.approx(sum(ratios) / 2)
+    assert r['b']['overrides'] == {'optim_wrapper.optimizer.lr': '0.01'}
+    assert 'overrides' not in r['a']
     table = capsys.readouterr().out
     assert 'train step' in table and 'B/A median' in table and 'amp' in table
+    assert 'optim_wrapper.optimizer.lr=0.01' in table.splitlines()[1]  # B's line says what differs

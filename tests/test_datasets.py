@@ -222,6 +222,25 @@ def test_bijie_split_files_per_class_and_samples(copy_of):
     assert r['gt_seg_map'].shape == r['img'].shape[:2] and r['gt_seg_map'].max() == 0
 
 
+def test_a_missing_split_file_beside_edited_ones_is_an_error_not_a_rewrite(copy_of):
+    root = copy_of('bijie')
+    BijieDataset(data_root=str(root), split='train', pipeline=LOAD)  # writes the three files
+    splits = root / 'splits'
+    train = splits / 'bijie_train_seed42.txt'
+    edited = 'landslide/ls0001\nnon-landslide/nls0002\n'
+    train.write_text(edited)
+    (splits / 'bijie_test_seed42.txt').unlink()
+    with pytest.raises(DataError, match=r'bijie_test_seed42\.txt missing beside .*'
+                       r'bijie_train_seed42\.txt.*not regenerating'):
+        BijieDataset(data_root=str(root), split='test', pipeline=LOAD)
+    assert train.read_text() == edited
+    assert not (splits / 'bijie_test_seed42.txt').exists()
+    # with none of the set left, the seeded files are written again
+    for f in splits.iterdir():
+        f.unlink()
+    assert len(BijieDataset(data_root=str(root), split='test', pipeline=LOAD)) == 2
+
+
 def test_bijie_missing_dem_only_matters_when_dem_is_asked_for(copy_of):
     root = copy_of('bijie')
     (root / 'non-landslide/dem/nls0003.png').unlink()

@@ -137,6 +137,39 @@ def test_shared_encoder_eval_batches_both_streams_exactly():
         assert torch.allclose(f, r, atol=1e-5)
 
 
+def test_compile_frozen_compiles_only_the_frozen_encoder_and_keeps_its_state_dict():
+    graphs = []
+
+    def counting_backend(gm, example_inputs):  # records each graph it is asked to compile
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    cfg = dict(type='DualStreamTimmEncoder', model_name=TINY, frozen=(True, False),
+               stream_channels=([0, 1, 2], [3, 3, 3]))
+    plain = MODELS.build(cfg)
+    compiled = MODELS.build(dict(cfg, compile_frozen=dict(backend=counting_backend)))
+    compiled.load_state_dict(plain.state_dict())
+    assert list(compiled.state_dict()) == list(plain.state_dict())
+    x = torch.randn(2, 4, 64, 64)
+    for mode in ('eval', 'train'):  # BN statistics update in train mode, as without compiling
+        getattr(plain, mode)(), getattr(compiled, mode)()
+        before = len(graphs)
+        fa, fb = plain(x)
+        ca, cb = compiled(x)
+        assert len(graphs) > before  # the frozen encoder went through the compiler ...
+        for f, c in zip(fa + fb, ca + cb):
+            assert torch.equal(f, c)
+    for k, v in plain.state_dict().items():
+        assert torch.equal(v, compiled.state_dict()[k]), k
+    n = len(graphs)
+    compiled.encoders[1](x[:, :3])  # ... the trainable one does not
+    assert len(graphs) == n
+    with pytest.raises(ConfigError, match='compile_frozen needs a frozen encoder'):
+        MODELS.build(dict(cfg, frozen=False, compile_frozen=True))
+    torch._dynamo.reset()
+
+
 def test_losses_deep_supervision_and_gate_regulariser():
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(stream_channels=([0, 1, 2], [3, 3, 3])))

@@ -10,8 +10,8 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import OneWeight
 from mmengine.evaluator import BaseMetric
-from mmengine.model import BaseModel
 from mmengine.registry import METRICS
 from mmengine.runner import Runner
 
@@ -19,19 +19,6 @@ import lszoo  # noqa: F401  (safe checkpoint loading is installed on import)
 from lszoo.engine.checkpoint import load_checkpoint_file
 
 LR, MOMENTUM = 0.1, 0.5
-
-
-class OneWeight(BaseModel):
-    """loss = w * x with x = 1: SGD moves w by -lr each iteration (w_t = 1 - 0.1 t)."""
-
-    def __init__(self):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.ones(1))
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return dict(loss=(self.w * inputs).sum())
-        return [dict(w=float(self.w.detach()))]  # predict: report the weight in use
 
 
 if 'LSZooTestWeightMetric' not in METRICS.module_dict:
@@ -130,8 +117,9 @@ def test_geonext_configs_use_ema_decay_09999(config):
     from mmengine.config import Config
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     cfg = Config.fromfile(osp.join(root, config))
-    hooks = [h for h in cfg.custom_hooks if h['type'] == 'EMAHook']
+    hooks = [h for h in cfg.custom_hooks if h['type'] == 'LSZooEMAHook']
     assert len(hooks) == 1
-    # the reference's warm-up EMA (tests/test_warmup_ema.py), rising to decay 0.9999
+    # the reference's warm-up EMA (tests/test_warmup_ema.py), rising to decay 0.9999, started
+    # from the weights training starts from (LSZooEMAHook)
     assert hooks[0]['ema_type'] == 'WarmupExponentialMovingAverage'
     assert hooks[0]['decay'] == pytest.approx(0.9999)

@@ -21,6 +21,7 @@ from lszoo.engine.runner import latest_complete_checkpoint
 from lszoo.errors import CheckpointError, LSZooError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import train_recording_iters  # noqa: E402
 from test_checkpoint_safety import build_runner, tiny_config  # noqa: E402
 
 
@@ -79,18 +80,7 @@ def _killed_run(work_dir, stage, hook='SafeRotationCheckpointHook'):
 
 
 def _resume(work_dir):
-    runner = build_runner(_config(work_dir, 6, resume=True))
-    seen = []
-    orig = runner.call_hook
-
-    def spy(fn_name, **kwargs):
-        if fn_name == 'before_train_iter':
-            seen.append(runner.iter)
-        return orig(fn_name, **kwargs)
-
-    runner.call_hook = spy
-    runner.train()
-    return seen
+    return train_recording_iters(build_runner(_config(work_dir, 6, resume=True)))
 
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='fork, /proc/self/fd')

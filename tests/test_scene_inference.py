@@ -362,18 +362,20 @@ def run_tool(args, nproc=None, env_extra=None):
 
 
 def test_tool_identical_mask_with_one_and_two_processes(tmp_path, setup, capsys):
-    """torchrun with 2 gloo processes (window 256) vs one plain process (window 512)."""
+    """torchrun with 2 gloo processes (window 256, reading ahead) vs one plain process (window
+    512, reading and computing in turn)."""
     from mmengine.config import Config
     cfg_path = tmp_path / 'tiny_cfg.py'
     Config(setup['cfg']).dump(str(cfg_path))
     common = ['--tile', '128', '--overlap', '32', '--batch', '2', '--no-progress']
     r = run_tool([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n2.tif'),
-                  '--prob', str(tmp_path / 'n2p.tif'), '--window', '256', *common], nproc=2)
+                  '--prob', str(tmp_path / 'n2p.tif'), '--window', '256', '--prefetch', '2',
+                  *common], nproc=2)
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'on 2 process(es)' in r.stdout
     r = run_tool([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n1.tif'),
                   '--prob', str(tmp_path / 'n1p.tif'), '--window', '512', '--threads', '1',
-                  *common])
+                  '--prefetch', '0', *common])
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'on 1 process(es)' in r.stdout
     np.testing.assert_array_equal(read(tmp_path / 'n1.tif')[0], read(tmp_path / 'n2.tif')[0])

@@ -117,6 +117,18 @@ def test_preflight_missing_data_root_only_for_the_stage(tmp_path):
         preflight.check_data_roots(cfg, 'demo.py', stage='test')
 
 
+def test_preflight_missing_eo_weights_file_only_for_training(tmp_path, ssl4eo_file):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'digate_unet',
+                                   'digate_unet_resnet18-ssl4eo_inventory.py'))
+    preflight.check_eo_files(cfg, 'eo.py')  # a known name: fetched when training starts
+    cfg.model.backbone.eo_weights = [str(ssl4eo_file[0]), str(tmp_path / 'absent.pth')]
+    with pytest.raises(ConfigError, match=r'eo\.py: model\.backbone\.eo_weights file '
+                                          r'.*absent\.pth does not exist'):
+        preflight.check_eo_files(cfg, 'eo.py')
+    cfg.test_dataloader.dataset.data_root = str(tmp_path)  # test: the checkpoint replaces them
+    preflight.preflight(cfg, 'eo.py', stage='test', checks=('eo_weights',))
+
+
 def test_format_metrics_table():
     table = format_metrics({'IoU': 61.23456, 'F1': 75.0}, title='test')
     lines = table.splitlines()

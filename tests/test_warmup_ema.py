@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.model import BaseModel
+from conftest import OneWeight
 from mmengine.runner import Runner
 
 import lszoo  # noqa: F401  (registers the averaging model, safe checkpoint loading)
@@ -13,19 +13,6 @@ from lszoo.engine.warmup_ema import WarmupExponentialMovingAverage
 from lszoo.errors import ConfigError
 
 LR, DECAY = 0.1, 0.28  # decay small enough that the cap is reached at update 3
-
-
-class OneWeight(BaseModel):
-    """loss = w: SGD moves w by -lr per iteration, w_k = 1 - 0.1 k."""
-
-    def __init__(self):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.ones(1))
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return dict(loss=(self.w * inputs).sum())
-        return [dict(w=float(self.w.detach()))]
 
 
 def reference_ema(iters, decay=DECAY):
@@ -37,16 +24,30 @@ def reference_ema(iters, decay=DECAY):
     return shadow
 
 
-def make_runner(work_dir, max_iters, resume=False):
+class PretrainedOneWeight(OneWeight):
+    """Built with w = 5 (a random start); ``init_weights`` (the runner calls it after the EMA
+    hook's ``before_run``) loads the 'pretrained' w = 1."""
+
+    def __init__(self):
+        super().__init__()
+        with torch.no_grad():
+            self.w.fill_(5.0)
+
+    def init_weights(self):
+        with torch.no_grad():
+            self.w.fill_(1.0)
+
+
+def make_runner(work_dir, max_iters, resume=False, hook='LSZooEMAHook', model=OneWeight):
     loader = dict(dataset=[dict(inputs=torch.ones(1))] * 8,
                   sampler=dict(type='DefaultSampler', shuffle=False),
                   batch_size=1, num_workers=0, collate_fn=dict(type='default_collate'))
     return Runner(
-        model=OneWeight(), work_dir=str(work_dir), train_dataloader=loader,
+        model=model(), work_dir=str(work_dir), train_dataloader=loader,
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=LR)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
-        custom_hooks=[dict(type='EMAHook', ema_type='WarmupExponentialMovingAverage',
+        custom_hooks=[dict(type=hook, ema_type='WarmupExponentialMovingAverage',
                            decay=DECAY)],
         resume=resume, default_scope='mmseg', randomness=dict(seed=0),
         experiment_name=f'wema_{max_iters}_{int(resume)}_{osp.basename(str(work_dir))}')
@@ -79,6 +80,18 @@ def test_first_update_averages_from_the_initial_weights():
     # reference: 2/11 * 1.0 + 9/11 * 0.9 (mmengine's plain EMA would copy 0.9)
     assert float(ema.module.w) == pytest.approx(reference_ema(1))
     assert float(ema.module.w) != pytest.approx(0.9)
+
+
+def test_average_starts_from_the_weights_init_weights_loaded(tmp_path):
+    make_runner(tmp_path / 'lszoo', max_iters=4, model=PretrainedOneWeight).train()
+    ema4, raw4, _ = saved(tmp_path / 'lszoo' / 'iter_4.pth')
+    assert raw4 == pytest.approx(0.6)
+    assert ema4 == pytest.approx(reference_ema(4))  # the shadow started at the pretrained 1.0
+    # mmengine's EMAHook built the average before init_weights: it starts from the random 5.0
+    make_runner(tmp_path / 'plain', max_iters=4, hook='EMAHook', model=PretrainedOneWeight).train()
+    plain4 = saved(tmp_path / 'plain' / 'iter_4.pth')[0]
+    assert plain4 != pytest.approx(reference_ema(4))
+    assert plain4 > ema4
 
 
 def test_training_and_resume_match_the_reference_shadow(tmp_path):

@@ -33,9 +33,6 @@ mmengine's key, compiles B's forward and ``train_step``); ``--amp-b`` runs B in 
 (bf16 autocast on the CPU, fp16 on CUDA); ``--channels-last-b`` converts B's model and input.
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 
 from lszoo.cli.benchmark import (Contender, benchmark, format_side_by_side,  # noqa: F401
@@ -92,13 +89,15 @@ def run_side_by_side(args) -> dict:
     a = Contender('A', cfg_a, args.config, **common)
     b = Contender('B', cfg_b, config_b, amp=args.amp_b, channels_last=args.channels_last_b,
                   **common)
+    if args.cfg_options_b:
+        b.settings['overrides'] = {k: str(v) for k, v in args.cfg_options_b.items()}
     return side_by_side(a, b, reps=args.reps, warmup=args.warmup, train=not args.no_train)
 
 
 def run(args) -> int:
     import torch
 
-    from lszoo.cli.tool import load_config
+    from lszoo.cli.tool import load_config, write_json
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device == 'cuda' and not torch.cuda.is_available():
@@ -115,9 +114,7 @@ def run(args) -> int:
                            args.runs)
         print(format_table(result))
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return 0
 
 

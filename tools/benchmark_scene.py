@@ -1,7 +1,10 @@
-"""Benchmark whole-scene inference: peak memory against scene size, and IO/blending overhead.
+"""Benchmark whole-scene inference: peak memory against scene size, and IO/blending overhead;
+or, side by side, scene throughput with and without reading ahead.
 
     python tools/benchmark_scene.py [--sizes 4096 16384] [--tile 512 --overlap 64 --batch 4]
         [--window 2048] [--threads N] [--workdir DIR] [--keep] [--no-prob] [--polygons]
+    python tools/benchmark_scene.py --compare-prefetch 0 1 --sizes 2048 --reps 4 [--width 16]
+        [--device cuda]
 
 For each size a synthetic 3-band uint8 GeoTIFF (tiled, deflate, UTM) is written window by window,
 then mapped by :func:`lszoo.apis.map_scene` in a fresh process with a tiny
@@ -15,6 +18,12 @@ random model maps speckle, hundreds of thousands of polygons on 16384², far fro
 Model building and imports are excluded from the wall time. The ratio of the peak RSS of the
 largest to the smallest scene is printed last. The random model's threshold is set so that about
 3 % of a central tile is landslide (L4S: about 2 %) rather than half the scene.
+
+``--compare-prefetch A B`` maps each scene with ``prefetch=A`` and ``prefetch=B``
+(:mod:`lszoo.apis.scene.prefetch`) alternately in one process (one model, order swapped every
+repetition, one warm-up run first), and prints megapixels/s of both sides and their ratio per
+repetition, then the median ratio: a speed claim measured side by side, not two absolute times
+from a busy machine.
 """
 import argparse
 import json
@@ -89,7 +98,8 @@ def calibrate_threshold(model, path, tile, fraction=0.03):
     with rasterio.open(path) as src:
         y, x = max(0, src.height // 2 - tile // 2), max(0, src.width // 2 - tile // 2)
         img = src.read(window=Window(x, y, tile, tile)).astype(np.float32) / 255.0
-    prob = predict_tiles(model, torch.from_numpy(img[None]))[0].numpy()
+    device = next(model.parameters()).device
+    prob = predict_tiles(model, torch.from_numpy(img[None]).to(device))[0].cpu().numpy()
     return float(np.quantile(prob, 1.0 - fraction))
 
 
@@ -101,7 +111,7 @@ def run_one(args):
         torch.set_num_threads(args.threads)
     from lszoo.apis import init_scene_model, map_scene
 
-    cfg = bench_config()
+    cfg = bench_config(args.width)
     torch.manual_seed(0)
     model, cfg = init_scene_model(cfg)
     threshold = calibrate_threshold(model, args.input, args.tile)
@@ -119,6 +129,60 @@ def run_one(args):
     return 0
 
 
+def compare_prefetch(args, scene, work) -> dict:
+    """Map ``scene`` alternately with the two ``--compare-prefetch`` settings in this process;
+    prints and returns megapixels/s of both and the ratios B / A."""
+    import statistics
+
+    import torch
+
+    from lszoo.apis import init_scene_model, map_scene
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model, cfg = init_scene_model(bench_config(args.width), device=args.device)
+    threshold = calibrate_threshold(model, scene, args.tile)
+    a, b = args.compare_prefetch
+
+    def mpx_per_s(depth):
+        out = osp.join(work, f'ab_mask_{depth}.tif')
+        prob = None if args.no_prob else osp.join(work, f'ab_prob_{depth}.tif')
+        t0 = time.perf_counter()
+        res = map_scene(model, scene, out, cfg=cfg, prob=prob, tile=args.tile,
+                        overlap=args.overlap, batch=args.batch, window=args.window,
+                        device=args.device, threshold=threshold, progress=False,
+                        prefetch=depth)
+        return res.height * res.width / 1e6 / (time.perf_counter() - t0), res.times
+
+    mpx_per_s(a)  # warm-up: first-call allocations, GDAL and oneDNN caches
+    rows = []
+    for rep in range(args.reps):
+        speed, times = {}, {}
+        for depth in ((a, b) if rep % 2 == 0 else (b, a)):
+            speed[depth], times[depth] = mpx_per_s(depth)
+        rows.append((speed[a], speed[b], times[a]['wait'], times[b]['wait']))
+        # wait: time the model loop waited for its input (reading + normalising not hidden)
+        print(f'  rep {rep + 1}: prefetch {a}: {speed[a]:.3f} Mpx/s, prefetch {b}: '
+              f'{speed[b]:.3f} Mpx/s, ratio {b}/{a}: {speed[b] / speed[a]:.3f} (model '
+              f'{times[a]["model"]:.1f} / {times[b]["model"]:.1f} s, waiting for input '
+              f'{times[a]["wait"]:.1f} / {times[b]["wait"]:.1f} s, blend + write '
+              f'{times[a]["blend"] + times[a]["write"]:.1f} / '
+              f'{times[b]["blend"] + times[b]["write"]:.1f} s)', flush=True)
+    ratios = [r[1] / r[0] for r in rows]
+    summary = dict(a=a, b=b, mpx_s_a=statistics.median(r[0] for r in rows),
+                   mpx_s_b=statistics.median(r[1] for r in rows),
+                   ratio_median=statistics.median(ratios), ratio_min=min(ratios),
+                   ratio_max=max(ratios), wait_s_a=statistics.median(r[2] for r in rows),
+                   wait_s_b=statistics.median(r[3] for r in rows))
+    print(f'  median: prefetch {a}: {summary["mpx_s_a"]:.3f} Mpx/s, prefetch {b}: '
+          f'{summary["mpx_s_b"]:.3f} Mpx/s; throughput ratio {b}/{a}: median '
+          f'{summary["ratio_median"]:.3f} (min {summary["ratio_min"]:.3f}, max '
+          f'{summary["ratio_max"]:.3f}, {args.reps} interleaved repetitions); waiting for '
+          f'input {summary["wait_s_a"]:.2f} / {summary["wait_s_b"]:.2f} s', flush=True)
+    return summary
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--sizes', type=int, nargs='+', default=[4096, 16384])
@@ -132,6 +196,12 @@ def parse_args(argv=None):
     p.add_argument('--no-prob', action='store_true', help='no probability GeoTIFF')
     p.add_argument('--polygons', action='store_true',
                    help='also write the polygon inventory (vectorising time printed apart)')
+    p.add_argument('--compare-prefetch', type=int, nargs=2, metavar=('A', 'B'),
+                   help='side by side: megapixels/s with prefetch A and prefetch B, interleaved '
+                   'in one process, and their ratio')
+    p.add_argument('--reps', type=int, default=4, help='--compare-prefetch repetitions')
+    p.add_argument('--width', type=int, default=4, help='base channels of the U-Net')
+    p.add_argument('--device', default='cpu', help='--compare-prefetch: torch device')
     # child mode
     p.add_argument('--run-one', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--input', help=argparse.SUPPRESS)
@@ -141,15 +211,31 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def processor_name() -> str:
+    """The CPU model (``/proc/cpuinfo``), else the platform's processor string."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def run(args) -> int:
     if args.run_one:
         return run_one(args)
 
     work = args.workdir or tempfile.mkdtemp(prefix='lszoo_scene_bench_')
     os.makedirs(work, exist_ok=True)
-    print(f'machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, '
+    gpu = ''
+    if args.device.startswith('cuda'):
+        import torch
+        gpu = f', GPU {torch.cuda.get_device_name(args.device)}'
+    print(f'machine: {processor_name()}, {os.cpu_count()} CPUs{gpu}, '
           f'python {platform.python_version()}; tile {args.tile}, overlap {args.overlap}, '
-          f'batch {args.batch}, window {args.window}', flush=True)
+          f'batch {args.batch}, window {args.window}, U-Net width {args.width}', flush=True)
     results = []
     for size in args.sizes:
         scene = osp.join(work, f'scene_{size}.tif')
@@ -158,10 +244,14 @@ def run(args) -> int:
             write_synthetic_scene(scene, size)
             print(f'wrote {scene} ({osp.getsize(scene) / 2**20:.0f} MiB) in '
                   f'{time.perf_counter() - t0:.0f} s', flush=True)
+        if args.compare_prefetch:
+            print(f'{size}x{size}:', flush=True)
+            results.append(compare_prefetch(args, scene, work))
+            continue
         cmd = [sys.executable, osp.abspath(__file__), '--run-one', '--input', scene,
                '--output', osp.join(work, f'mask_{size}.tif'), '--tile', str(args.tile),
                '--overlap', str(args.overlap), '--batch', str(args.batch),
-               '--window', str(args.window)]
+               '--window', str(args.window), '--width', str(args.width)]
         if not args.no_prob:
             cmd += ['--prob', osp.join(work, f'prob_{size}.tif')]
         if args.polygons:
@@ -183,7 +273,7 @@ def run(args) -> int:
               f'(read {t["read"]:.1f}, normalise {t["normalize"]:.1f}, blend {t["blend"]:.1f}, '
               f'write {t["write"]:.1f}, polygons {t["polygons"]:.1f} s; '
               f'{r["threads"]} torch threads)', flush=True)
-    if len(results) > 1:
+    if len(results) > 1 and not args.compare_prefetch:
         lo = min(results, key=lambda r: r['size'])
         hi = max(results, key=lambda r: r['size'])
         print(f'peak RSS ratio {hi["size"]}^2 / {lo["size"]}^2: '

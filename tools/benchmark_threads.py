@@ -22,7 +22,6 @@ other jobs also use, "idle" is not idle: the output says how busy the machine wa
 load (from ``/proc/stat``).
 """
 import argparse
-import json
 import os
 import os.path as osp
 import statistics
@@ -131,8 +130,8 @@ def main(argv=None) -> int:
     r = measure(args)
     print(format_results(r))
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(r, f, indent=2)
+        from lszoo.cli.tool import write_json
+        write_json(args.json, r)
     return 0
 
 

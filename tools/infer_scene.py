@@ -3,7 +3,7 @@
     python tools/infer_scene.py CONFIG CHECKPOINT INPUT.tif OUTPUT.tif \
         [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
-        [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac]
+        [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac] [--prefetch N]
 
     python tools/infer_scene.py CONFIG MODEL.onnx INPUT.tif OUTPUT.tif --onnx ...
 
@@ -64,6 +64,10 @@ def parse_args(argv=None):
                    "each tile (default); 'none': the input is already normalised")
     p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--threads', type=int, help='torch CPU threads per process')
+    p.add_argument('--prefetch', type=int, metavar='N',
+                   help='batches of tiles read and normalised ahead in a background thread while '
+                   'the model computes (pinned memory on CUDA); 0: read and compute in turn '
+                   '(default 1 on CUDA, 0 on CPU)')
     add_trust_arg(p, 'the checkpoint')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                    help="'pytorch' under torchrun: split the scene over the processes")
@@ -83,11 +87,19 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def scene_options(args, tile: int, device: str) -> dict:
+    """The :class:`~lszoo.apis.scene.SceneOptions` of the command line (both modes)."""
+    return dict(tile=tile, overlap=args.overlap, batch=args.batch, window=args.window,
+                device=device, threshold=args.threshold, input_bands=args.bands,
+                normalize=args.normalize, tta=args.tta, cog=not args.no_cog,
+                stac=not args.no_stac, prefetch=args.prefetch)
+
+
 def run_many(args) -> int:
     """Whole scenes spread over the processes (lszoo.apis.scene.batch)."""
     import time
 
-    from lszoo.apis.scene import batch
+    from lszoo.apis.scene import SceneOptions, batch
     from lszoo.apis.scene.predictor import init_scene_model
     from lszoo.cli.tool import enable_trust
 
@@ -113,15 +125,14 @@ def run_many(args) -> int:
             tile = args.tile or model.fixed_size or 512
         else:
             model, cfg = init_scene_model(args.config, args.checkpoint, device)
+        options = scene_options(args, tile, device)
+        SceneOptions(**options)  # one error for bad options, not one failure per scene
         with warnings.catch_warnings():
             from rasterio.errors import NotGeoreferencedWarning
             warnings.simplefilter('ignore', NotGeoreferencedWarning)
             outcomes = batch.map_scenes(
                 model, cfg, plans, rank, world, overwrite=args.overwrite,
-                log=lambda line: print(line, flush=True), tile=tile, overlap=args.overlap,
-                batch=args.batch, window=args.window, device=device, threshold=args.threshold,
-                input_bands=args.bands, normalize=args.normalize, progress=False, tta=args.tta,
-                cog=not args.no_cog, stac=not args.no_stac)
+                log=lambda line: print(line, flush=True), progress=False, **options)
         everything = batch.gather_outcomes(outcomes, world)
     finally:
         if args.launcher == 'pytorch':
@@ -179,11 +190,8 @@ def run(args) -> int:
             res = map_scene(
                 model, args.input, args.output, None if args.onnx else args.checkpoint,
                 cfg=cfg, dem=args.dem, prob=args.prob, polygons=args.polygons,
-                quicklook=quicklook, tta=args.tta, cog=not args.no_cog, stac=not args.no_stac,
-                tile=tile, overlap=args.overlap,
-                batch=args.batch, window=args.window, device=device,
-                threshold=args.threshold, input_bands=args.bands, normalize=args.normalize,
-                progress=not args.no_progress)
+                quicklook=quicklook, progress=not args.no_progress,
+                **scene_options(args, tile, device))
     finally:
         if args.launcher == 'pytorch':
             import torch.distributed as dist
@@ -195,8 +203,9 @@ def run(args) -> int:
               f'{res.landslide_pixels} landslide pixels at prob > {res.threshold:g} '
               f'({res.threshold_source})'
               + (f', {res.n_polygons} polygons -> {res.polygons}' if res.polygons else '')
-              + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s) on {res.world_size} '
-              'process(es)')
+              + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s, '
+              f'{res.height * res.width / 1e6 / t["total"]:.2f} megapixels/s) on '
+              f'{res.world_size} process(es)')
     return 0
 
 

@@ -12,17 +12,10 @@ model = dict(
         model_name='resnet18',
         bands={{_base_.bands}},
         eo_weights='ssl4eo_s12_resnet18_moco',
-        eo_bands=None,  # set for a local file: its 13 bands in order (B1..B8, B8A, B9..B12)
-        features_only=True),
-    decode_head=dict(in_channels=[64, 64, 128, 256, 512]))
-_scale = [dict(type='NormalizeBands', mode='scale', scale=10000.0)]
-train_pipeline = [dict(type='LoadInventoryWindow')] + _scale + [
-    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-    dict(type='RandomRot90', prob=0.5),
-    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
-]
-test_pipeline = [dict(type='LoadInventoryWindow')] + _scale + [
-    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}})]
+        eo_bands=None,  # a renamed local file: its 13 bands in order (B1..B8, B8A, B9..B12)
+        features_only=True))  # decoder widths follow the encoder (in_channels='auto')
+train_pipeline = {{_base_.s2_reflectance_train_pipeline}}
+test_pipeline = {{_base_.s2_reflectance_test_pipeline}}  # tools/infer_scene.py reads this one
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

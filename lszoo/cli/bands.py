@@ -6,13 +6,13 @@ passes a check of the training data alone and crashes at the first validation.
 :func:`check_loader_bands` compares every dataloader's bands with each other and with the model
 before anything is built; :func:`set_bands` (``tools/train.py --bands B2 B3 B4 B8``) changes
 them consistently: every dataset's ``bands``, its ``stream_layout`` (back to the dataset's default
-grouping), the model's input channels and the top-level ``bands`` / ``in_channels`` /
-``stream_layout`` that scene inference reads.
+grouping), the model's input channels (or, for an EO encoder, its band names) and the
+top-level ``bands`` / ``in_channels`` / ``stream_layout`` that scene inference reads.
 """
 from typing import List, Optional, Sequence, Tuple
 
-from lszoo.datasets.check import leaf_datasets
 from lszoo.errors import ConfigError
+from lszoo.utils.config import leaf_datasets
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -77,13 +77,28 @@ def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
                 f'the dataloaders of {where} read different bands: {ref[0]} = {ref[1]} '
                 f'({len(ref[1])}) but {key} = {bands} ({len(bands)}); a model trained on one '
                 f'band list cannot be validated or tested on another. {fix}')
+    _check_backbone_band_names(cfg, found[0], where, fix)
+
+
+def _check_backbone_band_names(cfg, first, where: str, fix: str) -> None:
+    """A backbone that names its input bands (EO encoders match their first layer to
+    ``model.backbone.bands`` by name) must name the bands the (first, training) loader reads:
+    the same count in another order would be matched to the wrong filters silently."""
+    backbone = (cfg.get('model') or {}).get('backbone')
+    names = backbone.get('bands') if isinstance(backbone, dict) else None
+    key, _, bands = first
+    if isinstance(names, (list, tuple)) and [str(b) for b in names] != [str(b) for b in bands]:
+        raise ConfigError(
+            f'{where}: model.backbone.bands = {list(names)} but {key} = {list(bands)}; the '
+            f'encoder matches its first-layer filters to model.backbone.bands by name. {fix}')
 
 
 def set_bands(cfg, bands: Sequence[str]) -> None:
     """Use ``bands`` in every dataloader dataset and the model (in place).
 
     Resets each dataset's ``stream_layout`` to its default grouping (an explicit layout indexes
-    the old band list) and sets the backbone's ``in_channels`` / ``in_chans``. Multi-stream
+    the old band list) and sets the backbone's ``in_channels`` / ``in_chans`` (an EO encoder's
+    ``bands``, the names it matches its first layer to). Multi-stream
     backbones (``stream_channels``) say which channel feeds which encoder: those need the
     streams chosen in a config file, and get a :class:`ConfigError` here.
     """
@@ -112,6 +127,8 @@ def set_bands(cfg, bands: Sequence[str]) -> None:
     model = _backbone_channels(cfg)
     if model is not None:
         cfg['model']['backbone'][model[0].rsplit('.', 1)[1]] = len(bands)
+    if isinstance(backbone, dict) and 'bands' in backbone:  # EO encoders: names, not a count
+        backbone['bands'] = list(bands)
     cfg['bands'] = list(bands)
     cfg['in_channels'] = len(bands)
     cfg['stream_layout'] = None

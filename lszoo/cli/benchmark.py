@@ -224,45 +224,59 @@ class Contender:
         return elapsed
 
 
+def interleave(contenders, measures, reps: int = 10, warmup: int = 2) -> dict:
+    """Time every contender on every measure (a method name, e.g. ``'time_eval'``) in turn, in
+    one process: repetition ``r`` runs them in an order rotated by ``r`` (with two: A B, B A,
+    A B, ...), so drift and cache effects hit all alike.
+    Returns ``{measure: [[seconds per repetition] per contender]}``."""
+    for _ in range(warmup):
+        for c in contenders:
+            for m in measures:
+                getattr(c, m)()
+    times = {m: [[] for _ in contenders] for m in measures}
+    n = len(contenders)
+    for rep in range(reps):
+        order = [(rep + i) % n for i in range(n)]
+        for m in measures:
+            for i in order:
+                times[m][i].append(getattr(contenders[i], m)())
+    return times
+
+
+def ratio_stats(ta, tb, n_images: int) -> dict:
+    """Medians of two time series taken in the same repetitions and the median, quartiles and
+    range of their per-repetition ratios B/A (< 1: B is faster)."""
+    ratios = sorted(y / x for x, y in zip(ta, tb))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return dict(a_img_s=n_images / statistics.median(ta), b_img_s=n_images / statistics.median(tb),
+                a_ms_median=statistics.median(ta) * 1e3, b_ms_median=statistics.median(tb) * 1e3,
+                ratio_median=statistics.median(ratios), ratio_min=ratios[0],
+                ratio_max=ratios[-1], ratio_q1=q[0], ratio_q3=q[-1],
+                a_ms=[t * 1e3 for t in ta], b_ms=[t * 1e3 for t in tb])
+
+
 def side_by_side(a: Contender, b: Contender, reps: int = 10, warmup: int = 2,
                  train: bool = True) -> dict:
-    """Time ``a`` and ``b`` alternately in one process: each repetition runs both (A then B on
-    even repetitions, B then A on odd ones, so drift and cache effects hit both alike) and
-    yields one ratio B/A per measure. Returns medians, ratio medians and ratio ranges."""
+    """Time ``a`` and ``b`` alternately in one process (:func:`interleave`: A B, B A, ...):
+    one ratio B/A per repetition and measure. Returns medians, ratio medians and ranges."""
     import torch
     measures = ['eval'] + (['train'] if train else [])
-    for _ in range(warmup):
-        for c in (a, b):
-            c.time_eval()
-            if train:
-                c.time_train()
-    times = {m: {'a': [], 'b': []} for m in measures}
-    for rep in range(reps):
-        order = (('a', a), ('b', b)) if rep % 2 == 0 else (('b', b), ('a', a))
-        for m in measures:
-            for key, c in order:
-                times[m][key].append(c.time_eval() if m == 'eval' else c.time_train())
+    times = interleave([a, b], [f'time_{m}' for m in measures], reps, warmup)
     result = dict(a=a.settings, b=b.settings, reps=reps, warmup=warmup,
                   device=a.device, device_name=(torch.cuda.get_device_name()
                                                 if a.device == 'cuda' else cpu_name()),
                   torch_threads=torch.get_num_threads(), torch_version=torch.__version__)
     for m in measures:
-        ta, tb = times[m]['a'], times[m]['b']
-        ratios = sorted(y / x for x, y in zip(ta, tb))
-        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+        ta, tb = times[f'time_{m}']
         n = a.settings['input'][0] if m == 'eval' else a.settings['train_batch']
-        result[m] = dict(a_img_s=n / statistics.median(ta), b_img_s=n / statistics.median(tb),
-                         a_ms_median=statistics.median(ta) * 1e3,
-                         b_ms_median=statistics.median(tb) * 1e3,
-                         ratio_median=statistics.median(ratios), ratio_min=ratios[0],
-                         ratio_max=ratios[-1], ratio_q1=q[0], ratio_q3=q[-1],
-                         a_ms=[t * 1e3 for t in ta], b_ms=[t * 1e3 for t in tb])
+        result[m] = ratio_stats(ta, tb, n)
     return result
 
 
 def format_side_by_side(r: dict) -> str:
     def describe(s):
         extras = [k for k in ('amp', 'channels_last', 'compile') if s[k]]
+        extras += [f'{k}={v}' for k, v in (s.get('overrides') or {}).items()]
         return (f"{s['config']} [{' x '.join(map(str, s['input']))}, train batch "
                 f"{s['train_batch']}{', ' + ', '.join(extras) if extras else ''}]")
     lines = [f"A: {describe(r['a'])}", f"B: {describe(r['b'])}",

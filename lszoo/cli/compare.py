@@ -22,6 +22,13 @@ CSV_FIELDS = ('name', 'config', 'checkpoint') + METRIC_KEYS + (
     'torch_threads')
 
 
+def portable_path(path: str) -> str:
+    """``path`` relative to the current folder when it lies below it (so the tables and the
+    configs the runs dump do not carry this machine's absolute paths), else unchanged."""
+    rel = osp.relpath(path)
+    return path if rel.startswith('..') else rel
+
+
 def resolve_checkpoint(path: str) -> str:
     """A checkpoint file: ``path`` itself, or the latest one of a work dir."""
     if osp.isfile(path):
@@ -76,7 +83,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
     if data_root:
         apply_data_root(cfg, data_root, ['test_dataloader'], config)
     cfg.work_dir = work_dir
-    cfg.load_from = resolve_checkpoint(checkpoint)
+    cfg.load_from = portable_path(resolve_checkpoint(checkpoint))
     cfg.resume = False
     cfg.log_level = 'WARNING'
     cfg.launcher = 'none'
@@ -199,7 +206,8 @@ def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, 
         b = benchmark(load_config(config, cfg_options), config, shape=shape, batch=1,
                             device=device, warmup=warmup, runs=runs)
         rows.append(dict(
-            name=name, config=config, checkpoint=resolve_checkpoint(checkpoint), **metrics,
+            name=name, config=config, checkpoint=portable_path(resolve_checkpoint(checkpoint)),
+            **metrics,
             params_total=b['params_total'], params_trainable=b['params_trainable'],
             gflops=b['gflops'], latency_ms=b['latency_ms_median'],
             input_shape='x'.join(str(v) for v in b['input_shape']),

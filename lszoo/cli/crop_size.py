@@ -13,19 +13,7 @@ from typing import List, Optional
 from mmengine.logging import print_log
 
 from lszoo.errors import ConfigError
-
-
-def _leaf_datasets(ds):
-    """Every leaf dataset dict of a (possibly wrapped: Concat / Repeat / ...) dataset config."""
-    if not isinstance(ds, dict):
-        return
-    if 'datasets' in ds:
-        for sub in ds['datasets']:
-            yield from _leaf_datasets(sub)
-    elif 'dataset' in ds:
-        yield from _leaf_datasets(ds['dataset'])
-    else:
-        yield ds
+from lszoo.utils.config import leaf_datasets
 
 
 def normalize_crop_size(value, where: str = 'crop_size') -> tuple:
@@ -53,7 +41,7 @@ def apply_crop_size(cfg, crop_size=None) -> List[str]:
     cfg.crop_size = size
     changed, found = [], 0
     loader = cfg.get('train_dataloader') or {}
-    for n, ds in enumerate(_leaf_datasets(loader.get('dataset'))):
+    for n, (_, ds) in enumerate(leaf_datasets(loader.get('dataset'))):
         for i, step in enumerate(ds.get('pipeline') or []):
             if isinstance(step, dict) and step.get('type') == 'RandomCrop':
                 found += 1

@@ -12,37 +12,21 @@ that means to read one dataset type from several folders says so with ``mixed_da
 import logging
 import os.path as osp
 from collections import OrderedDict
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
 from lszoo.errors import ConfigError, DataError
+from lszoo.utils.config import loader_datasets
+
+iter_datasets = loader_datasets  # the name tools and tests have used
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def iter_datasets(cfg, loader_key: str) -> Iterator[Tuple[str, dict]]:
-    """``(config key, dict)`` of every leaf dataset of a loader, through dataset wrappers."""
-    loader = cfg.get(loader_key)
-    if isinstance(loader, dict):
-        yield from _walk(loader.get('dataset'), f'{loader_key}.dataset')
-
-
-def _walk(ds, key: str) -> Iterator[Tuple[str, dict]]:
-    if not isinstance(ds, dict):
-        return
-    if 'datasets' in ds:  # ConcatDataset
-        for i, sub in enumerate(ds['datasets']):
-            yield from _walk(sub, f'{key}.datasets.{i}')
-    elif 'dataset' in ds:  # RepeatDataset, ClassBalancedDataset, ...
-        yield from _walk(ds['dataset'], f'{key}.dataset')
-    else:
-        yield key, ds
-
-
 def _file_datasets(cfg, loaders: Sequence[str]) -> List[Tuple[str, dict]]:
     """Leaf datasets that read files (those with a ``data_root`` key)."""
-    return [(key, ds) for loader in loaders for key, ds in iter_datasets(cfg, loader)
+    return [(key, ds) for loader in loaders for key, ds in loader_datasets(cfg, loader)
             if 'data_root' in ds]
 
 

@@ -12,6 +12,7 @@ import os.path as osp
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from lszoo.errors import ConfigError, DataError
+from lszoo.utils.config import loader_datasets
 
 _LOADERS = {'train': ('train_dataloader', 'val_dataloader'), 'test': ('test_dataloader',)}
 
@@ -76,34 +77,16 @@ def check_registered_types(cfg, config_path: Optional[str] = None) -> None:
         if isinstance(t, str) and models.get(t) is None:
             raise _unknown(models, t, f'{key}.type', 'model', config_path)
     for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+        for key, ds in loader_datasets(cfg, loader_key):
             t = ds.get('type')
             if isinstance(t, str) and datasets.get(t) is None:
                 raise _unknown(datasets, t, f'{key}.type', 'dataset', config_path)
 
 
-def _leaf_datasets(loader, key: str) -> Iterator[Tuple[str, dict]]:
-    if not isinstance(loader, dict):
-        return
-    yield from _walk_dataset(loader.get('dataset'), key)
-
-
-def _walk_dataset(ds, key: str) -> Iterator[Tuple[str, dict]]:
-    if not isinstance(ds, dict):
-        return
-    if 'datasets' in ds:
-        for i, sub in enumerate(ds['datasets']):
-            yield from _walk_dataset(sub, f'{key}.datasets[{i}]')
-    elif 'dataset' in ds:
-        yield from _walk_dataset(ds['dataset'], f'{key}.dataset')
-    else:
-        yield key, ds
-
-
 def check_data_roots(cfg, config_path: Optional[str] = None, stage: str = 'train') -> None:
     """Every dataset the stage uses has an existing ``data_root`` (when it has one)."""
     for loader_key in _LOADERS[stage]:
-        for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+        for key, ds in loader_datasets(cfg, loader_key):
             root = ds.get('data_root')
             if root in (None, ''):
                 continue
@@ -156,7 +139,7 @@ def _stream_indices(backbone: dict) -> Optional[Tuple[List[int], str]]:
 
 def data_channels(cfg, loader_key: str) -> Optional[Tuple[int, str]]:
     """The channel count the data gives (from the dataset's ``bands``), and where it comes from."""
-    for key, ds in _leaf_datasets(cfg.get(loader_key), f'{loader_key}.dataset'):
+    for key, ds in loader_datasets(cfg, loader_key):
         bands = ds.get('bands')
         if isinstance(bands, (list, tuple)) and bands:
             return len(bands), f'{key}.bands = {list(bands)}'
@@ -200,11 +183,29 @@ def check_channels(cfg, config_path: Optional[str] = None, stage: str = 'train')
             f'or change the bands.')
 
 
+def check_eo_files(cfg, config_path: Optional[str] = None) -> None:
+    """A local file named by ``model.backbone.eo_weights`` (one, or one per stream) exists.
+
+    The encoders load EO weights when training starts, after the datasets are built; a wrong
+    path is reported before anything is built instead (names of known weights are fetched then).
+    """
+    from lszoo.models.backbones.eo_weights import EO_WEIGHTS
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    eo = backbone.get('eo_weights') if isinstance(backbone, dict) else None
+    for path in ([eo] if isinstance(eo, str) else list(eo or [])):
+        if isinstance(path, str) and path not in EO_WEIGHTS and not osp.isfile(path):
+            raise ConfigError(
+                f'{_where(config_path)}: model.backbone.eo_weights file {path} does not exist '
+                f'(give a local file or a known name: {sorted(EO_WEIGHTS)})')
+
+
 def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
-              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels')) -> None:
+              checks: Sequence[str] = ('types', 'data_root', 'bands', 'channels',
+                                       'eo_weights')) -> None:
     """Run the config checks for ``stage`` ('train': train + val data, 'test': test data);
     ``'bands'`` compares every dataloader's bands (train, val and test, whatever the stage) with
-    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`)."""
+    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`); ``'eo_weights'``
+    (training only: a trained checkpoint replaces them) checks a local EO weights file."""
     if stage not in _LOADERS:
         raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
     if 'types' in checks:
@@ -216,6 +217,8 @@ def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
         check_loader_bands(cfg, config_path)
     if 'channels' in checks:
         check_channels(cfg, config_path, stage)
+    if 'eo_weights' in checks and stage == 'train':
+        check_eo_files(cfg, config_path)
 
 
 def check_checkpoint_fits(model, checkpoint_path: str, config_path: Optional[str] = None) -> None:

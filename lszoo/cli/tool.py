@@ -109,6 +109,15 @@ def enable_trust() -> None:
           'whose origin you trust.', file=sys.stderr)
 
 
+def write_json(path: str, obj, indent: int = 2) -> None:
+    """Write ``obj`` as JSON to ``path`` (folders created; atomic: the old file or the whole new
+    one, never half of it)."""
+    import json
+
+    from lszoo.engine.checkpoint import atomic_write_bytes
+    atomic_write_bytes(osp.abspath(path), json.dumps(obj, indent=indent).encode())
+
+
 def format_metrics(metrics: dict, title: str = 'metrics') -> str:
     """A two-column text table of a metrics dict."""
     rows = [(str(k), f'{v:.4f}' if isinstance(v, float) else str(v)) for k, v in metrics.items()]

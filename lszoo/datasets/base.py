@@ -8,6 +8,7 @@ Subclasses only list their files (``list_samples``).
 """
 import os
 import re
+import time
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -216,6 +217,27 @@ class LandslideBaseDataset(BaseSegDataset):
         safe = tuple(re.sub(r'[^\w.-]+', '-', p).strip('-') for p in parts)
         stem = '_'.join((self.NAME,) + safe + (name, f'seed{self.split_seed}'))
         return self.split_dir / f'{stem}.txt'
+
+    def write_seeded_splits(self, names: Sequence[str], make_parts, *parts: str) -> None:
+        """Write the seeded split files ``names`` (entries from ``make_parts()``) when none of
+        them exists yet. When some exist (hand-written or edited lists) and others are missing,
+        stop with an error instead of overwriting the ones that are there."""
+        paths = [self.split_file(n, *parts) for n in names]
+        for _ in range(20):  # another process (a distributed rank) may be writing the set now
+            present = [p for p in paths if p.is_file()]
+            if not present or len(present) == len(paths):
+                break
+            time.sleep(0.1)
+        if not present:
+            for path, entries in zip(paths, make_parts()):
+                self.write_split_file(path, entries)
+        elif len(present) < len(paths):
+            missing = [str(p) for p in paths if not p.is_file()]
+            raise DataError(
+                f'{type(self).__name__}: split file(s) {", ".join(missing)} missing beside '
+                f'{", ".join(str(p) for p in present)}; not regenerating the set, so that '
+                f'lists written or edited by hand are not overwritten. Restore the missing '
+                f'file(s) (the same format: one path per line), or {self.rewrite_hint()}')
 
     def read_split(self, path: Path) -> List[str]:
         """:meth:`read_split_file`, noting the file and its size for the start-up log line."""

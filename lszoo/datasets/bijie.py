@@ -86,9 +86,8 @@ class BijieDataset(LandslideBaseDataset):
         else:
             path = self.split_file(self.split)
             if not path.is_file():
-                parts = seeded_split(list(keys.values()), self.FRACTIONS, self.split_seed)
-                for name, part in zip(('train', 'val', 'test'), parts):
-                    self.write_split_file(self.split_file(name), part)
+                self.write_seeded_splits(('train', 'val', 'test'), lambda: seeded_split(
+                    list(keys.values()), self.FRACTIONS, self.split_seed))
             check_split_files(
                 'BijieDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
                 [e for v in keys.values() for e in v], self.rewrite_hint(),

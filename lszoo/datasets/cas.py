@@ -113,9 +113,8 @@ class CASLandslideDataset(LandslideBaseDataset):
             else:
                 path = self.split_file(self.split, name)
                 if not path.is_file():
-                    parts = seeded_split([list(tiles)], self.FRACTIONS, self.split_seed)
-                    for sname, part in zip(('train', 'val'), parts):
-                        self.write_split_file(self.split_file(sname, name), part)
+                    self.write_seeded_splits(('train', 'val'), lambda: seeded_split(
+                        [list(tiles)], self.FRACTIONS, self.split_seed), name)
                 check_split_files(f'CASLandslideDataset ({name})',
                                   [self.split_file(n, name) for n in ('train', 'val')],
                                   list(tiles), self.rewrite_hint())

@@ -13,11 +13,12 @@ import os
 import sys
 import warnings
 from collections import Counter, OrderedDict, defaultdict
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from lszoo.errors import DataError
+from lszoo.utils.config import leaf_datasets
 
 LOADERS = OrderedDict(train='train_dataloader', val='val_dataloader', test='test_dataloader')
 #: Problem kinds, in report order.
@@ -45,20 +46,6 @@ def dataset_configs(cfg, splits: Optional[Sequence[str]] = None) -> List[Tuple[s
             seen.append(plain)
             out.append((label, ds))
     return out
-
-
-def leaf_datasets(ds, key: str) -> Iterator[Tuple[str, dict]]:
-    """``(config key, dataset config)`` of the datasets that list files below dataset config
-    ``ds`` at ``key``: wrappers (``datasets=[...]``, ``dataset=...``) are walked through."""
-    if not isinstance(ds, dict):
-        return
-    if ds.get('datasets') is not None:
-        for i, sub in enumerate(ds['datasets']):
-            yield from leaf_datasets(sub, f'{key}.datasets[{i}]')
-    elif ds.get('dataset') is not None:
-        yield from leaf_datasets(ds['dataset'], f'{key}.dataset')
-    else:
-        yield key, ds
 
 
 def build_dataset(ds_cfg: dict):

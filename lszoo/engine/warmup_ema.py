@@ -18,11 +18,15 @@ from lszoo.errors import ConfigError
 
 @MODELS.register_module()
 class WarmupExponentialMovingAverage(ExponentialMovingAverage):
+    first_step = 1  # ``steps`` before the first update (LSZooEMAHook reads it)
+
     """``ema = decay_k ema + (1 - decay_k) w`` with ``decay_k = min(decay, (1 + k) / (10 + k))``.
 
-    For mmengine's ``EMAHook``: ``dict(type='EMAHook', ema_type='WarmupExponentialMovingAverage',
-    decay=0.9999)``. The average starts from the model's weights when the hook builds it (after
-    ``load_from``), and update k (1-based) uses ``decay_k``. mmengine's update counter ``steps``
+    For :class:`~lszoo.engine.hooks.LSZooEMAHook` (mmengine's ``EMAHook``):
+    ``dict(type='LSZooEMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999)``. The
+    average starts from the weights training starts from (pretrained weights, ``load_from``;
+    mmengine's plain ``EMAHook`` builds it before pretrained weights are loaded), and update k
+    (1-based) uses ``decay_k``. mmengine's update counter ``steps``
     (a buffer, saved in ``ema_state_dict`` and restored by ``--resume``) starts at 1 here, so it
     equals k at every update: mmengine's first-update copy never happens, exactly as in the
     reference, and a resumed run continues the warm-up where it stopped.
@@ -45,7 +49,7 @@ class WarmupExponentialMovingAverage(ExponentialMovingAverage):
                          update_buffers=update_buffers)
         self.decay = float(decay)
         self.warmup = bool(warmup)
-        self.steps.fill_(1)  # = k of the next update (see the class doc)
+        self.steps.fill_(self.first_step)  # = k of the next update (see the class doc)
 
     def decay_at(self, k: int) -> float:
         """Decay of the k-th update (1-based)."""

@@ -58,3 +58,18 @@ test_dataloader = dict(
     dataset=dict(data, split='test', pipeline=test_pipeline))
 val_evaluator = dict(type='LandslideMetric')
 test_evaluator = val_evaluator
+# for encoders pre-trained on Sentinel-2 reflectance (the *-ssl4eo_inventory configs): bands /
+# 10000 as in SSL4EO-S12 pre-training instead of min-max (a DEM in metres / 10000 too: small
+# values, harmless for a first layer that is initialised for it anyway)
+s2_reflectance_train_pipeline = [
+    dict(type='LoadInventoryWindow'),
+    dict(type='NormalizeBands', mode='scale', scale=10000.0),
+    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+    dict(type='RandomRot90', prob=0.5),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
+s2_reflectance_test_pipeline = [
+    dict(type='LoadInventoryWindow'),
+    dict(type='NormalizeBands', mode='scale', scale=10000.0),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]

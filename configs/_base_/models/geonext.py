@@ -66,10 +66,10 @@ model = dict(
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 # EMA of the weights as GeoNeXt's reference (utils/ema.py): decay 0.9999 with warm-up
-# min(0.9999, (1 + k) / (10 + k)); the average starts from the initial (or loaded) weights. A
-# config that changes it replaces the whole list.
+# min(0.9999, (1 + k) / (10 + k)); the average starts from the weights training starts from
+# (pretrained or loaded: LSZooEMAHook). A config that changes it replaces the whole list.
 custom_hooks = [
-    dict(type='EMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999,
+    dict(type='LSZooEMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999,
          update_buffers=False, priority=49),
 ]
 # the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate

@@ -8,13 +8,16 @@ window of the outputs (:mod:`.writer`). Memory is bounded by the block size plus
 that hang over into the next block row, not by the scene size. Under ``torch.distributed``
 (``torchrun``, gloo on CPU) each rank predicts a contiguous share of every block's batches and
 rank 0 gathers, blends and writes; integer blending keeps the result bit-identical whatever the
-block size and the number of processes. See ``docs/scene_inference.md``.
+block size and the number of processes. With ``prefetch`` (default on CUDA, :mod:`.prefetch`)
+reading and normalising run ahead of the model in a background thread that does all reads of
+the input; the outputs do not change. See ``docs/scene_inference.md``.
 """
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional, Tuple, Union
 
+import numpy as np
 import rasterio
 import torch
 
@@ -23,7 +26,9 @@ from lszoo.evaluation.calibration import resolve_threshold
 from .blend import BlockBlender
 from .grid import Grid
 from .options import SceneOptions, check_output_paths
-from .predictor import TilePredictor, build_normalizer, init_scene_model, load_config, threshold_of
+from .predictor import (TileBatch, TilePredictor, build_normalizer, init_scene_model,
+                        load_config, threshold_of)
+from .prefetch import Prefetcher, default_prefetch
 from .reader import SceneReader
 from .writer import SceneWriter, atomic_outputs
 
@@ -81,6 +86,43 @@ def _prepare(model, checkpoint, cfg, opts: SceneOptions):
     return model.to(opts.device).eval(), load_config(cfg) if cfg is not None else None
 
 
+def _gdal_env():
+    return rasterio.Env(GDAL_CACHEMAX=64)
+
+
+@dataclass
+class BlockDone:
+    """Every batch of ``block`` (of this rank) was read; ``valid`` is the block's valid-data mask
+    (``None``: all valid, or not needed on this rank)."""
+
+    block: Tuple[int, int]
+    valid: Optional[np.ndarray]
+
+
+def read_blocks(grid: Grid, predict: TilePredictor, reader: SceneReader, batch: int, rank: int,
+                world: int, with_valid: bool) -> Iterator[Union[TileBatch, BlockDone]]:
+    """The reader side of :func:`map_scene`, in block order: this rank's batches of each block,
+    then its :class:`BlockDone`. Every read of the input happens here, so in one thread."""
+    for block in grid.block_ids():
+        yield from predict.read_batches(grid.batches(block, batch, rank, world))
+        t0 = time.perf_counter()
+        valid = reader.valid(*grid.core(*block)) if with_valid else None
+        predict.times['read'] += time.perf_counter() - t0
+        yield BlockDone(block, valid)
+
+
+def _timed(items, times: dict):
+    """``items``, adding the time spent waiting for each to ``times['wait']``."""
+    it = iter(items)
+    while True:
+        t0 = time.perf_counter()
+        item = next(it, None)
+        times['wait'] += time.perf_counter() - t0
+        if item is None:
+            return
+        yield item
+
+
 def _cfg_get(cfg, key):
     return cfg.get(key) if cfg is not None else None
 
@@ -105,7 +147,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
-    normalize, progress, tta, cog, stac, split_tiles). ``model`` may also be an
+    normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
     ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. Without
     ``threshold``, a threshold calibrated into ``checkpoint`` (``tools/test.py --calibrate``) is
@@ -115,9 +157,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     check_output_paths(input, output, prob, polygons, dem, quicklook)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
-    times = dict(model=0.0, read=0.0, normalize=0.0, blend=0.0, write=0.0, polygons=0.0)
+    times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
+                 polygons=0.0)
     with ExitStack() as stack:
-        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=64))
+        stack.enter_context(_gdal_env())
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands)
         predict = TilePredictor(model, reader, opts.tile,
@@ -134,19 +177,26 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
             paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
             writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts.cog)
             bar = _progress_bar(grid.n_tiles) if opts.progress else None
-        n_fg = 0
-        for block in grid.block_ids():
-            preds = _gather(predict(grid.batches(block, opts.batch, rank, world)), rank, world)
+        depth = default_prefetch(opts.device) if opts.prefetch is None else opts.prefetch
+        items = read_blocks(grid, predict, reader, opts.batch, rank, world, writer is not None)
+        if depth:  # rasterio's GDAL settings are per thread: the reader gets its own
+            items = stack.enter_context(Prefetcher(items, depth, _gdal_env))
+        n_fg, preds = 0, []
+        for item in _timed(items, times):
+            if isinstance(item, TileBatch):
+                preds += predict.predict_batch(item)
+                continue
+            block_preds, preds = _gather(preds, rank, world), []
             if writer is None:
                 continue
-            blender.add(preds)
+            blender.add(block_preds)
             if bar is not None:
-                bar.update(len(grid.blocks.get(block, [])))
+                bar.update(len(grid.blocks.get(item.block, [])))
             t0 = time.perf_counter()
-            mask, pr = blender.blend(block, writer.needs_prob)
+            mask, pr = blender.blend(item.block, writer.needs_prob)
             times['blend'] += time.perf_counter() - t0
-            y0, y1, x0, x1 = grid.core(*block)
-            n_fg += writer.write(mask, pr, reader.valid(y0, y1, x0, x1), y0, x0, times)
+            y0, _, x0, _ = grid.core(*item.block)
+            n_fg += writer.write(mask, pr, item.valid, y0, x0, times)
         if bar is not None:
             print(flush=True)
         n_polygons = writer.close(times) if writer is not None else 0

@@ -29,6 +29,9 @@ class SceneOptions:
         split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
             (default); ``False``: this process maps the whole scene alone (many scenes, one
             scene per process: :mod:`.batch`).
+        prefetch: batches of tiles read and normalised ahead, in a background thread, while the
+            model computes (:mod:`.prefetch`); 0 reads and computes in turn. Default (``None``):
+            1 on CUDA, 0 on CPU (:func:`~lszoo.apis.scene.prefetch.default_prefetch`).
     """
 
     tile: int = 512
@@ -44,6 +47,7 @@ class SceneOptions:
     cog: bool = True
     stac: bool = True
     split_tiles: bool = True
+    prefetch: Optional[int] = None
 
     def __post_init__(self):
         tile = self.tile
@@ -58,6 +62,10 @@ class SceneOptions:
             raise ConfigError(f'batch must be >= 1, got {self.batch}')
         if self.threshold is not None and not 0 <= self.threshold < 1:
             raise ConfigError(f'threshold must be in [0, 1), got {self.threshold}')
+        p = self.prefetch
+        if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 0):
+            raise ConfigError('prefetch (batches read ahead while the model computes) must be an '
+                              f'integer >= 0, 0 to read and compute in turn; got {p!r}')
         from lszoo.engine.tta import tta_ops
         tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):

@@ -5,7 +5,9 @@ from a scene (file loading, geometry, packing: :func:`_not_for_tiles`), then thr
 model's own data preprocessor and public ``predict`` (inference and mmseg's post-processing),
 as ``model.test_step`` does for a test sample.
 """
-from typing import Callable, List, Optional, Sequence, Tuple
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -13,6 +15,7 @@ import torch
 from lszoo.errors import ConfigError
 
 from .grid import QUANT, Tile
+from .prefetch import pin_for
 from .reader import SceneReader, tile_input
 
 
@@ -152,10 +155,21 @@ def predict_tiles(model, batch: torch.Tensor) -> torch.Tensor:
                       'binary model (1 sigmoid channel or 2 softmax channels)')
 
 
+@dataclass
+class TileBatch:
+    """Tiles ready for the model: the tiles and their input ``N x C x H x W`` (float32, in
+    pinned memory when the model is on a CUDA device)."""
+
+    tiles: List[Tile]
+    x: torch.Tensor
+
+
 class TilePredictor:
     """Reads, normalises and predicts groups of tiles; keeps time per stage.
 
-    ``model`` is a segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
+    The reader side (:meth:`read_batches`) and the model side (:meth:`predict_batch`) are apart
+    so that the first can run ahead in another thread (:mod:`.prefetch`). ``model`` is a
+    segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`); ``tta`` averages it over flipped /
     rotated views (:func:`lszoo.engine.tta.tta_probabilities`).
     """
@@ -170,20 +184,17 @@ class TilePredictor:
         fn = model if not isinstance(model, torch.nn.Module) else partial(predict_tiles, model)
         self.predict = fn if tta == 'none' else partial(tta_probabilities, fn, mode=tta)
 
-    def __call__(self, batches: List[List[Tile]]) -> List[Tuple[Tile, np.ndarray]]:
-        """``(tile, uint16 round(p * QUANT))`` for every tile of ``batches``."""
-        import time
-
+    def read_batches(self, batches: List[List[Tile]]) -> Iterator[TileBatch]:
+        """The model input of each group of ``batches``, read with one window read."""
         mine = [t for group in batches for t in group]
         if not mine:
-            return []
+            return
         t0 = time.perf_counter()
         y0, y1 = min(t.y for t in mine), max(t.y + t.h for t in mine)
         x0, x1 = min(t.x for t in mine), max(t.x + t.w for t in mine)
         data = self.reader.read(y0, y1, x0, x1)
         valid = self.reader.valid(y0, y1, x0, x1)
         self.times['read'] += time.perf_counter() - t0
-        out = []
         for group in batches:
             t0 = time.perf_counter()
             arrays = []
@@ -192,13 +203,17 @@ class TilePredictor:
                 if self.normalize is not None:
                     a = self.normalize(a)
                 arrays.append(a.transpose(2, 0, 1))
-            x = torch.from_numpy(np.stack(arrays)).to(self.device)
+            x = pin_for(torch.from_numpy(np.stack(arrays)), self.device)
             self.times['normalize'] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            p = self.predict(x).cpu().numpy()
-            self.times['model'] += time.perf_counter() - t0
-            p *= QUANT
-            p += 0.5
-            p = p.astype(np.uint16)  # round(p * QUANT)
-            out += [(t, np.ascontiguousarray(pt[:t.h, :t.w])) for t, pt in zip(group, p)]
-        return out
+            yield TileBatch(group, x)
+
+    def predict_batch(self, batch: TileBatch) -> List[Tuple[Tile, np.ndarray]]:
+        """``(tile, uint16 round(p * QUANT))`` for every tile of ``batch``."""
+        t0 = time.perf_counter()
+        p = self.predict(batch.x.to(self.device, non_blocking=True)).cpu().numpy()
+        self.times['model'] += time.perf_counter() - t0
+        p *= QUANT
+        p += 0.5
+        p = p.astype(np.uint16)  # round(p * QUANT)
+        return [(t, np.ascontiguousarray(pt[:t.h, :t.w])) for t, pt in zip(batch.tiles, p)]
+

@@ -21,6 +21,7 @@ from mmseg.registry import MODELS
 
 from lszoo.errors import ConfigError
 from lszoo.utils.checkpoint import check_state_dict_fits, clean_state_dict
+from .eo_weights import check_eo_settings, load_eo_weights
 from .timm_pretrained import (check_overlay_file, create_timm_model,
                               load_timm_pretrained, read_weights_file)
 
@@ -54,6 +55,24 @@ class DualStreamTimmEncoder(BaseModule):
         checkpoint_prefix: prefix to strip from the checkpoint's keys (e.g. ``'backbone.'``).
         out_indices: the five feature levels (strides 2..32).
         timm_kwargs: extra keyword arguments for ``timm.create_model`` (e.g. ``drop_path_rate``).
+        bands: the dataset's band names in channel order (the config's ``bands``); needed with
+            ``eo_weights``: each stream's ``stream_channels`` pick its band names from it.
+        eo_weights: Earth-observation weights (a name of
+            :data:`~lszoo.models.backbones.eo_weights.EO_WEIGHTS`, downloaded through
+            ``torch.hub`` when networked, or a local file) for stream A, or a pair
+            ``(stream A, stream B)`` with ``None`` for a stream that keeps its own start
+            (``pretrained`` / ``checkpoint`` / timm's initialisation). The first layer is matched
+            to the stream's bands by name, as in ``EOTimmBackbone``; fetched and loaded in
+            ``init_weights`` (when training starts; replaces ``checkpoint`` in that stream), so
+            testing or mapping with a trained checkpoint never needs them. With ``shared=True``
+            the one encoder is matched to stream A.
+        eo_bands: band names of a local EO file's input channels (known names carry theirs).
+        eo_init: ``'mean'`` or ``'zero'``, for input channels the EO checkpoint lacks.
+        compile_frozen: compile the frozen encoders with ``torch.compile`` (``True`` or a dict of
+            its keyword arguments; ``nn.Module.compile``, so weights and state-dict keys stay as
+            they are). They hold most of DiGATe-UNet's time and have no backward pass, so this
+            is the cheap part to compile (minutes once per input shape and train/eval mode; see
+            ``docs/benchmarks/digate_reference.md``). Default off.
 
     ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
     level maps (shallow to deep). ``out_channels`` lists the level widths.
@@ -69,6 +88,11 @@ class DualStreamTimmEncoder(BaseModule):
                  checkpoint_prefix: str = '',
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4),
                  timm_kwargs: Optional[dict] = None,
+                 bands: Optional[Sequence[str]] = None,
+                 eo_weights: Union[None, str, Sequence[Optional[str]]] = None,
+                 eo_bands: Optional[Sequence[str]] = None,
+                 eo_init: str = 'mean',
+                 compile_frozen: Union[bool, dict] = False,
                  init_cfg=None):
         super().__init__(init_cfg)
         self.stream_channels = self._check_streams(stream_channels, shared)
@@ -111,20 +135,33 @@ class DualStreamTimmEncoder(BaseModule):
         self.reductions = list(encoders[0].feature_info.reduction())
         if checkpoint is not None:
             self._load_checkpoint(checkpoint, checkpoint_prefix)
+        self._eo = self._eo_per_encoder(eo_weights, bands, eo_bands, eo_init)
+        self.eo_band_report = {}  # per stream, filled when the EO weights are loaded
         self.frozen = frozen
-        # downloaded in init_weights (when training starts), unless a local file is given
+        # downloaded in init_weights (when training starts), unless a local file is given; the
+        # encoders started from EO weights keep them
         self.pretrained = bool(pretrained) and checkpoint is None
         self._pretrained_args = dict(pretrained_cfg_overlay=overlay, features_only=True,
                                      out_indices=tuple(out_indices), **kwargs)
-        if any(frozen) and not pretrained and checkpoint is None:
-            print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder(s) keep their random '
-                      f'initial weights (pretrained=False, no checkpoint); set '
-                      f'model.backbone.checkpoint to a local weights file', logger='current',
-                      level=logging.WARNING)
+        started = checkpoint is not None or bool(pretrained)
+        for i, fr in enumerate(frozen[:n_enc]):
+            if fr and not started and self._eo[i] is None:
+                print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder {"AB"[i]} keeps '
+                          f'its random initial weights (pretrained=False, no checkpoint, no '
+                          f'eo_weights); set model.backbone.checkpoint to a local weights file',
+                          logger='current', level=logging.WARNING)
         for enc, fr in zip(self.encoders, frozen):
             if fr:
                 for p in enc.parameters():
                     p.requires_grad_(False)
+        if compile_frozen:
+            if not any(frozen):
+                raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
+                                  f'(frozen={frozen!r})')
+            kwargs = compile_frozen if isinstance(compile_frozen, dict) else {}
+            for enc, fr in zip(self.encoders, frozen):
+                if fr:
+                    enc.compile(**kwargs)
         # Precomputed channel selectors: a slice (a view, no copy) when the indices are a
         # contiguous increasing run, else an index tensor.
         self._selectors = [self._selector(c) for c in self.stream_channels]
@@ -168,17 +205,55 @@ class DualStreamTimmEncoder(BaseModule):
         print_log(f'DualStreamTimmEncoder: loaded {path} into {len(self.encoders)} encoder(s)',
                   logger='current')
 
+    def _eo_per_encoder(self, eo_weights, bands, eo_bands, init) -> list:
+        """Per encoder, ``None`` or the arguments of its EO start (checked, not loaded yet)."""
+        none = [None] * len(self.encoders)
+        if eo_weights is None:
+            return none
+        per_stream = [eo_weights, None] if isinstance(eo_weights, str) else list(eo_weights)
+        if len(per_stream) != 2:
+            raise ConfigError(f'DualStreamTimmEncoder: eo_weights must be one weights name/file '
+                              f'(stream A) or a pair per stream, got {eo_weights!r}')
+        if self.shared:
+            if per_stream[1] is not None and per_stream[0] not in (None, per_stream[1]):
+                raise ConfigError(f'DualStreamTimmEncoder: shared=True has one encoder, but '
+                                  f'eo_weights names two: {eo_weights!r}')
+            per_stream = [per_stream[0] or per_stream[1]]
+        if not any(per_stream):
+            return none
+        need = max(max(s) for s in self.stream_channels) + 1
+        if bands is None or len(bands) < need:
+            raise ConfigError(f'DualStreamTimmEncoder: eo_weights needs bands, the dataset\'s '
+                              f'band names in channel order (>= {need} for stream_channels='
+                              f'{self.stream_channels}), got bands={bands!r}')
+        out = []
+        for i, weights in enumerate(per_stream):
+            if weights is None:
+                out.append(None)
+                continue
+            owner = f'DualStreamTimmEncoder stream {"AB"[i]}'
+            check_eo_settings(owner, weights, eo_bands, init)
+            names = [str(bands[c]) for c in self.stream_channels[i]]
+            out.append((weights, names, eo_bands, init, owner))
+        return out
+
     def init_weights(self):
-        """Load timm's pretrained weights into every encoder when ``pretrained`` (mmengine's
-        runner calls this when training starts); otherwise keep timm's initialisation or the
-        ``checkpoint`` loaded at construction."""
-        if self.pretrained:
-            for enc, chans in zip(self.encoders, self.stream_channels):
-                load_timm_pretrained(enc, self.model_name, 'DualStreamTimmEncoder',
-                                     'model.backbone.checkpoint', in_chans=len(chans),
+        """Start the streams (mmengine's runner calls this when training starts): EO weights
+        into the streams that name them, timm's pretrained weights into the others when
+        ``pretrained``; otherwise keep timm's initialisation or the ``checkpoint`` loaded at
+        construction."""
+        for i, (enc, eo) in enumerate(zip(self.encoders, self._eo)):
+            if eo is not None and 'AB'[i] not in self.eo_band_report:
+                self.eo_band_report['AB'[i]] = load_eo_weights(enc, *eo)
+        rest = [i for i, eo in enumerate(self._eo) if eo is None]
+        if self.pretrained and rest:
+            for i in rest:
+                load_timm_pretrained(self.encoders[i], self.model_name, 'DualStreamTimmEncoder',
+                                     'model.backbone.checkpoint',
+                                     in_chans=len(self.stream_channels[i]),
                                      **self._pretrained_args)
             print_log(f'DualStreamTimmEncoder: {self.model_name} pretrained weights loaded '
-                      f'into {len(self.encoders)} encoder(s)', logger='current')
+                      f'into {len(rest)} encoder(s)', logger='current')
         self._is_init = True
 
     def _select(self, x, i):

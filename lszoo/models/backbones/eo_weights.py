@@ -16,8 +16,10 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 
 from lszoo.errors import CheckpointError, ConfigError
+from lszoo.utils.checkpoint import check_state_dict_fits
 
 #: Sentinel-2 L1C bands in the order of the SSL4EO-S12 checkpoints.
 S2_L1C_BANDS = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B9', 'B10', 'B11',
@@ -49,9 +51,33 @@ def canonical_band(name: str) -> str:
     return _ALIASES.get(up, _ALIASES.get(str(name), up if up.startswith('B') else str(name)))
 
 
+def published_spec(weights: str) -> Optional[dict]:
+    """The :data:`EO_WEIGHTS` entry of a name, or of a local file under a published file name
+    (e.g. ``/data/resnet18_sentinel2_all_moco-59bfdff9.pth``); ``None`` otherwise."""
+    if weights in EO_WEIGHTS:
+        return EO_WEIGHTS[weights]
+    same = [s for s in EO_WEIGHTS.values() if osp.basename(s['url']) == osp.basename(weights)]
+    return same[0] if same else None
+
+
+def check_eo_settings(owner: str, eo_weights, eo_bands: Optional[Sequence[str]],
+                      init: str) -> None:
+    """What can be checked of an EO start without reading a file (at construction: a model built
+    to load a trained checkpoint never fetches the EO weights, see :func:`load_eo_weights`)."""
+    if not isinstance(eo_weights, str) or not eo_weights:
+        raise ConfigError(f'{owner}: eo_weights must be a name of EO_WEIGHTS '
+                          f'({sorted(EO_WEIGHTS)}) or a local file, got {eo_weights!r}')
+    if init not in ('mean', 'zero'):
+        raise ConfigError(f"{owner}: eo_init must be 'mean' or 'zero', got {init!r}")
+    if not eo_bands and published_spec(eo_weights) is None:
+        raise ConfigError(f'{owner}: eo_bands is needed for the local file {eo_weights} (its '
+                          'input bands in order, e.g. the 13 Sentinel-2 bands B1 ... B12 with '
+                          'B8A)')
+
+
 def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
     """State dict of ``weights`` (a local file, or a name of :data:`EO_WEIGHTS`) and, for a
-    known name, its band order.
+    known name or a local file under a published file name, its band order.
 
     A name is fetched through ``torch.hub`` (cached in ``$TORCH_HOME/hub/checkpoints``); without
     network that fails with one line saying where to get the file and how to pass it.
@@ -69,15 +95,16 @@ def fetch_eo_state_dict(weights: str) -> Tuple[dict, Optional[Sequence[str]]]:
                     f'cannot download EO weights {weights!r} from {spec["url"]} ({exc}); '
                     f'fetch the file on a networked machine and pass its local path as '
                     f'eo_weights=/path/{osp.basename(spec["url"])}') from None
-        state, bands = load_state_dict(cached), spec['bands']
+        state = load_state_dict(cached)
     elif osp.isfile(str(weights)):
-        state, bands = load_state_dict(weights), None
+        state = load_state_dict(weights)
     else:
         raise ConfigError(f'eo_weights {weights!r} is neither a local file nor a known name '
                           f'({sorted(EO_WEIGHTS)})')
     if not state:
         raise CheckpointError(f'{weights}: holds no state dict')
-    return dict(state), bands
+    spec = published_spec(str(weights))
+    return dict(state), (spec['bands'] if spec else None)
 
 
 def match_input_filters(weight: torch.Tensor, ckpt_bands: Sequence[str],
@@ -115,3 +142,44 @@ def first_conv_key(state: dict) -> str:
         if key.endswith('weight') and getattr(value, 'ndim', 0) == 4:
             return key
     raise CheckpointError('the EO checkpoint has no convolution weight')
+
+
+def load_eo_weights(model: torch.nn.Module, eo_weights: str, bands: Sequence[str],
+                    eo_bands: Optional[Sequence[str]] = None, init: str = 'mean',
+                    owner: str = 'encoder') -> dict:
+    """Load EO weights into a timm model whose first convolution takes ``bands``.
+
+    The checkpoint's first convolution is rebuilt for ``bands`` by name
+    (:func:`match_input_filters`); the classifier (``fc.`` / ``head.fc.``) is dropped and every
+    other tensor must fit ``model`` exactly (loaded strictly). The log names, per input channel,
+    the checkpoint filter it got or that it was initialised. The encoders call this from
+    ``init_weights``, which mmengine's runner calls when training starts: ``tools/test.py`` and
+    ``tools/infer_scene.py``, whose checkpoint replaces every weight, never fetch EO weights.
+
+    Args:
+        model: the timm model (e.g. a ``features_only`` one) to load into.
+        eo_weights: a name of :data:`EO_WEIGHTS` or a local file (see :func:`fetch_eo_state_dict`).
+        bands: the model's input band names, in channel order (may repeat, e.g. a DEM x3).
+        eo_bands: band names of a local file's input channels (known names carry theirs).
+        init: ``'mean'`` or ``'zero'`` for the channels the checkpoint lacks.
+        owner: who loads, for messages (``'EOTimmBackbone'``, ``'... stream A'``).
+
+    Returns:
+        ``dict(copied=[band names], initialised=[band names])``.
+    """
+    check_eo_settings(owner, eo_weights, eo_bands, init)
+    state, known = fetch_eo_state_dict(eo_weights)
+    ckpt_bands = list(eo_bands or known)
+    state = {k: v for k, v in state.items() if not k.startswith(('fc.', 'head.fc.'))}
+    key = first_conv_key(state)
+    state[key], copied, initialised = match_input_filters(state[key], ckpt_bands, bands, init)
+    check_state_dict_fits(state, model, f'EO weights {eo_weights}',
+                          f'{owner} (timm {type(model).__name__})',
+                          hint='; wrong model_name for these weights?')
+    model.load_state_dict(state, strict=True)
+    where = {canonical_band(b): (b, i) for i, b in enumerate(ckpt_bands)}
+    got = [f'{b}<-{where[canonical_band(b)][0]}[{where[canonical_band(b)][1]}]' for b in copied]
+    print_log(f'{owner}: EO weights {eo_weights}: first-layer filters copied (band<-checkpoint '
+              f'band[channel]) {", ".join(got) or "none"}; initialised ({init}) for '
+              f'{", ".join(initialised) or "none"}', logger='current')
+    return dict(copied=copied, initialised=initialised)

@@ -40,7 +40,7 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 in_channels = 5
 launcher = 'none'
-load_from = '/work/main/work_dirs/synthetic_benchmark/UNet-EfficientNet-B0/iter_300.pth'
+load_from = 'work_dirs/synthetic_benchmark/UNet-EfficientNet-B0/iter_300.pth'
 log_level = 'WARNING'
 log_processor = dict(by_epoch=False)
 meta_keys = (
