@@ -7,10 +7,11 @@ files (and work dirs) below ``--work-root``.
 Split rule (fixed, no randomness): the 36 image stems sorted by name; every third one (sorted
 positions 2, 5, 8, ...) is a test image, the other 24 train. Training: random 256x256 crops with
 horizontal/vertical flips, per-image per-band min-max to [0, 1] (the Bijie configs'
-normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation. Test: the 12 test images
-at full size (padded to the model's size divisor and cropped back, as mmseg does), scored once by
-:class:`~lszoo.evaluation.LandslideMetric` with all three protocols.
+normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation. Test: the 12
+test images at full size (padded to the model's size divisor and cropped back, as mmseg does),
+scored once by :class:`~lszoo.evaluation.LandslideMetric` with all three protocols.
 
+``--cfg-options`` are merged into every lszoo config after the recipe, to vary one setting.
 ``--recipe config`` trains each config as it stands (its own loss, optimiser and schedule);
 ``--recipe bce_dice`` replaces them with BCE + Dice and Adam 1e-3 with a linear warm-up then a
 polynomial decay. The external yardstick (``--yardstick``) is segmentation_models_pytorch's U-Net
@@ -254,10 +255,10 @@ def markdown(rows, args, train, test, machine: str) -> str:
     lines = [f'### Real Bijie benchmark, recipe `{args.recipe}`{options}', '',
              f'Command: `python tools/real_benchmark.py {" ".join(args.argv)}`', '',
              f'Machine: {machine}. Budget: {args.iters} iterations, batch {args.batch}, random '
-             f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, {args.threads} '
-             f'thread(s). Train {len(train)} / test {len(test)} images (sorted stems, every '
-             f'third is test: {", ".join(test)}); tested at full size. Standard = landslide '
-             'class, global; GeoNeXt = mean of 2 classes; DiGATe = mean over images '
+             f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, '
+             f'{args.threads} thread(s). Train {len(train)} / test {len(test)} images (sorted '
+             f'stems, every third is test: {", ".join(test)}); tested at full size. '
+             'Standard = landslide class, global; GeoNeXt = mean of 2 classes; DiGATe = mean over images '
              '(docs/metrics.md).', '',
              '| Model | recipe | threshold | ' + ' | '.join(c for _, c in COLUMNS)
              + ' | params (M) | train time (s) |',
