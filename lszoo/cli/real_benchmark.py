@@ -258,8 +258,8 @@ def markdown(rows, args, train, test, machine: str) -> str:
              f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, '
              f'{args.threads} thread(s). Train {len(train)} / test {len(test)} images (sorted '
              f'stems, every third is test: {", ".join(test)}); tested at full size. '
-             'Standard = landslide class, global; GeoNeXt = mean of 2 classes; DiGATe = mean over images '
-             '(docs/metrics.md).', '',
+             'Standard = landslide class, global; GeoNeXt = mean of 2 classes; DiGATe = mean '
+             'over images (docs/metrics.md).', '',
              '| Model | recipe | threshold | ' + ' | '.join(c for _, c in COLUMNS)
              + ' | params (M) | train time (s) |',
              '|---|---|---:|' + '---:|' * (len(COLUMNS) + 2)]
