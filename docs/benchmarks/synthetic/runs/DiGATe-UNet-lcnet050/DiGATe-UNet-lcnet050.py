@@ -6,10 +6,12 @@ bands = [
     'slope',
 ]
 crop_size = (
-    128,
-    128,
+    64,
+    64,
 )
-custom_hooks = []
+custom_hooks = [
+    dict(type='IterationSeedHook'),
+]
 custom_imports = dict(
     allow_failed_imports=False, imports=[
         'lszoo',
@@ -27,24 +29,22 @@ data_root = None
 dataset_type = 'SyntheticLandslideDataset'
 default_hooks = dict(
     checkpoint=dict(
-        by_epoch=False, interval=300, max_keep_ckpts=1, type='CheckpointHook'),
+        by_epoch=False,
+        interval=300,
+        max_keep_ckpts=1,
+        type='SafeRotationCheckpointHook'),
     logger=dict(interval=30, log_metric_by_epoch=False, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     timer=dict(type='IterTimerHook'),
     visualization=dict(draw=False, type='SegVisualizationHook'))
 default_scope = 'mmseg'
-encoder_channels = (
-    16,
-    32,
-    64,
-    128,
-    256,
-)
 env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='nccl'),
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    torch_threads='auto',
+    worker_threads=1)
 in_channels = 5
 launcher = 'none'
 load_from = 'work_dirs/synthetic_benchmark/DiGATe-UNet-lcnet050/iter_300.pth'
@@ -62,6 +62,8 @@ meta_keys = (
     'reduce_zero_label',
     'band_names',
     'stream_layout',
+    'crs',
+    'transform',
 )
 model = dict(
     backbone=dict(
@@ -98,16 +100,11 @@ model = dict(
             0.4,
         ),
         gate_reg_weight=0.001,
-        in_channels=(
-            16,
-            32,
-            64,
-            128,
-            256,
-        ),
+        in_channels='auto',
         loss_decode=dict(
             alpha=0.3,
             beta=0.7,
+            ignore_empty=True,
             loss_name='loss_tversky',
             type='BinaryTverskyLoss'),
         mlp_ratio=2.0,
@@ -121,19 +118,11 @@ model = dict(
         fuse_levels=(
             2,
             3,
-        ),
-        in_channels=(
-            16,
-            32,
-            64,
-            128,
-            256,
-        ),
-        type='GatedFusionNeck'),
+        ), in_channels='auto', type='GatedFusionNeck'),
     pretrained=None,
     test_cfg=dict(mode='whole'),
     train_cfg=dict(),
-    type='EncoderDecoder')
+    type='AutoWidthEncoderDecoder')
 optim_wrapper = dict(
     optimizer=dict(
         betas=(
@@ -183,6 +172,8 @@ test_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -207,6 +198,8 @@ test_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
@@ -248,6 +241,8 @@ train_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -279,10 +274,13 @@ train_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
 tta_model = None
+use_calibrated_threshold = False
 val_cfg = None
 val_dataloader = None
 val_evaluator = None

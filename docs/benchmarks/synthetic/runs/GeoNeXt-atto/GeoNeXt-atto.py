@@ -6,8 +6,8 @@ bands = [
     'slope',
 ]
 crop_size = (
-    128,
-    128,
+    64,
+    64,
 )
 custom_hooks = [
     dict(
@@ -33,7 +33,10 @@ data_root = None
 dataset_type = 'SyntheticLandslideDataset'
 default_hooks = dict(
     checkpoint=dict(
-        by_epoch=False, interval=300, max_keep_ckpts=1, type='CheckpointHook'),
+        by_epoch=False,
+        interval=300,
+        max_keep_ckpts=1,
+        type='SafeRotationCheckpointHook'),
     logger=dict(interval=30, log_metric_by_epoch=False, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
@@ -43,7 +46,9 @@ default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='nccl'),
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    torch_threads='auto',
+    worker_threads=1)
 in_channels = 5
 launcher = 'none'
 load_from = 'work_dirs/synthetic_benchmark/GeoNeXt-atto/iter_300.pth'
@@ -61,6 +66,8 @@ meta_keys = (
     'reduce_zero_label',
     'band_names',
     'stream_layout',
+    'crs',
+    'transform',
 )
 model = dict(
     backbone=dict(
@@ -69,6 +76,7 @@ model = dict(
         drop_path_rate=0.0,
         in_channels=5,
         pretrained=False,
+        pretrained_tag='fcmae_ft_in22k_in1k',
         stem_adapt='repeat',
         type='ConvNeXtV2Encoder'),
     data_preprocessor=dict(
@@ -98,44 +106,25 @@ model = dict(
             160,
             320,
         ],
-        in_index=[
-            0,
-            1,
-            2,
-            3,
-        ],
         loss_decode=[
             dict(
                 avg_non_ignore=True,
-                loss_name='loss_bce',
-                loss_weight=0.45,
+                loss_weight=1.0,
                 type='CrossEntropyLoss',
                 use_sigmoid=True),
             dict(
-                gamma=1.0,
-                lam=0.1,
-                loss_weight=0.45,
-                per_image=True,
-                smooth=1.0,
-                type='BoundaryDiceLoss'),
-            dict(
-                alpha=1.0,
-                beta=0.7,
-                gamma=2.0,
-                loss_weight=0.1,
-                per_image=True,
-                smooth=1.0,
-                type='FocalTverskyLoss'),
+                alpha=0.3, beta=0.7, loss_weight=1.0,
+                type='BinaryTverskyLoss'),
         ],
         norm_cfg=dict(requires_grad=True, type='BN'),
         num_classes=2,
         out_channels=1,
-        threshold=0.6225,
+        threshold=0.5,
         type='PSAASPPHead'),
     pretrained=None,
     test_cfg=dict(mode='whole'),
     train_cfg=dict(),
-    type='EncoderDecoder')
+    type='AutoWidthEncoderDecoder')
 norm_cfg = dict(requires_grad=True, type='BN')
 optim_wrapper = dict(
     optimizer=dict(
@@ -186,6 +175,8 @@ test_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -210,6 +201,8 @@ test_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
@@ -251,6 +244,8 @@ train_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -282,10 +277,13 @@ train_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
 tta_model = None
+use_calibrated_threshold = False
 val_cfg = None
 val_dataloader = None
 val_evaluator = None

@@ -6,8 +6,8 @@ bands = [
     'slope',
 ]
 crop_size = (
-    128,
-    128,
+    64,
+    64,
 )
 custom_hooks = []
 custom_imports = dict(
@@ -27,7 +27,10 @@ data_root = None
 dataset_type = 'SyntheticLandslideDataset'
 default_hooks = dict(
     checkpoint=dict(
-        by_epoch=False, interval=300, max_keep_ckpts=1, type='CheckpointHook'),
+        by_epoch=False,
+        interval=300,
+        max_keep_ckpts=1,
+        type='SafeRotationCheckpointHook'),
     logger=dict(interval=30, log_metric_by_epoch=False, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
@@ -37,12 +40,15 @@ default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='nccl'),
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    torch_threads='auto',
+    worker_threads=1)
 in_channels = 5
 launcher = 'none'
 load_from = 'work_dirs/synthetic_benchmark/SegFormer-MiT-B0/iter_300.pth'
 log_level = 'WARNING'
 log_processor = dict(by_epoch=False)
+max_iters = 2000
 meta_keys = (
     'img_path',
     'seg_map_path',
@@ -55,6 +61,8 @@ meta_keys = (
     'reduce_zero_label',
     'band_names',
     'stream_layout',
+    'crs',
+    'transform',
 )
 model = dict(
     backbone=dict(
@@ -122,11 +130,10 @@ model = dict(
             2,
             3,
         ],
-        loss_decode=dict(
-            avg_non_ignore=True,
-            loss_weight=1.0,
-            type='CrossEntropyLoss',
-            use_sigmoid=True),
+        loss_decode=[
+            dict(loss_weight=1.0, type='BinaryCrossEntropyLoss'),
+            dict(loss_weight=1.0, type='BinaryDiceLoss'),
+        ],
         norm_cfg=dict(requires_grad=True, type='BN'),
         num_classes=2,
         out_channels=1,
@@ -186,6 +193,8 @@ test_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -210,6 +219,8 @@ test_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
@@ -251,6 +262,8 @@ train_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -282,6 +295,8 @@ train_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]

@@ -6,8 +6,8 @@ bands = [
     'slope',
 ]
 crop_size = (
-    128,
-    128,
+    64,
+    64,
 )
 custom_hooks = []
 custom_imports = dict(
@@ -27,7 +27,10 @@ data_root = None
 dataset_type = 'SyntheticLandslideDataset'
 default_hooks = dict(
     checkpoint=dict(
-        by_epoch=False, interval=300, max_keep_ckpts=1, type='CheckpointHook'),
+        by_epoch=False,
+        interval=300,
+        max_keep_ckpts=1,
+        type='SafeRotationCheckpointHook'),
     logger=dict(interval=30, log_metric_by_epoch=False, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
@@ -37,12 +40,15 @@ default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='nccl'),
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    torch_threads='auto',
+    worker_threads=1)
 in_channels = 5
 launcher = 'none'
 load_from = 'work_dirs/synthetic_benchmark/UNet-ConvNeXtV2-atto/iter_300.pth'
 log_level = 'WARNING'
 log_processor = dict(by_epoch=False)
+max_iters = 2000
 meta_keys = (
     'img_path',
     'seg_map_path',
@@ -55,6 +61,8 @@ meta_keys = (
     'reduce_zero_label',
     'band_names',
     'stream_layout',
+    'crs',
+    'transform',
 )
 model = dict(
     backbone=dict(
@@ -74,6 +82,8 @@ model = dict(
         type='SegDataPreProcessor'),
     decode_head=dict(
         align_corners=False,
+        cls_init='xavier_uniform',
+        cls_kernel_size=3,
         decoder_channels=(
             160,
             80,
@@ -82,23 +92,11 @@ model = dict(
             16,
         ),
         dropout_ratio=0.0,
-        in_channels=[
-            40,
-            80,
-            160,
-            320,
+        in_channels='auto',
+        loss_decode=[
+            dict(loss_weight=1.0, type='BinaryCrossEntropyLoss'),
+            dict(loss_weight=1.0, type='BinaryDiceLoss'),
         ],
-        in_index=[
-            0,
-            1,
-            2,
-            3,
-        ],
-        loss_decode=dict(
-            avg_non_ignore=True,
-            loss_weight=1.0,
-            type='CrossEntropyLoss',
-            use_sigmoid=True),
         norm_cfg=dict(requires_grad=True, type='BN'),
         num_classes=2,
         out_channels=1,
@@ -107,7 +105,7 @@ model = dict(
     pretrained=None,
     test_cfg=dict(mode='whole'),
     train_cfg=dict(),
-    type='EncoderDecoder')
+    type='AutoWidthEncoderDecoder')
 norm_cfg = dict(requires_grad=True, type='BN')
 optim_wrapper = dict(
     optimizer=dict(
@@ -158,6 +156,8 @@ test_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -182,6 +182,8 @@ test_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
@@ -223,6 +225,8 @@ train_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -254,6 +258,8 @@ train_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]

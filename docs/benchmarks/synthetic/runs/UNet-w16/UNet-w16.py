@@ -29,7 +29,10 @@ data_root = None
 dataset_type = 'SyntheticLandslideDataset'
 default_hooks = dict(
     checkpoint=dict(
-        by_epoch=False, interval=300, max_keep_ckpts=1, type='CheckpointHook'),
+        by_epoch=False,
+        interval=300,
+        max_keep_ckpts=1,
+        type='SafeRotationCheckpointHook'),
     logger=dict(interval=30, log_metric_by_epoch=False, type='LoggerHook'),
     param_scheduler=dict(type='ParamSchedulerHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
@@ -39,7 +42,9 @@ default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,
     dist_cfg=dict(backend='nccl'),
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    torch_threads='auto',
+    worker_threads=1)
 in_channels = 5
 launcher = 'none'
 load_from = 'work_dirs/synthetic_benchmark/UNet-w16/iter_300.pth'
@@ -57,6 +62,8 @@ meta_keys = (
     'reduce_zero_label',
     'band_names',
     'stream_layout',
+    'crs',
+    'transform',
 )
 model = dict(
     backbone=dict(
@@ -195,6 +202,8 @@ test_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -219,6 +228,8 @@ test_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
@@ -260,6 +271,8 @@ train_dataloader = dict(
                     'reduce_zero_label',
                     'band_names',
                     'stream_layout',
+                    'crs',
+                    'transform',
                 ),
                 type='PackSegInputs'),
         ],
@@ -291,6 +304,8 @@ train_pipeline = [
             'reduce_zero_label',
             'band_names',
             'stream_layout',
+            'crs',
+            'transform',
         ),
         type='PackSegInputs'),
 ]
