@@ -193,6 +193,13 @@ class Contender:
                              train_batch=train_batch_size, amp=amp,
                              channels_last=channels_last, compile=bool(compile_cfg))
 
+    def logits(self, x):
+        """Eval-mode logits of ``x`` (no grad), as ``time_eval`` computes them."""
+        import torch
+        self.model.eval()
+        with torch.no_grad():
+            return self.forward(x, mode='tensor')
+
     def _sync(self):
         import torch
         if self.device == 'cuda':

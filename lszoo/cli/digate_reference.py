@@ -64,6 +64,10 @@ class ReferenceContender:
     def forward(self, x):
         return self.model(x[:, 0:3], x[:, [3, 3, 3]])
 
+    def logits(self, x):
+        self.model.eval()
+        return self.forward(x)[0]
+
     def loss(self):
         main, aux2, aux3, reg = self.forward(self.inputs)
         c = self.criterion
@@ -120,6 +124,8 @@ class OnnxContender:
         import torch
         return torch.from_numpy(self.session.run(None, {'x': x.numpy()})[0])
 
+    logits = forward
+
     def time_eval(self) -> float:
         start = time.perf_counter()
         self.forward(self.x)
@@ -132,7 +138,6 @@ def lszoo_contender(name, cfg, config_path, state, shape, train_batch_size, **ba
     cfg.model.backbone.update(stream_channels=STREAMS, pretrained=False, **backbone)
     c = Contender(name, cfg, config_path, shape, 1, train_batch_size, 'cpu')
     c.model.load_state_dict(state, strict=True)
-    c.forward_logits = lambda x: c.model(x, mode='tensor')
     return c
 
 
@@ -159,13 +164,14 @@ def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads
                                    train_batch_size, compile_frozen=True))
     if 'onnx' in options:
         out.append(OnnxContender(eager.model, x, threads))
-    # one input for everyone: lszoo's synthetic batch through its data preprocessor
-    data = eager.model.data_preprocessor(train_batch(4, *shape, train_batch_size), True)
+    # one training batch for everyone; the reference gets it through lszoo's data preprocessor
+    batch = train_batch(4, *shape, train_batch_size)
+    data = eager.model.data_preprocessor(batch, True)
     ref.inputs = data['inputs']
     ref.target = torch.stack([s.gt_sem_seg.data for s in data['data_samples']]).float()
     for c in out[1:]:
         if hasattr(c, 'data'):
-            c.data = train_batch(4, *shape, train_batch_size)
+            c.data = batch
     set_eval_input(out, x)
     return out
 
@@ -181,7 +187,6 @@ def check_agreement(contenders, x) -> dict:
     These are everyone's first calls: their times (``first_call_s``) include compiling."""
     import torch
     ref = contenders[0]
-    ref.model.eval()
     first = {c.name: {} for c in contenders}
 
     def timed(name, measure, fn):
@@ -191,14 +196,10 @@ def check_agreement(contenders, x) -> dict:
         return out
 
     with torch.no_grad():
-        want = timed(ref.name, 'eval', lambda: ref.forward(x)[0])
+        want = timed(ref.name, 'eval', lambda: ref.logits(x))
         diffs = {}
         for c in contenders[1:]:
-            if isinstance(c, OnnxContender):
-                got = timed(c.name, 'eval', lambda: c.forward(x))
-            else:
-                c.model.eval()
-                got = timed(c.name, 'eval', lambda: c.forward_logits(x))
+            got = timed(c.name, 'eval', lambda: c.logits(x))
             diffs[c.name] = float((got - want).abs().max())
     ref.model.train()
     ref_loss = float(timed(ref.name, 'train loss', ref.loss).detach())
