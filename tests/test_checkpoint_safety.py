@@ -77,8 +77,9 @@ def tiny_config(work_dir, iters=2, interval=1, seed=0, loss_decode=None, checkpo
 
 def build_runner(cfg_dict):
     from mmengine.config import Config
-    from mmengine.registry import RUNNERS
-    return RUNNERS.build(Config(cfg_dict))
+
+    from lszoo.engine import build_runner as build
+    return build(Config(cfg_dict))
 
 
 class CodeRunner:

@@ -26,8 +26,7 @@ def _compare_module():
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     """Two models trained for 2 iterations on the in-memory synthetic data: (config, work dir)."""
-    from mmengine.runner import Runner
-
+    from lszoo.engine import build_runner
     from lszoo.testing import shrink_config
     root = tmp_path_factory.mktemp('trained')
     out = {}
@@ -37,7 +36,7 @@ def trained(tmp_path_factory):
                             if h['type'] != 'LandslideOverlayHook']
         path = str(root / f'{name}.py')
         cfg.dump(path)
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
         out[name] = (path, str(root / name))
     return out
 

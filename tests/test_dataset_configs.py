@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 
 import lszoo
 from lszoo.datasets.synthetic_writers import write_synthetic_dataset
+from lszoo.engine import build_runner
 from lszoo.testing import shrink_config
 
 REPO = Path(lszoo.__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def test_base_dataset_config_trains_unet(name, tmp_path):
     meta = sample['data_samples'].metainfo
     assert meta['band_names'] == list(base.bands)
     assert {k: list(v) for k, v in meta['stream_layout'].items()} == base.stream_layout
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     loss = runner.message_hub.get_scalar('train/loss').current()
     assert math.isfinite(loss) and loss > 0

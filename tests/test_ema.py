@@ -7,6 +7,7 @@ continues both exactly as an uninterrupted run would. The last test checks that 
 configs carry the hook with decay 0.9999.
 """
 import os.path as osp
+import uuid
 
 import pytest
 import torch
@@ -57,7 +58,7 @@ def make_runner(work_dir, max_iters, resume=False, load_from=None):
         load_from=load_from,
         default_scope='mmengine',
         randomness=dict(seed=0),
-        experiment_name=f'ema_{max_iters}_{int(resume)}_{osp.basename(str(work_dir))}')
+        experiment_name=f'ema_{uuid.uuid4().hex}')  # own logger and visualizer per runner
 
 
 def expected(iters):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 import lszoo  # noqa: F401
 from lszoo.datasets.synthetic_writers import write_synthetic_dataset
+from lszoo.engine import build_runner
 from lszoo.engine.checkpoint import load_checkpoint_file
 from lszoo.testing import shrink_config
 
@@ -60,7 +60,7 @@ def cas_checkpoint(roots, tmp_path_factory):
     work = tmp_path_factory.mktemp('cas_pretrain')
     cfg = _tiny('geonext_cas_pretrain.py', work, roots['cas'])
     cfg.optim_wrapper.optimizer.lr = 1e-2  # move the weights well away from the seeded init
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     ckpt = work / 'iter_2.pth'
     assert ckpt.is_file()
     return ckpt
@@ -83,7 +83,7 @@ def test_fine_tune_from_cas_checkpoint(target, roots, cas_checkpoint, tmp_path):
     assert cfg.load_from.startswith('work_dirs/geonext_cas_pretrain/')
     cfg.load_from = str(cas_checkpoint)
     cfg.optim_wrapper.optimizer.lr = 0.0  # weights stay as loaded: compare them after the run
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()
     # every weight of the CAS model (encoder and decoder) was loaded: nothing mismatched

@@ -3,6 +3,7 @@ distributed aggregation (padding dropped, 2 gloo processes)."""
 import json
 import math
 import socket
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -294,7 +295,8 @@ def test_in_an_mmengine_runner_test_loop(tmp_path, out_channels):
         test_evaluator=[dict(type='LandslideMetric'),
                         dict(type='LandslideMetric', threshold=0.5, prefix='t')],
         test_cfg=dict(type='TestLoop'),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)))
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
+        experiment_name=f'metric_{uuid.uuid4().hex}')  # own logger and visualizer
     metrics = runner.test()
     for key in KEYS:
         assert key in metrics

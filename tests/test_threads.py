@@ -77,12 +77,13 @@ def test_loader_configs_left_alone_when_they_choose():
 
 def test_runner_applies_env_cfg(tiny_config):
     from mmengine.config import Config
-    from mmseg.registry import RUNNERS
+
+    from lszoo.engine import build_runner
     path = tiny_config(iters=1, num_workers=1,
                        options={'env_cfg.torch_threads': 2, 'env_cfg.worker_threads': 1})
     old = torch.get_num_threads()
     try:
-        runner = RUNNERS.build(Config.fromfile(path))
+        runner = build_runner(Config.fromfile(path))
         assert torch.get_num_threads() == 2
         init = runner.train_dataloader.worker_init_fn
         assert init.func is one_thread_worker_init and init.keywords['threads'] == 1

@@ -1,6 +1,6 @@
 """WarmupExponentialMovingAverage: GeoNeXt's EMA (decay min(d, (1 + k) / (10 + k))) in mmengine's
 EMAHook, checked against a hand computation on a one-parameter model, across a resume."""
-import os.path as osp
+import uuid
 
 import pytest
 import torch
@@ -50,7 +50,7 @@ def make_runner(work_dir, max_iters, resume=False, hook='LSZooEMAHook', model=On
         custom_hooks=[dict(type=hook, ema_type='WarmupExponentialMovingAverage',
                            decay=DECAY)],
         resume=resume, default_scope='mmseg', randomness=dict(seed=0),
-        experiment_name=f'wema_{max_iters}_{int(resume)}_{osp.basename(str(work_dir))}')
+        experiment_name=f'wema_{uuid.uuid4().hex}')  # own logger and visualizer per runner
 
 
 def saved(path):

@@ -63,6 +63,7 @@ def run(args) -> int:
 
     import lszoo  # noqa: F401
     from lszoo.datasets.synthetic_writers import write_synthetic_dataset
+    from lszoo.engine import build_runner
 
     tmp = tempfile.mkdtemp(prefix='lszoo_bench_')
     data_root = args.data_root
@@ -84,7 +85,7 @@ def run(args) -> int:
     del it, loader
 
     # 2) training the demo model
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     hub = runner.message_hub
     data_t = np.asarray(hub.get_scalar('train/data_time').data[0])[args.warmup:]

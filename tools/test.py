@@ -108,8 +108,7 @@ def calibrate(cfg, args) -> float:
     threshold."""
     import copy
 
-    from mmengine.runner import Runner
-
+    from lszoo.engine import build_runner
     from lszoo.errors import ConfigError
     from lszoo.evaluation.calibration import save_calibration
 
@@ -123,7 +122,7 @@ def calibrate(cfg, args) -> float:
         print('lszoo: --calibrate: the threshold is calibrated without TTA', flush=True)
     vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
                          if h.get('type') != 'LandslideOverlayHook']
-    runner = Runner.from_cfg(vcfg)
+    runner = build_runner(vcfg)
     metrics = runner.val()
     threshold = float(metrics['threshold'])
     if runner.rank == 0:
@@ -137,12 +136,11 @@ def calibrate(cfg, args) -> float:
 
 def test(args):
     import torch
-    from mmengine.runner import Runner
-    from mmseg.registry import RUNNERS
 
     from lszoo.cli.distributed import setup_cpu_distributed
     from lszoo.cli.preflight import check_checkpoint_fits
     from lszoo.cli.tool import enable_trust, format_metrics
+    from lszoo.engine import build_runner
     from lszoo.errors import ConfigError
     from lszoo.evaluation.calibration import resolve_threshold
 
@@ -160,7 +158,7 @@ def test(args):
         apply_threshold(cfg, threshold)
     used = f'prob > {threshold:g}' if threshold is not None else "the decode head's"
     print(f'lszoo: test threshold: {used} ({source})', flush=True)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     model = runner.model
     while isinstance(getattr(model, 'module', None), torch.nn.Module):  # DDP / TTA wrappers
         model = model.module

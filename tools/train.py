@@ -90,17 +90,15 @@ def build_cfg(args):
 
 
 def train(args):
-    from mmengine.runner import Runner
-    from mmseg.registry import RUNNERS
-
     from lszoo.cli.distributed import setup_cpu_distributed
     from lszoo.cli.tool import enable_trust, format_metrics
+    from lszoo.engine import build_runner
 
     if args.trust_checkpoint:
         enable_trust()
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     from lszoo.cli.start_checks import check_start_checkpoint
     check_start_checkpoint(runner, partial=args.partial_load or cfg.get('load_from_partial',
                                                                          False))

@@ -75,9 +75,8 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
              threshold=None, data_root=None) -> dict:
     """Run the config's test split once with the checkpoint; LandslideMetric's dict.
     ``data_root``: the test data's folder (``--data-root``)."""
-    from mmengine.runner import Runner
-
     from lszoo.cli.data_root import apply_data_root
+    from lszoo.engine import build_runner
 
     cfg = load_config(config, cfg_options)
     if data_root:
@@ -97,7 +96,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
     cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
                         if h.get('type') != 'LandslideOverlayHook']
     preflight(cfg, config, stage='test')
-    metrics = Runner.from_cfg(cfg).test()
+    metrics = build_runner(cfg).test()
     missing = [k for k in METRIC_KEYS if k not in metrics]
     if missing:
         raise ConfigError(f'config {config}: test metrics lack {missing} (got {sorted(metrics)})')

@@ -12,9 +12,11 @@ It also registers :class:`~lszoo.engine.hooks.NonFiniteLossHook` (``action='stop
 instead, add ``dict(type='NonFiniteLossHook', action='skip')`` to ``custom_hooks``.
 ``configs/_base_/default_runtime.py`` sets ``runner_type = 'LSZooRunner'``.
 """
+import copy
 import glob
 import os
 import os.path as osp
+import uuid
 import zipfile
 from typing import Optional
 
@@ -119,3 +121,24 @@ class LSZooRunner(Runner):
 # tools/train.py builds ``RUNNERS.build(cfg)`` from mmengine's root registry before any default
 # scope is set, and a registry looks up its parents, not its children: register there too.
 MMENGINE_RUNNERS.register_module(module=LSZooRunner)
+
+
+def build_runner(cfg):
+    """The runner ``cfg`` asks for (``runner_type``, else mmengine's ``Runner``), with a
+    visualizer of its own.
+
+    mmseg's runtime config names its visualizer ``'visualizer'``, and mmengine hands a runner the
+    instance already created under that name: every later runner in the same process (a test
+    after a calibration, each model of a comparison) wrote its config dump and scalars into the
+    first runner's log folder. A unique name gives each runner its own. ``cfg`` is not modified.
+    """
+    cfg = copy.deepcopy(cfg)
+    visualizer = cfg.get('visualizer')
+    if visualizer is None:  # mmengine's default, named by the start second: shared within it
+        visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+    if isinstance(visualizer, dict):
+        name = visualizer.get('name') or 'visualizer'
+        cfg.visualizer = dict(visualizer, name=f'{name}-{uuid.uuid4().hex[:12]}')
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
