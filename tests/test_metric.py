@@ -219,6 +219,7 @@ def _free_port():
 
 
 def _rank_main(rank, world, port, out_file):
+    torch.set_num_threads(1)  # a forked child cannot use the parent's OpenMP pool (it hangs)
     torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
                                   world_size=world)
     try:

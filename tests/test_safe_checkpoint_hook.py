@@ -10,9 +10,11 @@ import errno
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import torch
 
 import lszoo  # noqa: F401
 from lszoo.engine import mmengine_patches as lz_ckpt
@@ -67,15 +69,27 @@ def _arm(stage):
         backend.remove = remove
 
 
-def _killed_run(work_dir, stage, hook='SafeRotationCheckpointHook'):
+def _killed_run(work_dir, stage, hook='SafeRotationCheckpointHook', timeout=300):
     pid = os.fork()
     if pid == 0:  # child: train 6 iterations, killed during the save of iteration 4
         try:
+            # GNU OpenMP's thread pool does not survive fork: a child that runs a parallel
+            # region of a pool the parent used waits forever. One thread uses no pool.
+            torch.set_num_threads(1)
             _arm(stage)
             build_runner(_config(work_dir, 6, hook)).train()
         finally:
             os._exit(3)  # only reached if the kill did not happen
-    _, status = os.waitpid(pid, 0)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f'the training child did not end within {timeout} s')
+        time.sleep(0.05)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
 
 
