@@ -47,9 +47,17 @@ def test_compare_writes_every_column(trained, tmp_path, capsys):
     args = []
     for name in MODELS:
         args += list(trained[name])
+    runs = tmp_path / 'runs_elsewhere'
     rc = compare.main(args + ['--out-dir', str(out_dir), '--names', *MODELS, '--shape', '32',
-                              '32', '--runs', '1', '--warmup', '0', '--title', 'tiny'])
+                              '32', '--runs', '1', '--warmup', '0', '--title', 'tiny',
+                              '--work-dir', str(runs)])
     assert rc == 0
+    # the report folder holds the report; each model's test run logs under --work-dir
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        'comparison.csv', 'comparison.md', 'comparison.png']
+    assert sorted(p.name for p in runs.iterdir()) == sorted(MODELS)
+    for name in MODELS:
+        assert list((runs / name).glob('*/*.log')), f'no test log for {name}'
     # CSV: all columns, one row per model, metrics are percentages
     with open(out_dir / 'comparison.csv') as f:
         reader = csv.DictReader(f)

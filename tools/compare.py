@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One table over several trained models: every metric protocol, size and speed side by side.
 
-    python tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...] --out-dir DIR
+    python tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...] --out-dir DIR [--work-dir DIR]
                             [--names NAME ...] [--threshold P] [--shape H W] [--runs R]
                             [--warmup K] [--threads T] [--device cpu|cuda]
                             [--data-root PATH] [--cfg-options KEY=VALUE ...]
@@ -35,6 +35,9 @@ def parse_args(argv=None):
     p.add_argument('pairs', nargs='+', metavar='CONFIG CHECKPOINT',
                    help='config file and checkpoint (file or work dir), repeated')
     p.add_argument('--out-dir', required=True, help='folder for comparison.{md,csv,png}')
+    p.add_argument('--work-dir', default=None,
+                   help="folder for the test runs' logs and config dumps, one per model "
+                   '(default: OUT_DIR/runs)')
     p.add_argument('--names', nargs='+', help='row names (default: config file stems)')
     p.add_argument('--threshold', type=float, default=None,
                    help='landslide probability threshold for every model (default: each '
@@ -68,7 +71,7 @@ def run(args) -> int:
     command = 'python tools/compare.py ' + ' '.join(args.argv)
     rows = compare(models, args.out_dir, args.cfg_options, args.threshold, args.shape,
                    args.runs, args.warmup, args.device, args.title, command,
-                   data_root=args.data_root)
+                   data_root=args.data_root, work_dir=args.work_dir)
     with open(osp.join(args.out_dir, 'comparison.md')) as f:
         print(f.read())
     print(f'compare: wrote {len(rows)} rows to {args.out_dir}/comparison.{{md,csv,png}}')

@@ -170,7 +170,12 @@ def run(args) -> int:
     rows = compare(
         [(n, p, w) for n, p, w in zip([m[0] for m in prepared], pairs[0::2], pairs[1::2])],
         args.out_dir, shape=(128, 128), runs=args.latency_runs, warmup=3,
-        title='Synthetic learning benchmark', command=command)
+        title='Synthetic learning benchmark', command=command,
+        work_dir=osp.join(args.work_root, 'compare'))
+    # the table's record of what was trained: each model's config next to it
+    os.makedirs(osp.join(args.out_dir, 'configs'), exist_ok=True)
+    for name, _, _, cfg in prepared:
+        cfg.dump(osp.join(args.out_dir, 'configs', f'{name}.py'))
 
     settings = dict(iters=args.iters, batch=args.batch, crop=args.crop, lr=args.lr,
                     threads=args.threads, train_seconds=times,

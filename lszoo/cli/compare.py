@@ -194,13 +194,16 @@ def plot(rows, path: str, title: str, threshold=None) -> None:
 
 
 def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, runs=10,
-            warmup=3, device='cpu', title='Model comparison', command='', data_root=None) -> list:
-    """Evaluate and benchmark every ``(name, config, checkpoint)``; write md, csv and png."""
+            warmup=3, device='cpu', title='Model comparison', command='', data_root=None,
+            work_dir=None) -> list:
+    """Evaluate and benchmark every ``(name, config, checkpoint)``; write md, csv and png to
+    ``out_dir``. Each test run logs to ``work_dir/<name>`` (default ``out_dir/runs``)."""
     os.makedirs(out_dir, exist_ok=True)
+    work_dir = work_dir or osp.join(out_dir, 'runs')
     rows = []
     for name, config, checkpoint in models:
         print(f'compare: {name}: testing {config} with {checkpoint}', flush=True)
-        metrics = evaluate(name, config, checkpoint, osp.join(out_dir, 'runs', name),
+        metrics = evaluate(name, config, checkpoint, osp.join(work_dir, name),
                            cfg_options, threshold, data_root)
         b = benchmark(load_config(config, cfg_options), config, shape=shape, batch=1,
                             device=device, warmup=warmup, runs=runs)
