@@ -134,7 +134,7 @@ def check_same_test_data(cfgs) -> None:
 def run(args) -> int:
     import torch
 
-    from lszoo.cli.compare import compare
+    from lszoo.cli.compare import compare, portable_path
     from lszoo.cli.real_benchmark import train_subprocess
     from lszoo.errors import ConfigError
     torch.set_num_threads(args.threads)
@@ -175,6 +175,7 @@ def run(args) -> int:
     # the table's record of what was trained: each model's config next to it
     os.makedirs(osp.join(args.out_dir, 'configs'), exist_ok=True)
     for name, _, _, cfg in prepared:
+        cfg.work_dir = portable_path(cfg.work_dir)  # no absolute path of this machine in docs/
         cfg.dump(osp.join(args.out_dir, 'configs', f'{name}.py'))
 
     settings = dict(iters=args.iters, batch=args.batch, crop=args.crop, lr=args.lr,
