@@ -29,4 +29,3 @@ def test_two_runners_in_one_process_keep_their_own_logs(tiny_config, tmp_path):
         assert osp.isfile(osp.join(runner.log_dir, 'vis_data', 'config.py'))
         assert _scalar_steps(runner.log_dir) == [1, 2, 2]  # its 2 iterations + validation, no more
     assert cfg.visualizer.name == 'visualizer'  # the caller's config is not changed
-
