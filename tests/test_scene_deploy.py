@@ -138,3 +138,43 @@ def test_infer_scene_onnx_equals_pytorch(scene, tmp_path):
                    '--no-progress')
     assert bad.returncode == 2 and '128x128' in bad.stderr
     assert not (tmp_path / 'bad.tif').exists()
+
+
+def test_mapping_without_a_stac_validator_exits_0_with_every_output(scene, tmp_path):
+    """jsonschema unavailable (a shadow package that fails to import): the Item is still written,
+    one warning line says it was not validated, the exit code is 0 and every output is there."""
+    shadow = tmp_path / 'shadow' / 'jsonschema'
+    shadow.mkdir(parents=True)
+    (shadow / '__init__.py').write_text("raise ImportError('jsonschema hidden by the test')\n")
+    out = tmp_path / 'm.tif'
+    r = run_tool('infer_scene.py', scene['cfg_path'], scene['ckpt'], scene['scene'], out,
+                 '--prob', tmp_path / 'p.tif', '--polygons', tmp_path / 'inv.gpkg',
+                 '--quicklook', '--tile', 128, '--overlap', 32, '--window', 256,
+                 '--no-progress', env={'PYTHONPATH': str(shadow.parent)})
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if line.startswith('lszoo: warning:')]
+    assert len(warnings) == 1 and 'not validated' in warnings[0], r.stderr
+    assert 'Traceback' not in r.stderr
+    for name in ('m.tif', 'p.tif', 'inv.gpkg', 'm_quicklook.png', 'm.stac.json'):
+        assert (tmp_path / name).is_file(), name
+    assert cog_problems(str(out)) == []
+    with open(tmp_path / 'm.stac.json') as f:
+        assert set(json.load(f)['assets']) == {'mask', 'probabilities', 'polygons', 'quicklook'}
+
+
+def test_a_failing_extra_is_one_warning_and_the_mask_stays(scene, tmp_path, monkeypatch,
+                                                           capsys):
+    """A quicklook that cannot be written: the mapping succeeds, the Item lists no quicklook."""
+    import lszoo.deploy.quicklook as quicklook
+
+    def broken(*args, **kwargs):
+        raise OSError('disk full')
+    monkeypatch.setattr(quicklook, 'write_quicklook', broken)
+    out, ql = str(tmp_path / 'm.tif'), str(tmp_path / 'q.png')
+    map_scene(scene['cfg'], scene['scene'], out, scene['ckpt'], quicklook=ql, tile=128,
+              overlap=32, window=256, progress=False)
+    err = capsys.readouterr().err
+    assert f'lszoo: warning: quicklook {ql} not written: OSError: disk full' in err
+    assert osp.isfile(out) and not osp.exists(ql)
+    with open(tmp_path / 'm.stac.json') as f:
+        assert 'quicklook' not in json.load(f)['assets']

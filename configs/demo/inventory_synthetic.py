@@ -2,9 +2,9 @@
 # the synthetic georeferenced scene_a + its inventory, tested on the whole of scene_b (a scene it
 # never saw), against scene_b's polygons rasterised per window. Scenes EPSG:32645, DEM on a
 # coarser offset grid, inventory GeoPackage in EPSG:4326. Run
-#   python -m lszoo.datasets.synthetic_geo data/inventory_synthetic
 #   python tools/train.py configs/demo/inventory_synthetic.py
-# (the test metrics printed at the end are scene_b's; docs/own_data.md has the measured run).
+# (the first run writes the scenes to data/inventory_synthetic; the test metrics printed at the
+# end are scene_b's; docs/own_data.md has the measured run).
 _base_ = [
     '../_base_/models/unet.py',
     '../_base_/datasets/inventory.py',
@@ -41,6 +41,8 @@ test_pipeline = [
     dict(type='LoadInventoryWindow'), _norm,
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
+# no download: the tools write lszoo's synthetic georeferenced pair (2048^2 scenes) when missing
+synthetic_data = dict(name='inventory', size=512, seed=0)
 # split by scene: train on scene_a, test on scene_b; 128-pixel windows keep CPU steps cheap
 scene_split = dict(split_mode='scenes', scene_splits=dict(train=['scene_a'], test=['scene_b']))
 train_dataloader = dict(

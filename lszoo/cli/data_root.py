@@ -109,10 +109,14 @@ def add_data_root_arg(parser) -> None:
 def apply_data_options(cfg, args, loaders: Sequence[str],
                        config_path: Optional[str] = None) -> None:
     """What a tool does with the data options once the config (with ``--cfg-options``) is
-    loaded, before its preflight: ``--data-root``, the ``crop_size`` (an explicit
+    loaded, before its preflight: ``--data-root``, a demo config's synthetic data written where
+    it is missing (not under a ``--data-root`` the user named), the ``crop_size`` (an explicit
     ``--cfg-options crop_size=...`` must find a crop step), and the mixed-roots warning."""
     from lszoo.cli.crop_size import apply_crop_size
+    from lszoo.datasets.synthetic_writers import ensure_synthetic_data
     if getattr(args, 'data_root', None):
         apply_data_root(cfg, args.data_root, loaders, config_path)
+    else:
+        ensure_synthetic_data(cfg, loaders)
     apply_crop_size(cfg, (getattr(args, 'cfg_options', None) or {}).get('crop_size'))
     warn_mixed_data_roots(cfg, config_path)

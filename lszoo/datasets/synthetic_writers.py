@@ -177,3 +177,41 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
         from .synthetic_geo import write_georeferenced_pair
         write_georeferenced_pair(root, size=4 * size, seed=seed)
     return root
+
+
+def ensure_synthetic_data(cfg, loader_keys=('train_dataloader', 'val_dataloader',
+                                            'test_dataloader')) -> list:
+    """Write a demo config's synthetic data where its loaders expect it and nothing is there.
+
+    A config opts in with ``synthetic_data = dict(name=<one of WRITERS>, size=..., seed=...,
+    num_images=...)`` (:func:`write_synthetic_dataset`'s arguments): every loader's missing
+    ``data_root`` is written once, into a temporary sibling folder renamed when complete, so an
+    interrupted run never leaves half a dataset that a later run would take as present.
+    Returns the folders written (each announced on stdout).
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from lszoo.utils.config import loader_datasets
+    spec = cfg.get('synthetic_data')
+    if not spec:
+        return []
+    written = []
+    for key in loader_keys:
+        for _, ds in loader_datasets(cfg, key):
+            root = ds.get('data_root')
+            if not root or Path(root).exists() or root in written:
+                continue
+            parent = Path(root).resolve().parent
+            parent.mkdir(parents=True, exist_ok=True)
+            tmp = tempfile.mkdtemp(prefix=f'.{Path(root).name}.', suffix='.part', dir=parent)
+            try:
+                write_synthetic_dataset(root=tmp, **dict(spec))
+                os.replace(tmp, root)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            print(f'lszoo: wrote synthetic {spec["name"]} data to {root} (first run of this '
+                  'config; delete the folder to make it anew)', flush=True)
+            written.append(root)
+    return written

@@ -3,9 +3,14 @@
 Both are written once the mask (and probabilities, polygons) are published under their final
 names, so the Item only ever lists files that exist. The Item goes to ``<mask stem>.stac.json``
 beside the mask, the quicklook by default to ``<mask stem>_quicklook.png``.
+
+An extra never turns a finished mapping into a failure: when one cannot be written (or the STAC
+Item cannot be schema-validated), one ``lszoo: warning:`` line names the extra and the reason, and
+the mask, probabilities and polygons stay as written.
 """
 import hashlib
 import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 from lszoo.version import __version__
@@ -38,6 +43,13 @@ def model_name(cfg, model_file: Optional[str] = None) -> str:
     return name + (f' ({osp.basename(model_file)})' if model_file else '')
 
 
+def warn_extra(what: str, err: BaseException) -> None:
+    """One line on stderr: which extra was not made, and why."""
+    reason = f'{type(err).__name__}: {err}'.splitlines()[0]
+    print(f'lszoo: warning: {what}: {reason} (the mask and other outputs are complete)',
+          file=sys.stderr, flush=True)
+
+
 def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None,
                        polygons: Optional[str] = None, quicklook: Optional[str] = None,
                        stac: bool = True, cfg=None, model_file: Optional[str] = None,
@@ -45,22 +57,42 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
                        extra: Optional[dict] = None) -> Optional[str]:
     """Write the quicklook (when ``quicklook`` is a path) and the STAC Item (when ``stac``).
 
-    ``model_file`` is the checkpoint or ONNX file (hashed into the Item). Returns the Item path.
+    ``model_file`` is the checkpoint or ONNX file (hashed into the Item). Returns the Item path,
+    or None when no Item was written. Failures are warnings (module docstring), never errors.
     """
-    from lszoo.engine.hooks.provenance import sha256_file
     if quicklook is not None:
-        from .quicklook import write_quicklook
-        input_names = list(band_names) if band_names else None
-        write_quicklook(input_path, mask, quicklook, band_names=input_names)
+        try:
+            from .quicklook import write_quicklook
+            write_quicklook(input_path, mask, quicklook,
+                            band_names=list(band_names) if band_names else None)
+        except Exception as err:  # noqa: BLE001  (any failure of an extra is only a warning)
+            warn_extra(f'quicklook {quicklook} not written', err)
+            quicklook = None
     if not stac:
         return None
-    from .stac import scene_item, validate_item, write_item
     path = stac_path_for(mask)
-    item = scene_item(
-        path, input_path,
-        dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
-        model=model_name(cfg, model_file), config_sha256=config_sha256(cfg),
-        checkpoint_sha256=sha256_file(model_file) if model_file and osp.isfile(model_file)
-        else None, threshold=threshold, version=__version__, extra=extra)
-    validate_item(item)
-    return write_item(item, path)
+    try:
+        from lszoo.engine.hooks.provenance import sha256_file
+
+        from .stac import scene_item, write_item
+        item = scene_item(
+            path, input_path,
+            dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
+            model=model_name(cfg, model_file), config_sha256=config_sha256(cfg),
+            checkpoint_sha256=sha256_file(model_file) if model_file and osp.isfile(model_file)
+            else None, threshold=threshold, version=__version__, extra=extra)
+        write_item(item, path)
+    except Exception as err:  # noqa: BLE001
+        warn_extra(f'STAC Item {path} not written', err)
+        return None
+    _validate_written(path)
+    return path
+
+
+def _validate_written(path: str) -> None:
+    """Schema-check the written Item; a validator that is missing or disagrees is a warning."""
+    from .stac import validate_item
+    try:
+        validate_item(path)
+    except Exception as err:  # noqa: BLE001
+        warn_extra(f'STAC Item {path} written but not validated', err)
