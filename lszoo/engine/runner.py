@@ -79,6 +79,13 @@ class LSZooRunner(Runner):
             if not any(isinstance(h, hook_type) for h in self._hooks):
                 self.register_hook(hook_type())
 
+    def build_param_scheduler(self, scheduler):
+        """mmengine's schedulers, ``begin_fraction`` / ``end_fraction`` first resolved from
+        the run's length (:mod:`lszoo.engine.budget_schedule`)."""
+        from .budget_schedule import resolve_fractions
+        scheduler = resolve_fractions(scheduler, self.max_iters or None, self.max_epochs or None)
+        return super().build_param_scheduler(scheduler)
+
     def find_resume_checkpoint(self) -> Optional[str]:
         """The checkpoint ``resume=True`` (without ``load_from``) continues from, or ``None``."""
         pointer = find_latest_checkpoint(self.work_dir)
