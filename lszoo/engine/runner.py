@@ -47,7 +47,23 @@ def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
 @RUNNERS.register_module()
 class LSZooRunner(Runner):
     """mmengine ``Runner`` whose auto-resume picks the last complete checkpoint, with the
-    non-finite-loss and provenance hooks always on."""
+    non-finite-loss and provenance hooks always on, and a quiet console
+    (:mod:`lszoo.engine.console`: the settings in a few lines, the full dump in the log file)."""
+
+    def __init__(self, *args, **kwargs):
+        from .console import adapt_log_interval, run_summary
+        adapt_log_interval(kwargs.get('default_hooks'), kwargs.get('train_cfg'))
+        self._console_log_file = None
+        super().__init__(*args, **kwargs)
+        for line in run_summary(self.cfg, self._console_log_file).splitlines():
+            self.logger.info(line)
+
+    def build_logger(self, log_level='INFO', log_file=None, **kwargs):
+        """mmengine's logger, its console quietened (:func:`lszoo.engine.console.quiet_console`)."""
+        from .console import quiet_console
+        logger = super().build_logger(log_level, log_file, **kwargs)
+        self._console_log_file = quiet_console(logger)
+        return logger
 
     def setup_env(self, env_cfg) -> None:
         """mmengine's set-up, then the main process's torch threads (``env_cfg.torch_threads``,
