@@ -70,12 +70,14 @@ def test_one_bf16_training_step_is_finite(family):
     grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
     assert grads, f'{family}: no gradients'
     bad = [n for n, g in grads.items() if not torch.isfinite(g).all()]
-    assert not bad, f'{family}: non-finite gradients in {bad[:5]}'
     assert all(g.dtype == torch.float32 for g in grads.values())  # master weights stay fp32
     optim.step()
     changed = [n for n, p in model.named_parameters() if n in before
                and not torch.equal(p.detach(), before[n])]
-    assert changed, f'{family}: the step changed no parameter'
+    if bad:  # bf16 kernels differ by CPU: such a step must be skipped, never taken
+        assert optim.skipped_steps == 1 and not changed, f'{family}: non-finite {bad[:5]}'
+    else:
+        assert optim.skipped_steps == 0 and changed, f'{family}: the step changed no parameter'
 
 
 def test_amp_optim_wrapper_picks_the_device_precision():
@@ -93,3 +95,23 @@ def test_cpu_autocast_wrapper_refuses_a_full_precision_dtype():
     params = [torch.nn.Parameter(torch.zeros(1))]
     with pytest.raises(ValueError, match='bfloat16 or float16'):
         CPUAutocastOptimWrapper(torch.optim.SGD(params, lr=0.1), dtype='float32')
+
+
+def test_non_finite_bf16_gradients_skip_the_step_and_say_so(capsys):
+    """--amp on the CPU never trains on a non-finite gradient: the step is skipped, counted and
+    logged; after ``max_consecutive_skips`` in a row the run stops with one clear error."""
+    from lszoo.engine.hooks.nonfinite_loss import NonFiniteLossError
+    model = torch.nn.Linear(3, 1)
+    optim = CPUAutocastOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1),
+                                    max_consecutive_skips=3)
+    before = model.weight.detach().clone()
+    loss = model(torch.ones(2, 3)).sum() * float('nan')
+    optim.update_params(loss)
+    assert torch.equal(model.weight, before) and optim.skipped_steps == 1
+    assert model.weight.grad is None or not model.weight.grad.any()  # cleared for the next step
+    optim.update_params(model(torch.ones(2, 3)).sum())  # a finite step trains
+    assert not torch.equal(model.weight, before) and optim.skipped_steps == 1
+    with pytest.raises(NonFiniteLossError, match='3 optimizer steps in a row'):
+        for _ in range(3):
+            optim.update_params(model(torch.ones(2, 3)).sum() * float('inf'))
+    assert optim.skipped_steps == 4

@@ -4,10 +4,18 @@ mmengine's ``AmpOptimWrapper`` asserts a GPU (its ``GradScaler`` is CUDA's), so 
 machine ``--amp`` uses :class:`CPUAutocastOptimWrapper`: the plain optimizer wrapper with the
 forward pass under ``torch.autocast('cpu', torch.bfloat16)``. bf16 keeps fp32's exponent range,
 so no loss scaling is needed; parameters, gradients and optimizer state stay fp32.
+
+bf16 keeps only 8 bits of mantissa: on some CPUs (seen with GeoNeXt's dilated ASPP convolutions on
+an AMD EPYC with avx512_bf16) a step's gradients come out non-finite. CUDA's ``GradScaler`` skips
+such steps; :class:`CPUAutocastOptimWrapper` does the same, says so in one warning line with a
+running count, and stops the run with one error line when ``max_consecutive_skips`` steps in a
+row were skipped (bf16 then cannot train this model here: train without ``--amp``).
 """
+import logging
 from contextlib import contextmanager
 
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmseg.registry import OPTIM_WRAPPERS
@@ -19,10 +27,14 @@ class CPUAutocastOptimWrapper(OptimWrapper):
 
     Args:
         dtype: autocast dtype; CPU autocast supports ``'bfloat16'`` (the default).
+        max_consecutive_skips: steps with non-finite gradients in a row before the run stops.
     """
 
-    def __init__(self, *args, dtype='bfloat16', **kwargs):
+    def __init__(self, *args, dtype='bfloat16', max_consecutive_skips: int = 20, **kwargs):
         super().__init__(*args, **kwargs)
+        self.skipped_steps = 0
+        self._skips_in_a_row = 0
+        self.max_consecutive_skips = int(max_consecutive_skips)
         self.cast_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
         if self.cast_dtype not in (torch.bfloat16, torch.float16):
             raise ValueError(f'CPUAutocastOptimWrapper: dtype must be bfloat16 or float16, '
@@ -32,6 +44,28 @@ class CPUAutocastOptimWrapper(OptimWrapper):
     def optim_context(self, model):
         with super().optim_context(model), torch.autocast('cpu', dtype=self.cast_dtype):
             yield
+
+    def _grads_finite(self) -> bool:
+        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
+                 if p.grad is not None]
+        return not grads or bool(torch.stack([g.isfinite().all() for g in grads]).all())
+
+    def step(self, **kwargs) -> None:
+        """The optimizer step, skipped (and counted, and said) when a gradient is not finite."""
+        if self._grads_finite():
+            self._skips_in_a_row = 0
+            return super().step(**kwargs)
+        self.skipped_steps += 1
+        self._skips_in_a_row += 1
+        print_log(f'lszoo: warning: {self.cast_dtype} autocast gave non-finite gradients: '
+                  f'optimizer step skipped ({self.skipped_steps} skipped so far)',
+                  logger='current', level=logging.WARNING)
+        if self._skips_in_a_row >= self.max_consecutive_skips:
+            from .hooks.nonfinite_loss import NonFiniteLossError
+            raise NonFiniteLossError(
+                f'{self._skips_in_a_row} optimizer steps in a row had non-finite gradients '
+                f'under {self.cast_dtype} autocast: this model does not train in mixed precision '
+                'on this CPU; train without --amp')
 
 
 def amp_optim_wrapper(optim_wrapper: dict, cuda: bool) -> dict:
