@@ -19,8 +19,12 @@ from lszoo.models.backbones.dual_stream_timm import DualStreamTimmEncoder
 
 @pytest.fixture
 def no_network(monkeypatch):
-    """Every hub download fails like an unreachable network; counts the attempts."""
+    """Every hub download fails like an unreachable network (after the host probe said it
+    answers: the download itself fails); counts the attempts."""
     import timm.models._hub as hub
+
+    from lszoo.models.backbones import timm_pretrained
+    monkeypatch.setattr(timm_pretrained, 'host_reachable', lambda host, timeout=3.0: True)
     calls = []
 
     def fail(*args, **kwargs):
@@ -41,6 +45,51 @@ def test_download_failure_is_one_line_naming_weights_source_and_alternative(no_n
     assert 'convnextv2_atto.fcmae_ft_in1k' in msg
     assert 'https://huggingface.co/timm/convnextv2_atto.fcmae_ft_in1k' in msg
     assert 'model.backbone.checkpoint=' in msg and 'network is unreachable' in msg
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """The weights' host does not answer; hub downloads are counted (there must be none)."""
+    import timm.models._hub as hub
+
+    from lszoo.models.backbones import timm_pretrained
+    probed, calls = [], []
+    monkeypatch.setattr(timm_pretrained, 'host_reachable',
+                        lambda host, timeout=3.0: probed.append(host) and False)
+    monkeypatch.setattr(hub, 'hf_hub_download', lambda *a, **k: calls.append(a))
+    return probed, calls
+
+
+def test_offline_without_cache_is_one_line_at_once(offline, monkeypatch):
+    """No retries against an unreachable hub: one probe, no download attempt, one line."""
+    import huggingface_hub
+    monkeypatch.setattr(huggingface_hub, 'try_to_load_from_cache', lambda *a, **k: None)
+    probed, calls = offline
+    enc = ConvNeXtV2Encoder('atto', pretrained=True, pretrained_tag='fcmae_ft_in1k')
+    with pytest.raises(CheckpointError) as err:
+        enc.init_weights()
+    msg = str(err.value)
+    assert probed == ['huggingface.co'] and not calls and '\n' not in msg
+    assert 'no network (huggingface.co unreachable)' in msg and 'model.backbone.checkpoint=' in msg
+
+
+def test_offline_with_the_weights_cached_loads_them_from_the_cache(offline, monkeypatch,
+                                                                   tmp_path):
+    import huggingface_hub
+    from safetensors.torch import save_file
+    torch.manual_seed(2)
+    sd = timm.create_model('convnextv2_atto').state_dict()
+    cached = tmp_path / 'model.safetensors'
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(cached))
+    asked = []
+    monkeypatch.setattr(huggingface_hub, 'try_to_load_from_cache',
+                        lambda repo, name, **k: asked.append((repo, name)) or (
+                            str(cached) if name == 'model.safetensors' else None))
+    enc = ConvNeXtV2Encoder('atto', pretrained=True, pretrained_tag='fcmae_ft_in1k')
+    enc.init_weights()
+    assert ('timm/convnextv2_atto.fcmae_ft_in1k', 'model.safetensors') in asked
+    assert not offline[1]  # no download attempted
+    torch.testing.assert_close(enc.model.state_dict()['stem_0.weight'], sd['stem.0.weight'])
 
 
 def test_local_timm_file_loads_the_same_weights_offline(tmp_path, no_network):
