@@ -1,0 +1,142 @@
+"""What several test files share: paths, running tools, tiny configs and runners.
+
+Tests import it as ``from helpers import ...`` (pytest puts ``tests/`` on ``sys.path`` for
+``conftest.py``); fixtures stay in ``conftest.py``.
+"""
+import importlib.util
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import torch
+from mmengine.model import BaseModel
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
+REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
+FIXTURES = osp.join(REPO, 'tests', 'fixtures')
+TESTS = osp.join(REPO, 'tests')
+
+
+def free_port() -> int:
+    """A TCP port that is free right now (for torchrun's rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_tool(*args, cwd: str = REPO, env: dict = None, timeout: float = 600):
+    """Run ``tools/<args[0]>`` (``.py`` with this Python, ``.sh`` with bash) and capture its output.
+
+    Returns the :class:`subprocess.CompletedProcess` (``returncode``, ``stdout``, ``stderr``).
+    """
+    script = osp.join(REPO, 'tools', args[0])
+    cmd = ([sys.executable, script] if script.endswith('.py') else ['bash', script])
+    cmd += [str(a) for a in args[1:]]
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def load_script(relpath: str, name: str = None):
+    """Import the script ``REPO/relpath`` (a tool, a converter) as a module, without running its
+    ``__main__`` block."""
+    name = name or 'lszoo_script_' + relpath.replace('/', '_').replace('.py', '')
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class OneWeight(BaseModel):
+    """A one-parameter model for hook tests: ``loss = w * x``, so SGD moves ``w`` by ``-lr * x``
+    per iteration; predict reports the weight in use (``[{'w': w}]``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        if mode == 'loss':
+            return dict(loss=(self.w * inputs).sum())
+        return [dict(w=float(self.w.detach()))]
+
+
+def train_recording_iters(runner) -> list:
+    """``runner.train()``, returning the iteration number at each ``before_train_iter`` (where
+    a resumed run starts)."""
+    seen = []
+    orig = runner.call_hook
+
+    def spy(fn_name, **kwargs):
+        if fn_name == 'before_train_iter':
+            seen.append(runner.iter)
+        return orig(fn_name, **kwargs)
+
+    runner.call_hook = spy
+    runner.train()
+    return seen
+
+
+def tiny_train_config(work_dir, iters=2, interval=1, seed=0, loss_decode=None,
+                      checkpoint_kwargs=None, **extra):
+    """A tiny mmseg training config on the in-memory synthetic dataset (seconds on a CPU)."""
+    norm = dict(type='BN', requires_grad=True)
+    pipeline = [dict(type='PackSegInputs',
+                     meta_keys=('img_path', 'ori_shape', 'img_shape', 'band_names'))]
+
+    def loader(shuffle_seed, train):
+        ds = dict(type='SyntheticLandslideDataset', num_samples=2, size=32, seed=shuffle_seed,
+                  pipeline=pipeline)
+        sampler = (dict(type='InfiniteSampler', shuffle=False) if train else
+                   dict(type='DefaultSampler', shuffle=False))
+        return dict(batch_size=2 if train else 1, num_workers=0, sampler=sampler, dataset=ds)
+
+    cfg = dict(
+        default_scope='mmseg',
+        custom_imports=dict(imports=['lszoo'], allow_failed_imports=False),
+        runner_type='LSZooRunner',
+        work_dir=str(work_dir),
+        randomness=dict(seed=seed),
+        model=dict(
+            type='EncoderDecoder',
+            data_preprocessor=dict(type='SegDataPreProcessor', mean=None, std=None,
+                                   bgr_to_rgb=False, pad_val=0, seg_pad_val=255, size=(32, 32)),
+            backbone=dict(type='UNet', in_channels=5, base_channels=4, num_stages=2,
+                          strides=(1, 1), enc_num_convs=(1, 1), dec_num_convs=(1, ),
+                          downsamples=(True, ), enc_dilations=(1, 1), dec_dilations=(1, ),
+                          norm_cfg=norm, upsample_cfg=dict(type='InterpConv')),
+            decode_head=dict(type='FCNHead', in_channels=4, in_index=-1, channels=4,
+                             num_convs=1, concat_input=False, num_classes=2, norm_cfg=norm,
+                             align_corners=False,
+                             loss_decode=loss_decode or dict(type='CrossEntropyLoss',
+                                                             loss_weight=1.0)),
+            train_cfg=dict(), test_cfg=dict(mode='whole')),
+        train_dataloader=loader(0, True),
+        test_dataloader=loader(1, False),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=10_000),
+        test_cfg=dict(type='TestLoop'),
+        test_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
+        optim_wrapper=dict(type='OptimWrapper',
+                           optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        default_hooks=dict(timer=dict(type='IterTimerHook'),
+                           logger=dict(type='LoggerHook', interval=1),
+                           param_scheduler=dict(type='ParamSchedulerHook'),
+                           checkpoint=dict(type='CheckpointHook', by_epoch=False,
+                                           interval=interval, **(checkpoint_kwargs or {}))),
+        log_processor=dict(by_epoch=False),
+        log_level='WARNING',
+    )
+    cfg.update(extra)
+    return cfg
+
+
+def build_runner(cfg_dict):
+    """lszoo's runner of a config dict (:func:`tiny_train_config`)."""
+    from mmengine.config import Config
+
+    from lszoo.engine import build_runner as build
+    return build(Config(cfg_dict))
