@@ -34,7 +34,17 @@ def run_tool(*args, cwd: str = REPO, env: dict = None, timeout: float = 600):
     """
     script = osp.join(REPO, 'tools', args[0])
     cmd = ([sys.executable, script] if script.endswith('.py') else ['bash', script])
-    cmd += [str(a) for a in args[1:]]
+    return _run(cmd + [str(a) for a in args[1:]], cwd, env, timeout)
+
+
+def run_study(name: str, *args, env: dict = None, timeout: float = 600):
+    """Run the study ``benchmarks/<name>.py`` as its users do (``python -m benchmarks.<name>``
+    from the repository root) and capture its output."""
+    cmd = [sys.executable, '-m', f'benchmarks.{name}'] + [str(a) for a in args]
+    return _run(cmd, REPO, env, timeout)
+
+
+def _run(cmd, cwd, env, timeout):
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,

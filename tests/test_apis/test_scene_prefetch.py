@@ -214,10 +214,10 @@ def test_tool_prefetch_flag(tmp_path, scene, capsys):
 
 
 def test_benchmark_compares_prefetch_settings_interleaved(tmp_path, monkeypatch, capsys):
-    """tools/benchmark_scene.py --compare-prefetch: one warm-up, then A B, B A, ... in one
-    process, a ratio per repetition and their median."""
+    """tools/analysis_tools/benchmark_scene.py --compare-prefetch: one warm-up, then A B, B A, ...
+    in one process, a ratio per repetition and their median."""
     import lszoo.apis
-    bench = load_script('tools/benchmark_scene.py')
+    bench = load_script('tools/analysis_tools/benchmark_scene.py')
     order, real = [], lszoo.apis.map_scene
 
     def spy(*args, **kwargs):

@@ -1,16 +1,16 @@
-"""tools/benchmark.py: parameter and FLOP counts on the config's real channel count (checked
-against hand-computed differences), and the JSON it writes."""
+"""tools/analysis_tools/benchmark.py: parameter and FLOP counts on the config's real channel count
+(checked against hand-computed differences), and the JSON it writes."""
 import json
 
 import pytest
 from helpers import DEMO_CONFIG, load_script
 
-from lszoo.cli.tool import load_config
+from lszoo.config import load_config
 
 
 @pytest.fixture(scope='module')
 def bench():
-    module = load_script('tools/benchmark.py')
+    module = load_script('tools/analysis_tools/benchmark.py')
     return module
 
 

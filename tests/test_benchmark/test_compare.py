@@ -1,4 +1,5 @@
-"""tools/compare.py: two tiny trained models -> Markdown, CSV (every protocol column) and PNG."""
+"""tools/analysis_tools/compare.py: two tiny trained models -> Markdown, CSV (every protocol column)
+and PNG."""
 import csv
 import math
 import os.path as osp
@@ -6,7 +7,7 @@ import os.path as osp
 import pytest
 
 from helpers import REPO, load_script
-from lszoo.cli import compare as compare_lib
+from lszoo.benchmark import compare as compare_lib
 
 MODELS = {
     'unet_tiny': osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py'),
@@ -15,7 +16,7 @@ MODELS = {
 
 
 def _compare_module():
-    mod = load_script('tools/compare.py')
+    mod = load_script('tools/analysis_tools/compare.py')
     return mod
 
 
@@ -81,7 +82,7 @@ def test_compare_writes_every_column(trained, tmp_path, capsys):
                 'Params (M)', 'GFLOPs', 'Latency (ms)'):
         assert f' {col} |' in md
     assert '| unet_tiny |' in md and '| segformer_b0 |' in md
-    assert 'python tools/compare.py' in md
+    assert 'python tools/analysis_tools/compare.py' in md
     # PNG chart
     png = (out_dir / 'comparison.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 1000
@@ -117,32 +118,3 @@ def test_bad_input_is_one_message(args, msg, tmp_path, capsys):
     rc = compare.main(args + ['--out-dir', str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and msg in err and 'Traceback' not in err
-
-
-def _benchmark_module():
-    mod = load_script('tools/synthetic_benchmark.py')
-    return mod
-
-
-def test_synthetic_benchmark_applies_one_budget(tmp_path):
-    """Every benchmark model gets the same data, world, pipeline, optimiser and iterations."""
-    bench = _benchmark_module()
-    cfgs = [(name, bench.benchmark_config(config, str(tmp_path / name), iters=7, batch=3,
-                                          crop=48, lr=5e-4, num_test=5, hard=True))
-            for name, config in bench.LIGHT]
-    for name, cfg in cfgs:
-        assert cfg.train_cfg['max_iters'] == 7 and cfg.train_dataloader.batch_size == 3
-        assert cfg.train_dataloader.dataset.pipeline[0] == dict(type='RandomCrop',
-                                                                crop_size=(48, 48))
-        from lszoo.cli.crop_size import apply_crop_size
-        apply_crop_size(cfg)  # what tools/train.py does: the crop must stay 48
-        assert cfg.train_dataloader.dataset.pipeline[0]['crop_size'] == (48, 48)
-        assert cfg.optim_wrapper['optimizer']['lr'] == 5e-4 and cfg.param_scheduler == []
-        assert cfg.train_dataloader.dataset.hard and cfg.test_dataloader.dataset.hard
-        assert cfg.test_dataloader.dataset.num_samples == 5 and cfg.val_cfg is None
-        assert all(h['type'] != 'LandslideOverlayHook' for h in cfg.custom_hooks)
-    bench.check_same_test_data(cfgs)  # no error: one test set
-    cfgs[1][1].test_dataloader.dataset.seed = 99
-    from lszoo.errors import ConfigError
-    with pytest.raises(ConfigError, match='one test set'):
-        bench.check_same_test_data(cfgs)

@@ -1,13 +1,13 @@
-"""lszoo.cli.digate_reference: the side-by-side run against the authors' DiGATe-UNet.
+"""benchmarks.digate_reference: the side-by-side run against the authors' DiGATe-UNet.
 
 The reference code is not part of lszoo (nor of its tests); what is tested here is the tool's
 own logic: a missing clone is one clear error, and the interleaved comparison takes its ratios
 against the reference and against lszoo eager from the same repetitions.
 """
 import pytest
-from helpers import run_tool
+from helpers import run_study
 
-from lszoo.cli import digate_reference as dr
+from benchmarks import digate_reference as dr
 from lszoo.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def test_missing_reference_clone_is_one_clear_error(tmp_path):
     with pytest.raises(ConfigError, match='no models/DiGATe_Unet.py there; clone '
                        'github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation'):
         dr.import_reference(str(tmp_path))
-    out = run_tool('benchmark_digate_reference.py', '--reference', tmp_path, '--options', 'eager')
+    out = run_study('digate_reference', '--reference', tmp_path, '--options', 'eager')
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1].startswith('lszoo: error: --reference ')
 

@@ -1,12 +1,12 @@
-"""The real Bijie benchmark (lszoo/cli/real_benchmark.py, tools/real_benchmark.py)."""
+"""The real Bijie benchmark (benchmarks/real.py, benchmarks/real.py)."""
 import builtins
 import json
 import os.path as osp
 
 import pytest
 
-from helpers import REALDATA, load_script
-from lszoo.cli import real_benchmark as rb
+from helpers import REALDATA
+from benchmarks import real as rb
 from lszoo.errors import ConfigError, DataError
 
 BIJIE = osp.join(REALDATA, 'bijie_mini')
@@ -53,7 +53,7 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
 def test_crop_survives_train_py(tmp_path):
     """--crop is what trains: tools/train.py's apply_crop_size (cfg.crop_size into every
     RandomCrop) must not put back the dataset base's 256x256."""
-    from lszoo.cli.crop_size import apply_crop_size
+    from lszoo.config.crop_size import apply_crop_size
     name, config, overrides = rb.LIGHT[4]
     cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
                               128, 'bce_dice')
@@ -83,7 +83,7 @@ def test_yardstick_seed_fixes_crops_and_weights():
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     pytest.importorskip('segmentation_models_pytorch')
-    from lszoo.cli.yardstick import run_yardstick
+    from benchmarks.yardstick import run_yardstick
 
     class RandomCrops:  # draws its crop from NumPy's global state, like RandomCrop
         def __init__(self):
@@ -107,11 +107,6 @@ def test_yardstick_seed_fixes_crops_and_weights():
     assert runs[0]['params'] == runs[2]['params'] > 0
 
 
-def _tool():
-    module = load_script('tools/real_benchmark.py')
-    return module
-
-
 def test_missing_smp_is_one_clear_error(tmp_path, monkeypatch, capsys):
     real_import = builtins.__import__
 
@@ -121,14 +116,14 @@ def test_missing_smp_is_one_clear_error(tmp_path, monkeypatch, capsys):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, '__import__', no_smp)
-    code = _tool().main(['--data', str(tmp_path), '--work-root', str(tmp_path / 'w')])
+    code = rb.main(['--data', str(tmp_path), '--work-root', str(tmp_path / 'w')])
     err = capsys.readouterr().err
     assert code == 2 and 'pip install segmentation-models-pytorch' in err
     assert not (tmp_path / 'w').exists()  # refused before any work
 
 
 def test_unknown_model_name(tmp_path, capsys):
-    code = _tool().main(['--only', 'UNet-w99', '--work-root', str(tmp_path)])
+    code = rb.main(['--only', 'UNet-w99', '--work-root', str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and 'UNet-w99' in err and "'yardstick'" in err
 
@@ -142,7 +137,7 @@ def test_tiny_run_on_the_real_samples(tmp_path):
         extra = []
     except ImportError:
         extra = ['--no-yardstick']
-    code = _tool().main(['--iters', '1', '--crop', '64', '--batch', '2', '--threads', '1',
+    code = rb.main(['--iters', '1', '--crop', '64', '--batch', '2', '--threads', '1',
                          '--only', 'DiGATe-UNet-lcnet050', 'UNet-w16', '--work-root',
                          str(tmp_path), '--out', str(tmp_path / 'out')] + extra)
     assert code == 0

@@ -1,4 +1,4 @@
-"""lszoo.cli.bands: every dataloader's bands are checked against each other and the model before
+"""lszoo.config.bands: every dataloader's bands are checked against each other and the model before
 anything is built, and ``set_bands`` (``--bands``) changes them consistently."""
 import copy
 import os.path as osp
@@ -8,7 +8,7 @@ from helpers import REPO
 from mmengine.config import Config
 
 import lszoo  # noqa: F401
-from lszoo.cli.bands import check_loader_bands, loader_bands, set_bands
+from lszoo.config.bands import check_loader_bands, loader_bands, set_bands
 from lszoo.errors import ConfigError
 
 

@@ -1,5 +1,5 @@
 """``crop_size``: one value (a config variable or --cfg-options crop_size=...) sets the train
-crop, applied by :func:`lszoo.cli.crop_size.apply_crop_size`."""
+crop, applied by :func:`lszoo.config.crop_size.apply_crop_size`."""
 from pathlib import Path
 
 import pytest
@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from lszoo.cli.crop_size import apply_crop_size, normalize_crop_size
+from lszoo.config.crop_size import apply_crop_size, normalize_crop_size
 from lszoo.datasets.synthetic_writers import write_synthetic_dataset
 from lszoo.errors import ConfigError
 

@@ -1,4 +1,4 @@
-"""``--data-root``: :func:`lszoo.cli.data_root.apply_data_root` sets every loader's dataset,
+"""``--data-root``: :func:`lszoo.config.data_root.apply_data_root` sets every loader's dataset,
 :func:`mixed_data_roots` notices loaders of one dataset type that read different folders."""
 import os.path as osp
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 from helpers import REPO, load_script
 from mmengine.config import Config
 
-from lszoo.cli.data_root import apply_data_root, iter_datasets, mixed_data_roots
+from lszoo.config.data_root import apply_data_root, iter_datasets, mixed_data_roots
 from lszoo.errors import ConfigError, DataError
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -137,7 +137,7 @@ def test_train_tool_data_root_with_another_encoder(tmp_path):
 
 
 def test_train_tool_warns_about_a_child_that_changes_only_val(tmp_path, monkeypatch):
-    from lszoo.cli import data_root as module
+    from lszoo.config import data_root as module
     train_tool = load_script('tools/train.py')
     from lszoo.datasets.synthetic_writers import write_synthetic_dataset
     data = write_synthetic_dataset('cas', tmp_path / 'my_cas', num_images=4, size=64, seed=0)
@@ -160,9 +160,9 @@ def test_train_tool_warns_about_a_child_that_changes_only_val(tmp_path, monkeypa
 
 
 def test_compare_tool_passes_data_root_to_the_test_loader(tmp_path):
-    """tools/compare.py --data-root reaches apply_data_root (here: its error for a config whose
-    data lives in memory, raised before anything is built)."""
-    from lszoo.cli import compare
+    """tools/analysis_tools/compare.py --data-root reaches apply_data_root (here: its error for a
+    config whose data lives in memory, raised before anything is built)."""
+    from lszoo.benchmark import compare
     with pytest.raises(ConfigError, match='--data-root .* reads files'):
         compare.evaluate('u', str(Path(REPO, 'configs/unet/unet_synthetic.py')), 'none.pth',
                          str(tmp_path / 'w'), data_root=str(tmp_path))

@@ -1,10 +1,10 @@
-"""lszoo.cli.start_checks: load_from of another model and --resume of another band set are
+"""lszoo.config.start_checks: load_from of another model and --resume of another band set are
 refused before training, listing what does not fit; --partial-load is the explicit opt-in."""
 
 import pytest
 
 import lszoo  # noqa: F401
-from lszoo.cli.start_checks import check_start_checkpoint, start_checkpoint
+from lszoo.config.start_checks import check_start_checkpoint, start_checkpoint
 from lszoo.errors import CheckpointError
 
 from helpers import build_runner, tiny_train_config

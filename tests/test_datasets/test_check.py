@@ -1,5 +1,5 @@
-"""lszoo.datasets.check and tools/check_dataset.py: every file of every split opened and reported;
-the cheap pre-training check (every listed file exists and is not empty)."""
+"""lszoo.datasets.check and tools/analysis_tools/check_dataset.py: every file of every split opened
+and reported; the cheap pre-training check (every listed file exists and is not empty)."""
 import shutil
 
 import h5py
@@ -101,7 +101,7 @@ def test_tool_prints_table_and_exit_code(damaged, tmp_path):
     root = damaged[0]
     path = tmp_path / 'cfg.py'
     _cfg(root).dump(str(path))
-    res = run_tool('check_dataset.py', path, '--split', 'val')
+    res = run_tool('analysis_tools/check_dataset.py', path, '--split', 'val')
     assert res.returncode == 1, res.stderr[-2000:]
     assert 'val: L4SDataset (' in res.stderr and 'elapsed' in res.stderr  # progress bar
     lines = res.stdout.splitlines()
@@ -110,6 +110,6 @@ def test_tool_prints_table_and_exit_code(damaged, tmp_path):
     assert table[1].startswith('val ') and 'unreadable 1, all_invalid 1' in table[1]
     assert not any(ln.startswith('train') for ln in table)  # --split val
     assert table[-1] == '2 problem(s) found'
-    res = run_tool('check_dataset.py', tmp_path / 'nope.py')
+    res = run_tool('analysis_tools/check_dataset.py', tmp_path / 'nope.py')
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1].startswith('lszoo: error: config file')

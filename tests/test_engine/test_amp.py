@@ -7,8 +7,8 @@ import pytest
 import torch
 from helpers import REPO
 
-from lszoo.cli.benchmark import train_batch
-from lszoo.cli.tool import load_config
+from lszoo.benchmark.side_by_side import train_batch
+from lszoo.config import load_config
 from lszoo.engine.amp import CPUAutocastOptimWrapper, amp_optim_wrapper
 
 TINY = 'test_efficientnet'  # timm's test encoder, level widths below

@@ -94,7 +94,7 @@ def test_runner_applies_env_cfg(tiny_config):
 
 def test_benchmark_threads_tool_checks_input_and_stops_its_busy_processes(capsys):
 
-    tool = load_script('tools/benchmark_threads.py')
+    tool = load_script('tools/analysis_tools/benchmark_threads.py')
     assert tool.main(['--iters', '0']) == 2
     assert tool.main(['missing_config.py']) == 2
     assert 'missing_config.py does not exist' in capsys.readouterr().err

@@ -158,7 +158,7 @@ def test_converter_round_trip_fits_the_paper_config(tmp_path, key, tool):
     tools/test.py's fit check accepts and that loads strictly (no missing, no unexpected key)."""
     from mmengine.runner import load_checkpoint
 
-    from lszoo.cli.preflight import check_checkpoint_fits
+    from lszoo.config.checks import check_checkpoint_fits
     stem, config = MODELS_[key]
     ref = reference_tensors(stem)
     src = tmp_path / 'reference.pth'

@@ -77,7 +77,7 @@ def test_timm_unet_base_builds_with_n_bands():
     out = model(torch.randn(1, 5, 64, 64), mode='tensor')
     # ConvNeXt V2 maps start at stride 4; two extra x2 stages give full resolution
     assert out.shape == (1, 1, 64, 64)
-    # the base's classifier: 3x3, Xavier (chosen on the real benchmark, docs/benchmarks/real.md)
+    # the base's classifier: 3x3, Xavier (chosen on the real benchmark, benchmarks/results/real.md)
     head = model.decode_head
     assert head.conv_seg.kernel_size == (3, 3) and head.cls_init == 'xavier_uniform'
     assert head.stages[0].upsample_mode == 'bilinear'

@@ -10,7 +10,7 @@ import pytest
 from helpers import DEMO_CONFIG, REPO, load_script, run_tool
 from mmengine.config import Config
 
-from lszoo.cli import preflight
+from lszoo.config import checks as preflight
 from lszoo.cli.tool import format_metrics
 from lszoo.errors import ConfigError, DataError
 from lszoo.testing import shrink_config
@@ -333,7 +333,7 @@ def test_bands_option_and_empty_listed_file(train_tool, tiny_config, tmp_path, c
     code = train_tool.main([cfg, '--no-test', '--bands', 'B2', 'B3', 'B4', 'B8', 'DEM'])
     _assert_clean_error(code, capsys.readouterr().err,
                         f'1 listed dataset file(s) are missing or empty: val: {empty}: empty '
-                        '(0 bytes)', 'tools/check_dataset.py')
+                        '(0 bytes)', 'tools/analysis_tools/check_dataset.py')
     assert not glob.glob(str(tmp_path / 'work_dir' / '*.pth'))
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Wall time of a short training run under different thread settings, idle and under load.
 
-    python tools/benchmark_threads.py [CONFIG] [--iters 60] [--reps 2] [--busy 2]
+    python tools/analysis_tools/benchmark_threads.py [CONFIG] [--iters 60] [--reps 2] [--busy 2]
                                       [--settings auto one torch] [--json FILE]
 
 Each run is ``tools/train.py CONFIG --no-test`` in a fresh process (default config:
@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 DEMO = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
 SETTINGS = {
     'auto': ({}, []),
@@ -57,7 +57,6 @@ def run_once(config: str, setting: str, iters: int, work_dir: str) -> float:
     env_extra, options = SETTINGS[setting]
     env = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
     env.update(env_extra)
-    env['PYTHONPATH'] = REPO + (os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--no-test',
            '--work-dir', work_dir, '--cfg-options', f'train_cfg.max_iters={iters}',
            f'train_cfg.val_interval={iters + 1}', f'default_hooks.checkpoint.interval={iters + 1}',

@@ -1,6 +1,6 @@
 """Peak memory of scene output writing: tiled GeoTIFF only (before) vs tiled + COG (after).
 
-    python tools/benchmark_cog.py [--size 16384] [--window 2048] [--workdir DIR]
+    python tools/analysis_tools/benchmark_cog.py [--size 16384] [--window 2048] [--workdir DIR]
 
 Scene inference writes its mask (uint8) and probabilities (float32) window by window into tiled
 GeoTIFFs; with COG output it then translates each with GDAL's COG driver

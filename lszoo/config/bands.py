@@ -58,7 +58,7 @@ def check_loader_bands(cfg, config_path: Optional[str] = None) -> None:
     """Every dataloader (train, val, test) gives the same number of bands, and loaders of the
     same dataset type the same bands (a test on another dataset, e.g. zero-shot L4S ``B4, B3,
     B2`` for a CAS ``R, G, B`` model, may name them differently). The count is compared with the
-    model by :func:`lszoo.cli.preflight.check_channels`, which runs after this check.
+    model by :func:`lszoo.config.checks.check_channels`, which runs after this check.
 
     Raises :class:`ConfigError` naming the loaders' bands and how to set them all at once.
     """

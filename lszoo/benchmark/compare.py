@@ -1,6 +1,7 @@
-"""Evaluate and benchmark several trained models into one table (``tools/compare.py``).
+"""Evaluate and benchmark several trained models into one table
+(``tools/analysis_tools/compare.py``).
 
-See ``tools/compare.py`` for the command line and what the table holds.
+See ``tools/analysis_tools/compare.py`` for the command line and what the table holds.
 """
 import csv
 import datetime
@@ -9,9 +10,9 @@ import os
 import os.path as osp
 import re
 
-from lszoo.cli.benchmark import benchmark
-from lszoo.cli.preflight import preflight
-from lszoo.cli.tool import load_config
+from lszoo.benchmark.profile import benchmark
+from lszoo.config.checks import preflight
+from lszoo.config import load_config
 from lszoo.errors import CheckpointError, ConfigError
 
 #: the metric columns, in table order (LandslideMetric keys, percentages)
@@ -75,7 +76,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
              threshold=None, data_root=None) -> dict:
     """Run the config's test split once with the checkpoint; LandslideMetric's dict.
     ``data_root``: the test data's folder (``--data-root``)."""
-    from lszoo.cli.data_root import apply_data_root
+    from lszoo.config.data_root import apply_data_root
     from lszoo.engine import build_runner
 
     cfg = load_config(config, cfg_options)
@@ -140,7 +141,7 @@ def markdown_table(rows, title: str, command: str) -> str:
         'imgF1. See docs/metrics.md.',
         '',
         f'Params: all parameters. GFLOPs and latency (median of the timed runs, batch 1, '
-        f'torch.no_grad) from tools/benchmark.py on {first["device_name"]}, '
+        f'torch.no_grad) from tools/analysis_tools/benchmark.py on {first["device_name"]}, '
         f'{first["torch_threads"]} torch threads, input N x C x H x W = '
         f'{first["input_shape"]} (C per model).',
         '',
@@ -216,7 +217,7 @@ def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, 
             device_name=b['device_name'], torch_threads=b['torch_threads'],
             budget=training_budget(load_config(config, cfg_options))))
     write_csv(rows, osp.join(out_dir, 'comparison.csv'))
-    md = markdown_table(rows, title, command or 'python tools/compare.py ...')
+    md = markdown_table(rows, title, command or 'python tools/analysis_tools/compare.py ...')
     with open(osp.join(out_dir, 'comparison.md'), 'w') as f:
         f.write(md)
     plot(rows, osp.join(out_dir, 'comparison.png'), title, threshold)

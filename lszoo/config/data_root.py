@@ -111,7 +111,7 @@ def apply_data_options(cfg, args, loaders: Sequence[str],
     """What a tool does with the data options once the config (with ``--cfg-options``) is
     loaded, before its preflight: ``--data-root``, the ``crop_size`` (an explicit
     ``--cfg-options crop_size=...`` must find a crop step), and the mixed-roots warning."""
-    from lszoo.cli.crop_size import apply_crop_size
+    from lszoo.config.crop_size import apply_crop_size
     if getattr(args, 'data_root', None):
         apply_data_root(cfg, args.data_root, loaders, config_path)
     apply_crop_size(cfg, (getattr(args, 'cfg_options', None) or {}).get('crop_size'))

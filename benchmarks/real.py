@@ -1,5 +1,13 @@
 """Learning benchmark on real Bijie landslides: every light config under one budget.
 
+    python -m benchmarks.real [--data ../shared/realdata/bijie_mini] [--iters 300]
+                              [--batch 4] [--crop 256] [--recipe config|bce_dice]
+                              [--only NAME ...] [--no-yardstick] [--threads 2]
+                              [--work-root work_dirs/real_benchmark] [--out DIR]
+                              [--seed 42] [--cfg-options KEY=VALUE ...]
+
+(from the repository root). Results: ``benchmarks/results/real.md``.
+
 The data are the 36 real Bijie images with masks of ``../shared/realdata/bijie_mini`` (RGB PNG,
 short side 512, mask 0/255; no DEM). They stay where they are: the benchmark only writes split
 files (and work dirs) below ``--work-root``.
@@ -18,6 +26,7 @@ polynomial decay. The external yardstick (``--yardstick``) is segmentation_model
 with a ResNet-18 encoder, BCE + Dice, Adam 1e-3 constant, trained on the same crops and scored
 the same way; smp is a benchmark-only dependency (``pip install segmentation-models-pytorch``).
 """
+import argparse
 import os
 import os.path as osp
 import subprocess
@@ -27,7 +36,7 @@ from pathlib import Path
 
 from lszoo.errors import ConfigError, DataError, LSZooError
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_IMAGES = 36
 
 #: (row name, config, model overrides): the light variants, all from scratch, RGB input
@@ -41,9 +50,10 @@ LIGHT = [
      dict(backbone=dict(model_name='resnet18'),
           decode_head=dict(in_channels=[64, 64, 128, 256, 512]))),
     ('GeoNeXt-atto', 'configs/geonext/geonext_bijie.py',
-     dict(backbone=dict(arch='atto', pretrained=False, pretrained_tag=None),  # atto has no in22k tag
+     # atto has no in22k tag
+     dict(backbone=dict(arch='atto', pretrained=False, pretrained_tag=None),
           decode_head=dict(in_channels=[40, 80, 160, 320]))),
-    # no DEM in the samples: stream B sees the RGB too (stated in docs/benchmarks/real.md)
+    # no DEM in the samples: stream B sees the RGB too (stated in benchmarks/results/real.md)
     ('DiGATe-UNet-lcnet050', 'configs/digate_unet/digate_unet_bijie.py',
      dict(backbone=dict(model_name='lcnet_050', stream_channels=([0, 1, 2], [0, 1, 2]),
                         frozen=False, pretrained=False),
@@ -123,7 +133,7 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     """``config`` with the benchmark's data, budget and (optionally) the candidate recipe;
     ``cfg_options`` (``--cfg-options``, dotted keys) are merged last, so that one setting can be
     varied against the recipe, e.g. ``param_scheduler=None`` for a constant learning rate."""
-    from lszoo.cli.tool import load_config
+    from lszoo.config import load_config
 
     cfg = load_config(osp.join(REPO, config))
     cfg.merge_from_dict(dict(model=overrides))
@@ -133,7 +143,7 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     else:
         cfg.model.backbone.in_channels = 3
     train_pipe, test_pipe = pipelines(crop, cfg.get('meta_keys'))
-    # tools/train.py writes cfg.crop_size into every training RandomCrop (lszoo.cli.crop_size):
+    # tools/train.py writes cfg.crop_size into every training RandomCrop (lszoo.config.crop_size):
     # left at the dataset base's (256, 256) it silently replaced --crop
     cfg.crop_size = (crop, crop)
     cfg.train_dataloader = dict(
@@ -207,7 +217,7 @@ def train_subprocess(config_path: str, threads: int, log_path: str) -> float:
 
 def run_lszoo(name, config, overrides, args, split_dir) -> dict:
     """Train one config, test it on the 12 images; one table row."""
-    from lszoo.cli.compare import evaluate
+    from lszoo.benchmark.compare import evaluate
 
     work_dir = osp.join(args.work_root, args.recipe, name)
     os.makedirs(work_dir, exist_ok=True)
@@ -229,7 +239,7 @@ def run_smp_yardstick(args, split_dir) -> dict:
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
-    from lszoo.cli.yardstick import import_smp, run_yardstick
+    from benchmarks.yardstick import import_smp, run_yardstick
 
     import_smp()
     init_default_scope('mmseg')
@@ -253,7 +263,7 @@ def markdown(rows, args, train, test, machine: str) -> str:
         return 'nan' if v != v else f'{v:.2f}'
     options = ''.join(f', `{k}={v}`' for k, v in (args.cfg_options or {}).items())
     lines = [f'### Real Bijie benchmark, recipe `{args.recipe}`{options}', '',
-             f'Command: `python tools/real_benchmark.py {" ".join(args.argv)}`', '',
+             f'Command: `python -m benchmarks.real {" ".join(args.argv)}`', '',
              f'Machine: {machine}. Budget: {args.iters} iterations, batch {args.batch}, random '
              f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, '
              f'{args.threads} thread(s). Train {len(train)} / test {len(test)} images (sorted '
@@ -275,7 +285,8 @@ def machine_name() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
-            cpu = next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
+            cpu = next(line.split(':', 1)[1].strip() for line in f
+                       if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
     return f'{cpu}, {os.cpu_count()} logical CPU(s), no GPU used'
@@ -301,7 +312,7 @@ def run(args) -> int:
     if args.iters < 1 or args.batch < 1 or args.crop % 32:
         raise ConfigError('--iters and --batch must be >= 1 and --crop a multiple of 32')
     if args.yardstick:
-        from lszoo.cli.yardstick import import_smp
+        from benchmarks.yardstick import import_smp
         import_smp()  # fail before any training
     split_dir = osp.join(args.work_root, 'splits')
     train, test = write_splits(args.data, split_dir)
@@ -329,3 +340,42 @@ def run(args) -> int:
         f.write(md)
     print(md)
     return 0
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    p = argparse.ArgumentParser(description='Real Bijie learning benchmark (lszoo)')
+    p.add_argument('--data', default=osp.join(REPO, '..', 'shared', 'realdata', 'bijie_mini'),
+                   help='folder with image/*.png and mask/*.png (default '
+                   '../shared/realdata/bijie_mini)')
+    p.add_argument('--iters', type=int, default=300, help='training iterations per model')
+    p.add_argument('--batch', type=int, default=4, help='training batch size')
+    p.add_argument('--crop', type=int, default=256, help='training crop side')
+    p.add_argument('--recipe', default='config', help="'config' (each config's own loss and "
+                   "schedule) or 'bce_dice' (BCE + Dice, Adam 1e-3, warm-up + poly)")
+    p.add_argument('--only', nargs='+', metavar='NAME', help="run only these models ('yardstick' "
+                   'alone: only the yardstick)')
+    p.add_argument('--no-yardstick', dest='yardstick', action='store_false',
+                   help='skip the segmentation_models_pytorch U-Net ResNet-18 row')
+    p.add_argument('--threads', type=int, default=2, help='torch / OpenMP threads')
+    p.add_argument('--work-root', default='work_dirs/real_benchmark',
+                   help='split files and one work dir per model below this folder')
+    p.add_argument('--out', help='folder for real.md and rows.json (default '
+                   '<work-root>/<recipe>)')
+    p.add_argument('--seed', type=int, default=42,
+                   help='seed of every training, the yardstick included (default 42)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                   help='merged into every lszoo config after the recipe (not the yardstick), '
+                   'e.g. param_scheduler=None or model.decode_head.upsample_mode=bilinear')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_tool
+    args = parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
+    return run_tool(run, args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,8 +1,8 @@
 """Is data loading the bottleneck? Train the demo model on L4S-format data and compare mmengine's
 ``data_time`` (waiting for the next batch) with the whole iteration time.
 
-    python tools/benchmark_dataloader.py            # synthetic L4S copy, batch 8, 2 workers
-    python tools/benchmark_dataloader.py --data-root data/l4s --iters 60
+    python tools/analysis_tools/benchmark_dataloader.py   # synthetic L4S copy, batch 8, 2 workers
+    python tools/analysis_tools/benchmark_dataloader.py --data-root data/l4s --iters 60
 
 Without ``--data-root`` it writes a synthetic copy in the exact L4S layout (14-band float64 h5,
 128x128) to a temporary folder. The model is the demo U-Net of configs/demo/unet_synthetic.py
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # the checkout's configs
 
 
 def build_cfg(data_root: str, work_dir: str, iters: int, batch: int, workers: int):
@@ -102,7 +102,6 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    sys.path.insert(0, str(REPO))
     from lszoo.cli.tool import run_tool
     return run_tool(run, parse_args(argv))
 

@@ -1,10 +1,10 @@
 """Benchmark whole-scene inference: peak memory against scene size, and IO/blending overhead;
 or, side by side, scene throughput with and without reading ahead.
 
-    python tools/benchmark_scene.py [--sizes 4096 16384] [--tile 512 --overlap 64 --batch 4]
-        [--window 2048] [--threads N] [--workdir DIR] [--keep] [--no-prob] [--polygons]
-    python tools/benchmark_scene.py --compare-prefetch 0 1 --sizes 2048 --reps 4 [--width 16]
-        [--device cuda]
+    python tools/analysis_tools/benchmark_scene.py [--sizes 4096 16384] [--tile 512 --overlap 64]
+        [--batch 4] [--window 2048] [--threads N] [--workdir DIR] [--keep] [--no-prob] [--polygons]
+    python tools/analysis_tools/benchmark_scene.py --compare-prefetch 0 1 --sizes 2048 --reps 4
+        [--width 16] [--device cuda]
 
 For each size a synthetic 3-band uint8 GeoTIFF (tiled, deflate, UTM) is written window by window,
 then mapped by :func:`lszoo.apis.map_scene` in a fresh process with a tiny

@@ -1,7 +1,8 @@
 """Checkpoint save/load cost: lszoo's atomic put against mmengine's stock put, and lszoo's safe
 (``weights_only``) load against a full-pickle load.
 
-    python tools/benchmark_checkpoint.py [--params 32000000] [--reps 3] [--dir /tmp/ck_bench]
+    python tools/analysis_tools/benchmark_checkpoint.py [--params 32000000] [--reps 3] \
+        [--dir /tmp/ck_bench]
 
 Prints the checkpoint size and the median time of each operation.
 """
@@ -57,11 +58,15 @@ def run(args) -> int:
         stock, atomic = LocalBackend(), AtomicLocalBackend()
         print(f'checkpoint: {len(data) / 2**20:.0f} MiB ({args.params} parameters + Adam state), '
               f'median of {args.reps}')
-        print(f'save, mmengine stock put : {median_seconds(lambda: stock.put(data, path), args.reps):.3f} s')
-        print(f'save, lszoo atomic put   : {median_seconds(lambda: atomic.put(data, path), args.reps):.3f} s')
-        print(f'load, lszoo safe         : {median_seconds(lambda: load_checkpoint_file(path), args.reps):.3f} s')
-        print('load, full pickle        : '
-              f'{median_seconds(lambda: torch.load(path, map_location="cpu", weights_only=False), args.reps):.3f} s')
+        timed = [
+            ('save, mmengine stock put', lambda: stock.put(data, path)),
+            ('save, lszoo atomic put', lambda: atomic.put(data, path)),
+            ('load, lszoo safe', lambda: load_checkpoint_file(path)),
+            ('load, full pickle',
+             lambda: torch.load(path, map_location='cpu', weights_only=False)),
+        ]
+        for label, fn in timed:
+            print(f'{label:<25}: {median_seconds(fn, args.reps):.3f} s')
     return 0
 
 

@@ -1,19 +1,18 @@
 #!/usr/bin/env python
 """One table over several trained models: every metric protocol, size and speed side by side.
 
-    python tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...] --out-dir DIR [--work-dir DIR]
-                            [--names NAME ...] [--threshold P] [--shape H W] [--runs R]
-                            [--warmup K] [--threads T] [--device cpu|cuda]
-                            [--data-root PATH] [--cfg-options KEY=VALUE ...]
-                            [--trust-checkpoint]
+    python tools/analysis_tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...]
+        --out-dir DIR [--work-dir DIR] [--names NAME ...] [--threshold P] [--shape H W]
+        [--runs R] [--warmup K] [--threads T] [--device cpu|cuda] [--data-root PATH]
+        [--cfg-options KEY=VALUE ...] [--trust-checkpoint]
 
 CHECKPOINT is a ``.pth`` file or a work dir (its ``last_checkpoint`` record, else the highest
 ``iter_N.pth`` / ``epoch_N.pth``). For each model the config's test split is run once through
 mmengine's ``Runner`` test loop with ``LandslideMetric``, which reports the three protocols the
 landslide papers use (docs/metrics.md): standard landslide-class ``IoU F1 Precision Recall``,
 GeoNeXt's two-class means ``mIoU mF1`` and DiGATe's per-image means ``imgIoU imgF1``. Parameters,
-FLOPs and latency come from ``tools/benchmark.py`` (one forward pass of a ``1 x C x H x W`` input,
-C the config's own channel count, H x W the config's crop unless ``--shape``).
+FLOPs and latency come from ``tools/analysis_tools/benchmark.py`` (one forward pass of a ``1 x C x H
+x W`` input, C the config's own channel count, H x W the config's crop unless ``--shape``).
 
 Writes ``DIR/comparison.md``, ``DIR/comparison.csv`` and ``DIR/comparison.png`` (landslide IoU
 against latency). Bad input (missing config or checkpoint, a test split that is not on disk)
@@ -23,7 +22,7 @@ import argparse
 import os.path as osp
 import sys
 
-from lszoo.cli.compare import compare, split_pairs
+from lszoo.benchmark.compare import compare, split_pairs
 
 
 def parse_args(argv=None):
@@ -54,7 +53,7 @@ def parse_args(argv=None):
                    help='overrides applied to every config, e.g. '
                    'test_dataloader.dataset.data_root=/data/l4s')
     add_trust_arg(p)
-    from lszoo.cli.data_root import add_data_root_arg
+    from lszoo.config.data_root import add_data_root_arg
     add_data_root_arg(p)
     return p.parse_args(argv)
 
@@ -68,7 +67,7 @@ def run(args) -> int:
     if args.trust_checkpoint:
         enable_trust()
     models = split_pairs(args.pairs, args.names)
-    command = 'python tools/compare.py ' + ' '.join(args.argv)
+    command = 'python tools/analysis_tools/compare.py ' + ' '.join(args.argv)
     rows = compare(models, args.out_dir, args.cfg_options, args.threshold, args.shape,
                    args.runs, args.warmup, args.device, args.title, command,
                    data_root=args.data_root, work_dir=args.work_dir)

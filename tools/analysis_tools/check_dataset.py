@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Open every file of every split of a config's dataloaders and report what is wrong.
 
-    python tools/check_dataset.py CONFIG [--split train val test] [--cfg-options KEY=VALUE ...]
+    python tools/analysis_tools/check_dataset.py CONFIG [--split train val test]
+        [--cfg-options KEY=VALUE ...]
 
 Reads each sample's files as training would (readable, shape, dtype, band count, mask values,
 share of NaN/nodata pixels), with a progress bar, then prints a summary table: files, problems by
@@ -29,7 +30,7 @@ def parse_args(argv=None):
 
 
 def check(args) -> int:
-    from lszoo.cli.tool import load_config
+    from lszoo.config import load_config
     from lszoo.datasets.check import check_datasets, format_report, problem_count
 
     cfg = load_config(args.config, args.cfg_options)

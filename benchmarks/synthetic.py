@@ -1,19 +1,20 @@
-#!/usr/bin/env python
 """Learning benchmark on lszoo's synthetic landslides that anyone can rerun on a CPU.
 
-    python tools/synthetic_benchmark.py [--iters 300] [--batch 8] [--crop 64] [--lr 1e-3]
-                                        [--threads 2] [--full] [--only NAME ...]
-                                        [--out-dir docs/benchmarks/synthetic]
-                                        [--work-root work_dirs/synthetic_benchmark]
+    python -m benchmarks.synthetic [--iters 300] [--batch 8] [--crop 64] [--lr 1e-3]
+                                   [--threads 2] [--full] [--only NAME ...]
+                                   [--out-dir benchmarks/results/synthetic]
+                                   [--work-root work_dirs/synthetic_benchmark]
+
+(from the repository root).
 
 Every model is trained with the same budget on the same data: the in-memory synthetic dataset of
 ``configs/_base_/datasets/synthetic.py`` (R, G, B, DEM, slope; train seed 1, test seed 3), the same
 training pipeline (random ``--crop`` crops of the 128x128 scenes, flips), the same batch size,
 iterations, optimiser (Adam, ``--lr``, no weight decay, constant rate) and seed. What stays each
 model's own is its architecture, loss and hooks (e.g. GeoNeXt's weight EMA). Each run goes through
-``tools/train.py`` in its own process; then ``tools/compare.py`` tests every model once on the
-64 whole test scenes and writes ``comparison.{md,csv,png}`` to ``--out-dir``, with the training
-settings, wall times and machine appended to the Markdown.
+``tools/train.py`` in its own process; then :func:`lszoo.benchmark.compare.compare` tests every
+model once on the 64 whole test scenes and writes ``comparison.{md,csv,png}`` to ``--out-dir``,
+with the training settings, wall times and machine appended to the Markdown.
 
 The default set are the light models (a few minutes each on two cores); ``--full`` adds the
 heavy encoders (UNet width 64, DeepLabV3+ ResNet-50, SegFormer MiT-B2), which multiply the time.
@@ -48,7 +49,7 @@ SHARED_TEST_KEYS = ('type', 'num_samples', 'size', 'seed', 'bands', 'hard')
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Train every model on the synthetic data with one '
-                                'budget, then compare them (tools/compare.py)')
+                                'budget, then compare them')
     p.add_argument('--iters', type=int, default=300, help='training iterations per model')
     p.add_argument('--batch', type=int, default=8, help='training batch size')
     p.add_argument('--crop', type=int, default=64, help='training crop side (scenes are 128)')
@@ -56,7 +57,7 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=2, help='torch / OpenMP threads per run')
     p.add_argument('--full', action='store_true', help='add the heavy encoders')
     p.add_argument('--only', nargs='+', metavar='NAME', help='run only these rows')
-    p.add_argument('--out-dir', default='docs/benchmarks/synthetic',
+    p.add_argument('--out-dir', default='benchmarks/results/synthetic',
                    help='where comparison.{md,csv,png} go')
     p.add_argument('--work-root', default='work_dirs/synthetic_benchmark',
                    help='one work dir per model below this folder')
@@ -75,7 +76,7 @@ def parse_args(argv=None):
 def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: int, lr: float,
                      num_test=None, hard: bool = True):
     """The config with the shared budget applied (a Config, ready to dump)."""
-    from lszoo.cli.tool import load_config
+    from lszoo.config import load_config
     from lszoo.errors import ConfigError
 
     cfg = load_config(osp.join(REPO, config))
@@ -112,7 +113,7 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
                              optimizer=dict(type='Adam', lr=lr, betas=(0.9, 0.999),
                                             weight_decay=0.0))
     cfg.param_scheduler = []
-    from lszoo.cli.real_benchmark import benchmark_run_settings
+    from benchmarks.real import benchmark_run_settings
     benchmark_run_settings(cfg, iters)
     return cfg
 
@@ -134,8 +135,8 @@ def check_same_test_data(cfgs) -> None:
 def run(args) -> int:
     import torch
 
-    from lszoo.cli.compare import compare, portable_path
-    from lszoo.cli.real_benchmark import train_subprocess
+    from lszoo.benchmark.compare import compare, portable_path
+    from benchmarks.real import train_subprocess
     from lszoo.errors import ConfigError
     torch.set_num_threads(args.threads)
 
@@ -166,7 +167,7 @@ def run(args) -> int:
             print(f'benchmark: {name}: {times[name]:.0f} s '
                   f'({times[name] / args.iters:.2f} s/iter incl. start-up)', flush=True)
         pairs += [path, work_dir]
-    command = 'python tools/synthetic_benchmark.py ' + ' '.join(args.argv)
+    command = 'python -m benchmarks.synthetic ' + ' '.join(args.argv)
     rows = compare(
         [(n, p, w) for n, p, w in zip([m[0] for m in prepared], pairs[0::2], pairs[1::2])],
         args.out_dir, shape=(128, 128), runs=args.latency_runs, warmup=3,
@@ -175,7 +176,7 @@ def run(args) -> int:
     # the table's record of what was trained: each model's config next to it
     os.makedirs(osp.join(args.out_dir, 'configs'), exist_ok=True)
     for name, _, _, cfg in prepared:
-        cfg.work_dir = portable_path(cfg.work_dir)  # no absolute path of this machine in docs/
+        cfg.work_dir = portable_path(cfg.work_dir)  # no absolute path of this machine
         cfg.dump(osp.join(args.out_dir, 'configs', f'{name}.py'))
 
     settings = dict(iters=args.iters, batch=args.batch, crop=args.crop, lr=args.lr,
@@ -203,11 +204,7 @@ def run(args) -> int:
     return 0
 
 
-
-
 def main(argv=None) -> int:
-    if REPO not in sys.path:
-        sys.path.insert(0, REPO)
     from lszoo.cli.tool import run_tool
     args = parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)

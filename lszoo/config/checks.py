@@ -1,4 +1,5 @@
-"""Config checks run by ``tools/train.py`` and ``tools/test.py`` before mmengine builds anything.
+"""Config checks (:func:`preflight`) run by ``tools/train.py`` and ``tools/test.py`` before
+mmengine builds anything.
 
 Each check raises an :class:`~lszoo.errors.LSZooError` whose message names the config file, the
 config key and the problem, instead of the KeyError / shape error that mmengine would raise deep
@@ -204,7 +205,7 @@ def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
                                        'eo_weights')) -> None:
     """Run the config checks for ``stage`` ('train': train + val data, 'test': test data);
     ``'bands'`` compares every dataloader's bands (train, val and test, whatever the stage) with
-    each other and the model (:func:`lszoo.cli.bands.check_loader_bands`); ``'eo_weights'``
+    each other and the model (:func:`lszoo.config.bands.check_loader_bands`); ``'eo_weights'``
     (training only: a trained checkpoint replaces them) checks a local EO weights file."""
     if stage not in _LOADERS:
         raise ValueError(f'stage must be one of {sorted(_LOADERS)}, got {stage!r}')
@@ -213,7 +214,7 @@ def preflight(cfg, config_path: Optional[str] = None, stage: str = 'train',
     if 'data_root' in checks:
         check_data_roots(cfg, config_path, stage)
     if 'bands' in checks:
-        from lszoo.cli.bands import check_loader_bands
+        from lszoo.config.bands import check_loader_bands
         check_loader_bands(cfg, config_path)
     if 'channels' in checks:
         check_channels(cfg, config_path, stage)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Size and speed of a config's model: parameters, FLOPs, latency, throughput, peak memory.
 
-    python tools/benchmark.py CONFIG [--shape H W] [--batch N] [--device cpu|cuda]
+    python tools/analysis_tools/benchmark.py CONFIG [--shape H W] [--batch N] [--device cpu|cuda]
                               [--warmup K] [--runs R] [--threads T] [--json FILE]
 
 The input has the config's real channel count (``model.backbone.in_channels``, else the
@@ -25,8 +25,9 @@ models in one process and alternates them (A B, B A, A B, ...), printing for the
 and a training step (``model.train_step`` with the config's optimizer on a synthetic batch) the
 median time of each and the median, quartiles and range of the per-repetition ratios B/A::
 
-    python tools/benchmark.py CONFIG_A [--vs CONFIG_B] [--cfg-options-b KEY=VALUE ...]
-        [--amp-b] [--channels-last-b] [--reps 10] [--batch 1] [--train-batch 4] [--no-train]
+    python tools/analysis_tools/benchmark.py CONFIG_A [--vs CONFIG_B]
+        [--cfg-options-b KEY=VALUE ...] [--amp-b] [--channels-last-b] [--reps 10] [--batch 1]
+        [--train-batch 4] [--no-train]
 
 ``--cfg-options`` applies to both sides, ``--cfg-options-b`` to B only (e.g. ``compile=True``,
 mmengine's key, compiles B's forward and ``train_step``); ``--amp-b`` runs B in mixed precision
@@ -35,8 +36,8 @@ mmengine's key, compiles B's forward and ``train_step``); ``--amp-b`` runs B in 
 import argparse
 import sys
 
-from lszoo.cli.benchmark import (Contender, benchmark, format_side_by_side,  # noqa: F401
-                                 format_table, side_by_side)
+from lszoo.benchmark import (Contender, benchmark, format_side_by_side, format_table,
+                             side_by_side)
 
 
 def parse_args(argv=None):
@@ -75,7 +76,7 @@ def is_side_by_side(args) -> bool:
 
 
 def run_side_by_side(args) -> dict:
-    from lszoo.cli.tool import load_config
+    from lszoo.config import load_config
     from lszoo.errors import ConfigError
     if args.reps < 1 or args.batch < 1 or (args.train_batch or 1) < 1:
         raise ConfigError('--reps, --batch and --train-batch must be >= 1')
@@ -97,7 +98,8 @@ def run_side_by_side(args) -> dict:
 def run(args) -> int:
     import torch
 
-    from lszoo.cli.tool import load_config, write_json
+    from lszoo.cli.tool import write_json
+    from lszoo.config import load_config
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device == 'cuda' and not torch.cuda.is_available():
