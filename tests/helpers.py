@@ -12,12 +12,17 @@ import sys
 
 import torch
 from mmengine.model import BaseModel
+from rasterio.crs import CRS
+from rasterio.transform import from_origin
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
 REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
 FIXTURES = osp.join(REPO, 'tests', 'fixtures')
 TESTS = osp.join(REPO, 'tests')
+#: where :func:`write_scene` puts its scenes: UTM 33N, 10 m pixels
+SCENE_CRS = CRS.from_epsg(32633)
+SCENE_TRANSFORM = from_origin(500000.0, 4200000.0, 10.0, 10.0)
 
 
 def free_port() -> int:
@@ -150,3 +155,101 @@ def build_runner(cfg_dict):
 
     from lszoo.engine import build_runner as build
     return build(Config(cfg_dict))
+
+
+# --- scene inference -------------------------------------------------------------------------
+
+def tiny_scene_config(bands=('R', 'G', 'B', 'DEM'), out_channels=1, threshold=0.5,
+                      pipeline=None):
+    """Scene-inference config dict: a 3-stage mmseg UNet with 8 base channels (small, fast,
+    fully convolutional)."""
+    return dict(
+        default_scope='mmseg',
+        bands=list(bands), in_channels=len(bands),
+        test_pipeline=pipeline if pipeline is not None else [dict(type='PackSegInputs')],
+        model=dict(
+            type='EncoderDecoder',
+            data_preprocessor=dict(type='SegDataPreProcessor', mean=None, std=None,
+                                   bgr_to_rgb=False, size_divisor=16),
+            backbone=dict(type='UNet', in_channels=len(bands), base_channels=8, num_stages=3,
+                          strides=(1, 1, 1), enc_num_convs=(1, 1, 1), dec_num_convs=(1, 1),
+                          downsamples=(True, True), enc_dilations=(1, 1, 1),
+                          dec_dilations=(1, 1), norm_cfg=dict(type='BN'),
+                          upsample_cfg=dict(type='InterpConv')),
+            decode_head=dict(type='FCNHead', in_channels=8, in_index=2, channels=8,
+                             num_convs=1, concat_input=False, num_classes=2,
+                             out_channels=out_channels, threshold=threshold,
+                             loss_decode=dict(type='CrossEntropyLoss',
+                                              use_sigmoid=out_channels == 1)),
+            test_cfg=dict(mode='whole')))
+
+
+def save_checkpoint(cfg, path, seed=0):
+    """Random weights (BN statistics too, so eval mode is not an identity) -> checkpoint file."""
+    from lszoo.apis import scene as si
+    torch.manual_seed(seed)
+    model, _ = si.init_scene_model(cfg)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    # centre the logits on typical input so that the mask holds both classes and many blobs
+    _, data = write_scene(None, 128, 128, bands=len(cfg['bands']), seed=seed + 7)
+    logits = model.inference(torch.from_numpy(data[None]), [dict(
+        img_shape=(128, 128), ori_shape=(128, 128), pad_shape=(128, 128))]).detach()
+    margin = logits[0, -1] - (logits[0, 0] if logits.shape[1] == 2 else 0)
+    with torch.no_grad():
+        model.decode_head.conv_seg.bias[-1] -= margin.median()
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return str(path)
+
+
+def write_scene(path, h, w, bands=4, seed=0, nodata=None, georef=True, dtype='float32',
+                transform=None):
+    """A smooth random ``bands x h x w`` scene, written as a GeoTIFF at ``path``
+    (:data:`SCENE_CRS`, :data:`SCENE_TRANSFORM` unless ``transform``) when ``path`` is given:
+    ``(path, data)``."""
+    import cv2
+    import numpy as np
+    import rasterio
+    rng = np.random.default_rng(seed)
+    base = cv2.resize(rng.random((max(h // 16, 2), max(w // 16, 2), bands)).astype(np.float32),
+                      (w, h), interpolation=cv2.INTER_CUBIC).reshape(h, w, bands)
+    data = (base + 0.1 * rng.standard_normal((h, w, bands))).astype(dtype).transpose(2, 0, 1)
+    if path is None:
+        return None, data
+    profile = dict(driver='GTiff', width=w, height=h, count=bands, dtype=dtype)
+    if georef:
+        profile.update(crs=SCENE_CRS, transform=transform or SCENE_TRANSFORM)
+    if nodata is not None:
+        profile['nodata'] = nodata
+    with rasterio.open(path, 'w', **profile) as dst:
+        dst.write(data)
+    return str(path), data
+
+
+def assert_mask_is_thresholded(mask, prob, thr):
+    """``mask == prob > thr`` up to the 1/65535 resolution of the blended sums."""
+    import numpy as np
+    differ = mask != (prob > thr)
+    assert (np.abs(prob[differ] - thr) < 2e-5).all() and differ.mean() < 1e-3
+
+
+def read(path):
+    """Band 1 and the profile of a raster."""
+    import rasterio
+    with rasterio.open(path) as ds:
+        return ds.read(1), ds.profile
+
+
+def run_infer_scene(args, nproc=None, env_extra=None):
+    """``tools/infer_scene.py ARGS`` in this checkout, in ``nproc`` torchrun processes if given."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    env.update(env_extra or {})
+    if nproc:
+        cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}',
+               '--master_port', str(29500 + os.getpid() % 1000 + nproc),
+               osp.join(REPO, 'tools', 'infer_scene.py'), *args, '--launcher', 'pytorch']
+    else:
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
-from test_scene_inference import read, run_tool, save_checkpoint, tiny_config, write_scene
+from helpers import read, run_infer_scene, save_checkpoint, tiny_scene_config, write_scene
 
 from lszoo.apis import scene as si
 from lszoo.apis.scene import batch
@@ -68,7 +68,7 @@ def test_shares_cover_every_scene_once_and_balance_bytes(tmp_path):
 @pytest.fixture(scope='module')
 def scenes(tmp_path_factory):
     d = tmp_path_factory.mktemp('many')
-    cfg = tiny_config()
+    cfg = tiny_scene_config()
     ckpt = save_checkpoint(cfg, d / 'tiny.pth')
     cfg_path = d / 'tiny_cfg.py'
     Config(cfg).dump(str(cfg_path))
@@ -90,7 +90,7 @@ def test_two_processes_share_scenes_skip_done_ones_and_report_failures(scenes, t
     done_before = osp.getmtime(out / 'scene2.tif')
     broken = tmp_path / 'broken.tif'
     broken.write_text('not a raster')
-    r = run_tool([scenes['cfg_path'], scenes['ckpt'], str(src / '*.tif'), str(broken),
+    r = run_infer_scene([scenes['cfg_path'], scenes['ckpt'], str(src / '*.tif'), str(broken),
                   str(out), '--prob', str(out / '{name}_prob.tif'), *common], nproc=2)
     assert r.returncode == 1, r.stderr[-3000:]  # one scene failed
     summary = [line for line in r.stdout.splitlines() if line.startswith('scenes:')]
@@ -109,7 +109,7 @@ def test_two_processes_share_scenes_skip_done_ones_and_report_failures(scenes, t
         np.testing.assert_array_equal(read(out / f'scene{i}_prob.tif')[0],
                                       read(tmp_path / f'ref{i}_prob.tif')[0])
     # a second run finds every good scene complete
-    r = run_tool([scenes['cfg_path'], scenes['ckpt'], str(src), str(out), '--prob',
+    r = run_infer_scene([scenes['cfg_path'], scenes['ckpt'], str(src), str(out), '--prob',
                   str(out / '{name}_prob.tif'), *common, '--no-progress'])
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'scenes: 0 done, 3 skipped, 0 failed (3 in all, 1 process(es)' in r.stdout

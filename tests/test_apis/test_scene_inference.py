@@ -17,95 +17,21 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from rasterio.warp import reproject, Resampling
 
-from helpers import REPO, load_script
+from helpers import (REPO, SCENE_CRS, SCENE_TRANSFORM, assert_mask_is_thresholded, load_script,
+                     read, run_infer_scene, save_checkpoint, tiny_scene_config, write_scene)
 from lszoo.apis import scene as si
 from lszoo.apis.scene import grid, predictor
 from lszoo.apis.scene import reader as scene_reader
 from lszoo.apis.scene.polygons import PolygonCollector
 from lszoo.errors import CheckpointError, ConfigError, DataError
 
-CRS_UTM = CRS.from_epsg(32633)
-TRANSFORM = from_origin(500000.0, 4200000.0, 10.0, 10.0)
-
-
-def tiny_config(bands=('R', 'G', 'B', 'DEM'), out_channels=1, threshold=0.5, pipeline=None):
-    """A 3-stage mmseg UNet with 8 base channels: small and fast, fully convolutional."""
-    return dict(
-        default_scope='mmseg',
-        bands=list(bands), in_channels=len(bands),
-        test_pipeline=pipeline if pipeline is not None else [dict(type='PackSegInputs')],
-        model=dict(
-            type='EncoderDecoder',
-            data_preprocessor=dict(type='SegDataPreProcessor', mean=None, std=None,
-                                   bgr_to_rgb=False, size_divisor=16),
-            backbone=dict(type='UNet', in_channels=len(bands), base_channels=8, num_stages=3,
-                          strides=(1, 1, 1), enc_num_convs=(1, 1, 1), dec_num_convs=(1, 1),
-                          downsamples=(True, True), enc_dilations=(1, 1, 1),
-                          dec_dilations=(1, 1), norm_cfg=dict(type='BN'),
-                          upsample_cfg=dict(type='InterpConv')),
-            decode_head=dict(type='FCNHead', in_channels=8, in_index=2, channels=8,
-                             num_convs=1, concat_input=False, num_classes=2,
-                             out_channels=out_channels, threshold=threshold,
-                             loss_decode=dict(type='CrossEntropyLoss',
-                                              use_sigmoid=out_channels == 1)),
-            test_cfg=dict(mode='whole')))
-
-
-def save_checkpoint(cfg, path, seed=0):
-    """Random weights (BN statistics too, so eval mode is not an identity) -> checkpoint file."""
-    torch.manual_seed(seed)
-    model, _ = si.init_scene_model(cfg)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-    # centre the logits on typical input so that the mask holds both classes and many blobs
-    _, data = write_scene(None, 128, 128, bands=len(cfg['bands']), seed=seed + 7)
-    logits = model.inference(torch.from_numpy(data[None]), [dict(
-        img_shape=(128, 128), ori_shape=(128, 128), pad_shape=(128, 128))]).detach()
-    margin = logits[0, -1] - (logits[0, 0] if logits.shape[1] == 2 else 0)
-    with torch.no_grad():
-        model.decode_head.conv_seg.bias[-1] -= margin.median()
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return str(path)
-
-
-def write_scene(path, h, w, bands=4, seed=0, nodata=None, georef=True, dtype='float32',
-                transform=TRANSFORM):
-    rng = np.random.default_rng(seed)
-    base = cv2.resize(rng.random((max(h // 16, 2), max(w // 16, 2), bands)).astype(np.float32),
-                      (w, h), interpolation=cv2.INTER_CUBIC).reshape(h, w, bands)
-    data = (base + 0.1 * rng.standard_normal((h, w, bands))).astype(dtype).transpose(2, 0, 1)
-    if path is None:
-        return None, data
-    profile = dict(driver='GTiff', width=w, height=h, count=bands, dtype=dtype)
-    if georef:
-        profile.update(crs=CRS_UTM, transform=transform)
-    if nodata is not None:
-        profile['nodata'] = nodata
-    with rasterio.open(path, 'w', **profile) as dst:
-        dst.write(data)
-    return str(path), data
-
-
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp('scene')
-    cfg = tiny_config()
+    cfg = tiny_scene_config()
     ckpt = save_checkpoint(cfg, d / 'tiny.pth')
     scene, data = write_scene(d / 'scene.tif', 300, 420)
     return dict(dir=d, cfg=cfg, ckpt=ckpt, scene=scene, data=data)
-
-
-def assert_mask_is_thresholded(mask, prob, thr):
-    # the threshold is applied to the blended sums at 1/65535 resolution
-    differ = mask != (prob > thr)
-    assert (np.abs(prob[differ] - thr) < 2e-5).all() and differ.mean() < 1e-3
-
-
-def read(path):
-    with rasterio.open(path) as ds:
-        return ds.read(1), ds.profile
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +116,7 @@ def test_scene_smaller_than_tile(tmp_path, setup):
     res = si.map_scene(setup['cfg'], scene, str(tmp_path / 'm.tif'), setup['ckpt'],
                        tile=128, overlap=32, window=256, progress=False)
     mask, prof = read(tmp_path / 'm.tif')
-    assert res.n_tiles == 1 and mask.shape == (50, 70) and prof['transform'] == TRANSFORM
+    assert res.n_tiles == 1 and mask.shape == (50, 70) and prof['transform'] == SCENE_TRANSFORM
     assert set(np.unique(mask)) <= {0, 1}
 
 
@@ -229,7 +155,7 @@ def test_polygons_round_trip(tmp_path, setup, ext):
         mask, _ = read(tmp_path / 'm.tif')
         prob, _ = read(tmp_path / 'p.tif')
         geoms = shapely.from_wkb(wkb)
-        assert CRS.from_user_input(meta['crs']) == CRS_UTM
+        assert CRS.from_user_input(meta['crs']) == SCENE_CRS
         assert res.n_polygons == len(geoms) == count_components(mask) > 1
         area = fields[names.index('area')]
         npx = fields[names.index('n_pixels')]
@@ -240,7 +166,7 @@ def test_polygons_round_trip(tmp_path, setup, ext):
         assert (mp > 0.5).all() and (mp <= 1).all()
         # the largest polygon's mean probability equals the mean over its pixels
         big = int(np.argmax(npx))
-        inside = rasterio.features.geometry_mask([geoms[big]], mask.shape, TRANSFORM,
+        inside = rasterio.features.geometry_mask([geoms[big]], mask.shape, SCENE_TRANSFORM,
                                                  invert=True)
         assert inside.sum() == npx[big]
         assert mp[big] == pytest.approx(float(prob[inside].mean()), rel=1e-5)
@@ -259,8 +185,8 @@ def test_separate_dem_is_resampled_to_image_grid(tmp_path, setup):
         reader = scene_reader.SceneReader(stack, scene, dem_path, ['R', 'G', 'B', 'DEM'], 4, None)
         got = reader.read(10, 70, 20, 100)
     ref = np.zeros((120, 160), np.float32)
-    reproject(dem[0], ref, src_transform=dem_tf, src_crs=CRS_UTM, dst_transform=TRANSFORM,
-              dst_crs=CRS_UTM, resampling=Resampling.bilinear)
+    reproject(dem[0], ref, src_transform=dem_tf, src_crs=SCENE_CRS, dst_transform=SCENE_TRANSFORM,
+              dst_crs=SCENE_CRS, resampling=Resampling.bilinear)
     with rasterio.open(scene) as src:
         np.testing.assert_array_equal(got[:3], src.read(window=((10, 70), (20, 100))))
     np.testing.assert_allclose(got[3], ref[10:70, 20:100], atol=1e-4)
@@ -298,18 +224,19 @@ def test_band_selection_and_errors(tmp_path, setup):
     np.testing.assert_array_equal(seen[0], full[..., [4, 3, 2, 1]])
     with pytest.raises(DataError, match=r"lacks band\(s\) \['G'\]"):
         si.map_scene(setup['cfg'], scene, str(tmp_path / 'm.tif'), setup['ckpt'], tile=64,
-                     overlap=16, window=256, input_bands=['X', 'DEM', 'B', 'Q', 'R', 'Y'], progress=False)
+                     overlap=16, window=256, input_bands=['X', 'DEM', 'B', 'Q', 'R', 'Y'],
+                     progress=False)
     with pytest.raises(ConfigError, match='window must be a multiple of 256'):
         si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      tile=128, window=100, progress=False)
-    bad = tiny_config(bands=('R', 'G', 'B'))
+    bad = tiny_scene_config(bands=('R', 'G', 'B'))
     with pytest.raises(CheckpointError, match='does not fit the config model'):
         si.map_scene(bad, setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      progress=False)
 
 
 def test_config_normalisation_is_applied_per_tile(setup):
-    cfg = tiny_config(pipeline=[
+    cfg = tiny_scene_config(pipeline=[
         dict(type='LoadLandslideSample'),
         dict(type='NormalizeBands', mode='meanstd', mean=dict(R=1, G=2, B=3, DEM=4),
              std=dict(R=2, G=2, B=2, DEM=4)),
@@ -322,7 +249,7 @@ def test_config_normalisation_is_applied_per_tile(setup):
 
 
 def test_softmax_model(tmp_path, setup):
-    cfg = tiny_config(out_channels=2)
+    cfg = tiny_scene_config(out_channels=2)
     ckpt = save_checkpoint(cfg, tmp_path / 'soft.pth', seed=1)
     si.map_scene(cfg, setup['scene'], str(tmp_path / 'm.tif'), ckpt,
                  prob=str(tmp_path / 'p.tif'), tile=128, overlap=32, window=256,
@@ -349,18 +276,6 @@ def test_interrupted_run_leaves_no_output(tmp_path, setup, monkeypatch):
     assert len(calls) == 3 and os.listdir(tmp_path) == []
 
 
-def run_tool(args, nproc=None, env_extra=None):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
-    env.update(env_extra or {})
-    if nproc:
-        cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}',
-               '--master_port', str(29500 + os.getpid() % 1000 + nproc),
-               osp.join(REPO, 'tools', 'infer_scene.py'), *args, '--launcher', 'pytorch']
-    else:
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-
-
 def test_tool_identical_mask_with_one_and_two_processes(tmp_path, setup, capsys):
     """torchrun with 2 gloo processes (window 256, reading ahead) vs one plain process (window
     512, reading and computing in turn)."""
@@ -368,12 +283,12 @@ def test_tool_identical_mask_with_one_and_two_processes(tmp_path, setup, capsys)
     cfg_path = tmp_path / 'tiny_cfg.py'
     Config(setup['cfg']).dump(str(cfg_path))
     common = ['--tile', '128', '--overlap', '32', '--batch', '2', '--no-progress']
-    r = run_tool([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n2.tif'),
+    r = run_infer_scene([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n2.tif'),
                   '--prob', str(tmp_path / 'n2p.tif'), '--window', '256', '--prefetch', '2',
                   *common], nproc=2)
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'on 2 process(es)' in r.stdout
-    r = run_tool([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n1.tif'),
+    r = run_infer_scene([str(cfg_path), setup['ckpt'], setup['scene'], str(tmp_path / 'n1.tif'),
                   '--prob', str(tmp_path / 'n1p.tif'), '--window', '512', '--threads', '1',
                   '--prefetch', '0', *common])
     assert r.returncode == 0, r.stderr[-3000:]
@@ -438,7 +353,7 @@ def test_polygon_collector_merges_across_blocks_and_streams(tmp_path, ext):
                      [1, 0, 0, 0, 0, 0],
                      [1, 0, 0, 0, 0, 1]], np.uint8)
     prob = np.tile(np.arange(6, dtype=np.float32) / 10, (6, 1))  # p = column / 10
-    col = PolygonCollector(str(tmp_path / f'inv.{ext}'), 6, 6, TRANSFORM, CRS_UTM.to_wkt(),
+    col = PolygonCollector(str(tmp_path / f'inv.{ext}'), 6, 6, SCENE_TRANSFORM, SCENE_CRS.to_wkt(),
                            flush_every=1)
     for r in (0, 3):
         for c in (0, 3):
@@ -446,7 +361,7 @@ def test_polygon_collector_merges_across_blocks_and_streams(tmp_path, ext):
     assert col.count >= 1  # finished polygons were streamed out before close()
     assert col.close() == 4
     meta, _, wkb, fields = pyogrio.raw.read(str(tmp_path / f'inv.{ext}'))
-    assert CRS.from_user_input(meta['crs']) == CRS_UTM
+    assert CRS.from_user_input(meta['crs']) == SCENE_CRS
     names = meta['fields'].tolist()
     f = {k: fields[names.index(k)] for k in names}
     order = np.argsort(f['n_pixels'], kind='stable')

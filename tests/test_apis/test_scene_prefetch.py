@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-from helpers import load_script
 from mmengine.config import Config
-from test_scene_inference import read, save_checkpoint, tiny_config, write_scene
+from helpers import load_script, read, save_checkpoint, tiny_scene_config, write_scene
 
 from lszoo.apis import scene as si
 from lszoo.apis.scene import prefetch
@@ -32,7 +31,7 @@ def reader_threads():
 def scene(tmp_path_factory):
     """A 300 x 420 scene with a nodata hole (valid masks are read in the reader thread too)."""
     d = tmp_path_factory.mktemp('prefetch')
-    cfg = tiny_config()
+    cfg = tiny_scene_config()
     path, _ = write_scene(d / 'scene.tif', 300, 420, nodata=-9999.0)
     with rasterio.open(path, 'r+') as ds:
         data = ds.read()

@@ -12,14 +12,13 @@ from lszoo.apis.scene import map_scene
 from lszoo.deploy.cog import cog_problems
 from lszoo.deploy.stac import validate_item
 
-from helpers import run_tool
-from test_scene_inference import save_checkpoint, tiny_config, write_scene
+from helpers import run_tool, save_checkpoint, tiny_scene_config, write_scene
 
 
 @pytest.fixture(scope='module')
 def scene(tmp_path_factory):
     d = tmp_path_factory.mktemp('deploy')
-    cfg = tiny_config(bands=('R', 'G', 'B'),
+    cfg = tiny_scene_config(bands=('R', 'G', 'B'),
                       pipeline=[dict(type='NormalizeBands', mode='scale', scale=2.0),
                                 dict(type='PackSegInputs')])
     ckpt = save_checkpoint(cfg, d / 'tiny.pth')

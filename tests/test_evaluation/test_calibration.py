@@ -6,7 +6,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, load_script
+from helpers import (REPO, assert_mask_is_thresholded, load_script, save_checkpoint,
+                     tiny_scene_config, write_scene)
 from mmengine.config import Config
 
 from lszoo.errors import DataError
@@ -61,7 +62,8 @@ def histograms(probs, labels, bins):
 
 def test_histogram_maximiser_on_the_grid():
     t, f1 = best_f1_threshold_from_histograms(*histograms(PROBS, LABELS, 100))
-    # every t in {0.27, ..., 0.32} (the grid points in [0.265625, 0.328125)) gives F1 0.8; ties go to the highest threshold
+    # every t in {0.27, ..., 0.32} (the grid points in [0.265625, 0.328125)) gives F1 0.8; ties go
+    # to the highest threshold
     assert t == pytest.approx(0.32) and f1 == pytest.approx(0.8)
     assert f1_at(PROBS, LABELS, t) == pytest.approx(0.8)
 
@@ -180,9 +182,7 @@ def test_map_scene_uses_the_stored_threshold(tmp_path):
     import rasterio
 
     from lszoo.apis.scene import map_scene
-    from tests.test_scene_inference import (assert_mask_is_thresholded, save_checkpoint,
-                                            tiny_config, write_scene)
-    cfg = tiny_config()
+    cfg = tiny_scene_config()
     ckpt = save_checkpoint(cfg, tmp_path / 'tiny.pth')
     scene, _ = write_scene(tmp_path / 'scene.tif', 96, 96)
     save_calibration(ckpt, dict(threshold=0.37))
