@@ -119,7 +119,7 @@ def test_geonext_configs_use_ema_decay_09999(config):
     cfg = Config.fromfile(osp.join(REPO, config))
     hooks = [h for h in cfg.custom_hooks if h['type'] == 'LSZooEMAHook']
     assert len(hooks) == 1
-    # the reference's warm-up EMA (tests/test_engine/test_warmup_ema.py), rising to decay 0.9999, started
-    # from the weights training starts from (LSZooEMAHook)
+    # the reference's warm-up EMA (tests/test_engine/test_warmup_ema.py), rising to decay 0.9999,
+    # started from the weights training starts from (LSZooEMAHook)
     assert hooks[0]['ema_type'] == 'WarmupExponentialMovingAverage'
     assert hooks[0]['decay'] == pytest.approx(0.9999)

@@ -117,7 +117,8 @@ def test_stream_errors_name_the_problem():
         MODELS.build(dict(type='DualStreamTimmEncoder', model_name='no_such_net'))
     model = MODELS.build(tiny_model_cfg())
     head = model.decode_head
-    bad = [torch.zeros(1, c, 2 ** (5 - i), 2 ** (5 - i)) for i, c in enumerate((16, 24, 32, 48, 65))]
+    bad = [torch.zeros(1, c, 2 ** (5 - i), 2 ** (5 - i))
+           for i, c in enumerate((16, 24, 32, 48, 65))]
     with pytest.raises(ConfigError, match=r'in_channels=\[16, 24, 32, 48, 64\].*widths '
                                           r'\[16, 24, 32, 48, 65\]'):
         head((bad, bad))
