@@ -43,6 +43,5 @@ model = dict(
                          loss_name='loss_tversky')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate
-# (set True to use a calibrated one; --threshold always overrides)
+# the paper's threshold, not a calibrated one (tools/test.py --threshold still overrides)
 use_calibrated_threshold = False

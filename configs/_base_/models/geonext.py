@@ -53,6 +53,5 @@ custom_hooks = [
     dict(type='LSZooEMAHook', ema_type='WarmupExponentialMovingAverage', decay=0.9999,
          update_buffers=False, priority=49),
 ]
-# the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate
-# (set True to use a calibrated one; --threshold always overrides)
+# the paper's threshold, not a calibrated one (tools/test.py --threshold still overrides)
 use_calibrated_threshold = False

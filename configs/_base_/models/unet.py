@@ -8,8 +8,7 @@
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    # Images arrive already normalised by the dataset pipeline (sample contract):
-    # the preprocessor only pads to a multiple of 16 (4 down-samplings) and stacks.
+    # the dataset pipeline normalises (sample contract): only pad to 16 (4 down-samplings)
     mean=None,
     std=None,
     bgr_to_rgb=False,
