@@ -105,7 +105,7 @@ def benchmark_config(config: str, work_dir: str, iters: int, batch: int, crop: i
     cfg.train_dataloader.dataset['hard'] = hard
     cfg.test_dataloader.persistent_workers = False
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
-    # no validation during the run: the test split is scored once by compare.py
+    # no validation during the run: the test split is scored once by lszoo.benchmark.compare
     cfg.val_cfg = None
     cfg.val_dataloader = None
     cfg.val_evaluator = None
