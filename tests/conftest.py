@@ -1,14 +1,12 @@
 """Shared pytest fixtures for lszoo's tests.
 
+Helpers that tests import (paths, ``run_tool``, tiny configs) are in ``helpers.py``.
 Tests run on a CPU, often beside other jobs: torch is limited to one thread (several OpenMP
 threads on a busy 2-core machine are many times slower than one), and the command-line tools are
 run as subprocesses with the same limit.
 """
 import os
 import os.path as osp
-import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -16,13 +14,9 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MKL_NUM_THREADS', '1')
 
 import torch  # noqa: E402
-from mmengine.model import BaseModel  # noqa: E402
+from helpers import DEMO_CONFIG, REALDATA, REPO  # noqa: E402
 
 torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'unet_synthetic.py')
-REALDATA = osp.join(osp.dirname(REPO), 'shared', 'realdata')
 
 
 @pytest.fixture(autouse=True)
@@ -63,27 +57,6 @@ def ssl4eo_file(tmp_path_factory):
     return path, state
 
 
-def free_port() -> int:
-    """A TCP port that is free right now (for torchrun's rendezvous)."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def run_tool(*args, cwd: str = REPO, env: dict = None, timeout: float = 600):
-    """Run ``tools/<args[0]>`` (``.py`` with this Python, ``.sh`` with bash) and capture its output.
-
-    Returns the :class:`subprocess.CompletedProcess` (``returncode``, ``stdout``, ``stderr``).
-    """
-    script = osp.join(REPO, 'tools', args[0])
-    cmd = ([sys.executable, script] if script.endswith('.py') else ['bash', script])
-    cmd += [str(a) for a in args[1:]]
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
 @pytest.fixture
 def tiny_config(tmp_path):
     """Factory: ``tiny_config(config=DEMO_CONFIG, **shrink_kwargs)`` dumps a shrunk copy of a
@@ -101,33 +74,3 @@ def tiny_config(tmp_path):
         return str(path)
 
     return make
-
-
-class OneWeight(BaseModel):
-    """A one-parameter model for hook tests: ``loss = w * x``, so SGD moves ``w`` by ``-lr * x``
-    per iteration; predict reports the weight in use (``[{'w': w}]``)."""
-
-    def __init__(self):
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.ones(1))
-
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return dict(loss=(self.w * inputs).sum())
-        return [dict(w=float(self.w.detach()))]
-
-
-def train_recording_iters(runner) -> list:
-    """``runner.train()``, returning the iteration number at each ``before_train_iter`` (where
-    a resumed run starts)."""
-    seen = []
-    orig = runner.call_hook
-
-    def spy(fn_name, **kwargs):
-        if fn_name == 'before_train_iter':
-            seen.append(runner.iter)
-        return orig(fn_name, **kwargs)
-
-    runner.call_hook = spy
-    runner.train()
-    return seen

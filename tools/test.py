@@ -49,19 +49,20 @@ def parse_args(argv=None):
     parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
                         help='test-time augmentation: mean probability over the views')
     add_run_args(parser, what='the checkpoint')
-    from lszoo.cli.data_root import add_data_root_arg
+    from lszoo.config.data_root import add_data_root_arg
     add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
 def build_cfg(args):
-    from lszoo.cli.preflight import preflight
-    from lszoo.cli.tool import default_work_dir, load_config
+    from lszoo.config.checks import preflight
+    from lszoo.cli.tool import default_work_dir
+    from lszoo.config import load_config
     from lszoo.errors import CheckpointError
 
     cfg = load_config(args.config, args.cfg_options)
     if args.bands:
-        from lszoo.cli.bands import set_bands
+        from lszoo.config.bands import set_bands
         set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
@@ -77,7 +78,7 @@ def build_cfg(args):
                           max_images=None if args.show_dir else 0,
                           pred_dir=osp.abspath(args.out) if args.out else None))
         cfg.custom_hooks = hooks
-    from lszoo.cli.data_root import apply_data_options
+    from lszoo.config.data_root import apply_data_options
     apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
     if getattr(args, 'tta', 'none') != 'none':
@@ -138,7 +139,7 @@ def test(args):
     import torch
 
     from lszoo.cli.distributed import setup_cpu_distributed
-    from lszoo.cli.preflight import check_checkpoint_fits
+    from lszoo.config.checks import check_checkpoint_fits
     from lszoo.cli.tool import enable_trust, format_metrics
     from lszoo.engine import build_runner
     from lszoo.errors import ConfigError

@@ -42,18 +42,20 @@ def parse_args(argv=None):
                         'fine-tuning on a dataset with other classes); without it a checkpoint '
                         'that does not fit is an error')
     add_run_args(parser)
-    from lszoo.cli.data_root import add_data_root_arg
+    from lszoo.config.data_root import add_data_root_arg
     add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
 
 def build_cfg(args):
-    from lszoo.cli.preflight import preflight
-    from lszoo.cli.tool import default_work_dir, load_config
+    from lszoo.config.checks import preflight
+    from lszoo.cli.tool import default_work_dir
+
+    from lszoo.config import load_config
 
     cfg = load_config(args.config, args.cfg_options)
     if args.bands:
-        from lszoo.cli.bands import set_bands
+        from lszoo.config.bands import set_bands
         set_bands(cfg, args.bands)
     cfg.launcher = args.launcher
     default_work_dir(cfg, args.config, args.work_dir)
@@ -76,7 +78,7 @@ def build_cfg(args):
             raise CheckpointError(f'--resume: checkpoint file {args.resume} does not exist')
         cfg.resume = True
         cfg.load_from = args.resume
-    from lszoo.cli.data_root import apply_data_options
+    from lszoo.config.data_root import apply_data_options
     loaders = ['train_dataloader', 'val_dataloader']
     if cfg.get('test_after_train', False) and not args.no_test:
         loaders.append('test_dataloader')
@@ -99,7 +101,7 @@ def train(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
-    from lszoo.cli.start_checks import check_start_checkpoint
+    from lszoo.config.start_checks import check_start_checkpoint
     check_start_checkpoint(runner, partial=args.partial_load or cfg.get('load_from_partial',
                                                                          False))
     runner.train()

@@ -2,8 +2,8 @@
 # a few minutes that shows the dual-stream model learning. Stream A = R, G, B; stream B = DEM,
 # slope (the synthetic dataset's stream_layout). The paper's frozen tf_efficientnet_b4 pair needs
 # ImageNet weights, which cannot be downloaded here, so this demo trains two small randomly
-# initialised encoders instead: timm `lcnet_050` (PP-LCNet at 0.5x width, 0.27 M parameters each;
-# level widths 16, 32, 64, 128, 256). Everything else is the paper's model.
+# initialised encoders instead: timm `lcnet_050` (PP-LCNet at 0.5x width;
+# docs/models/digate_unet.md). Everything else is the paper's model.
 #   python tools/train.py configs/demo/digate_unet_synthetic.py
 _base_ = [
     '../_base_/models/digate_unet.py',

@@ -4,7 +4,7 @@
 # coarser offset grid, inventory GeoPackage in EPSG:4326. Run
 #   python tools/train.py configs/demo/inventory_synthetic.py
 # (the first run writes the scenes to data/inventory_synthetic; the test metrics printed at the
-# end are scene_b's; docs/own_data.md has the measured run).
+# end are scene_b's; docs/own_data.md has the measured runs).
 _base_ = [
     '../_base_/models/unet.py',
     '../_base_/datasets/inventory.py',
@@ -26,8 +26,7 @@ model = dict(
 # Fixed per-band statistics (mean / std of scene_a, the training scene, read decimated to 256^2
 # and rounded) instead of the base config's per-window min-max: a window then looks the same
 # whatever its size, so 128-pixel training windows, 256-pixel test windows and the 512-pixel
-# tiles of tools/infer_scene.py agree. A first run with min-max (and Tversky 0.3/0.7, positive
-# share 0.5) reached scene_b IoU 47.4 (precision 49.5, recall 91.7).
+# tiles of tools/infer_scene.py agree (min-max did worse: docs/own_data.md).
 band_mean = dict(B2=420.0, B3=690.0, B4=510.0, B8=2700.0, DEM=4800.0)
 band_std = dict(B2=210.0, B3=240.0, B4=350.0, B8=590.0, DEM=400.0)
 _norm = dict(type='NormalizeBands', mode='meanstd', mean=band_mean, std=band_std)

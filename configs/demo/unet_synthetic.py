@@ -19,9 +19,7 @@ model = dict(
         loss_decode=[
             dict(type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
                  loss_weight=1.0),
-            # Tversky (alpha 0.3 on false positives, beta 0.7 on misses; DiGATe-UNet's loss)
-            # pulls the rare landslide pixels out of the background within ~50 iterations;
-            # with a Dice term instead the model predicted nothing until iteration ~250
+            # Tversky finds the rare landslide pixels sooner than Dice (docs/getting_started.md)
             dict(type='BinaryTverskyLoss', alpha=0.3, beta=0.7, loss_weight=1.0),
         ]))
 # train on random 64x64 crops of the 128x128 scenes (4x cheaper); validate and test on whole scenes

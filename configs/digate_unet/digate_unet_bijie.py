@@ -1,34 +1,22 @@
-# DiGATe-UNet on Bijie: the paper's setup as the reference code (github mishaown/
-# DiGATe-UNet-LandSlide-Segmentation) runs it. Two separate, frozen tf_efficientnet_b4 encoders
-# started from timm's ImageNet weights (tf_efficientnet_b4.ns_jft_in1k, what the reference's
-# pretrained=True resolves to); stream A = RGB, stream B = the DEM three times (each copy
-# noised independently, as the reference does to its three-channel DEM); 256x256, per-image
-# per-band min-max (dataset base); binary Tversky alpha 0.3 (FP) / beta 0.7 (FN), 0 on batches
-# without landslide (smp), on the main output + 0.6 / 0.4 deep supervision + 1e-3 x the four gate
-# regularisers (model base); Adam lr 3e-4, weight decay 1e-4, constant (schedule base); batch
-# 32, 100 epochs of the 1941 training images (61 iterations each); validation every epoch, the
-# best-F1 (Dice) checkpoint kept. Trainable parameters 1,237,515, total 34,721,947.
-# See docs/models/digate_unet.md (recipe table).
+# DiGATe-UNet on Bijie with the paper's recipe as the reference code runs it (the recipe table:
+# docs/models/digate_unet.md): stream A = RGB, stream B = the DEM three times, batch 32,
+# 100 epochs of the 1941 training images, the reference's augmentations.
 #   python tools/train.py configs/digate_unet/digate_unet_bijie.py
-# Offline: --cfg-options model.backbone.checkpoint=/path/to/tf_efficientnet_b4.ns_jft_in1k.safetensors
+# Offline: --cfg-options model.backbone.checkpoint=PATH (tf_efficientnet_b4.ns_jft_in1k weights)
 _base_ = [
     '../_base_/models/digate_unet.py',
     '../_base_/datasets/bijie.py',
     '../_base_/default_runtime.py',
     '../_base_/schedules/adam_iter.py',
 ]
-iters_per_epoch = 61
+iters_per_epoch = 61  # 1941 images at batch 32
 bands = ['R', 'G', 'B', 'DEM', 'DEM', 'DEM']
 stream_layout = {'optical': [0, 1, 2], 'topo': [3, 4, 5]}  # same keys as the base: dicts merge
 in_channels = 6
 model = dict(
     backbone=dict(stream_channels=([0, 1, 2], [3, 4, 5]), pretrained=True),
-    # The paper thresholds the logit at 0.5, i.e. the probability at sigmoid(0.5) = 0.6225.
-    decode_head=dict(threshold=0.6225))
-# The reference's augmentations (dataset/transforms.py DualStreamTransform, each p=0.5):
-# horizontal and vertical flips, gaussian noise N(0, 0.05), salt-and-pepper (0.5 % salt and
-# 0.5 % pepper per channel) and CLAHE, each decided once for both streams; the mask is only
-# flipped.
+    decode_head=dict(threshold=0.6225))  # the paper's logit cut-off 0.5: sigmoid(0.5)
+# the reference's DualStreamTransform: each step p=0.5, decided once for both streams
 train_pipeline = [
     dict(type='LoadLandslideSample'),
     dict(type='Resize', scale={{_base_.crop_size}}, keep_ratio=False),

@@ -1,11 +1,9 @@
-# GeoNeXt-tiny on Bijie, trained as the reference code runs (see geonext_cas.py and
-# docs/models/geonext.md): RGB scaled by ToTensor (/255; the reference feeds three channels, no
-# DEM), resized to 256x256, ConvNeXt V2 FCMAE/IN-22k/1k start, batch 8, 60 epochs of the 1941
-# training images (243 iterations each), Adam 5.3846e-5 constant, weight decay 0, EMA with
-# warm-up, the reference's augmentations, validation every epoch, best-mIoU checkpoint kept.
+# GeoNeXt-tiny on Bijie, trained as the reference code runs it (the recipe table:
+# docs/models/geonext.md): RGB only (the reference feeds three channels, no DEM), resized to
+# 256x256, batch 8, 60 epochs of the 1941 training images.
 # The paper's Bijie model starts from the CAS-trained model instead: geonext_bijie_from_cas.py.
 #   python tools/train.py configs/geonext/geonext_bijie.py
-# Offline: --cfg-options model.backbone.checkpoint=/path/to/convnextv2_tiny.fcmae_ft_in22k_in1k.safetensors
+# Offline: --cfg-options model.backbone.checkpoint=PATH (convnextv2_tiny.fcmae_ft_in22k_in1k)
 # Data: see configs/_base_/datasets/bijie.py (default data_root data/bijie).
 _base_ = [
     '../_base_/models/geonext.py',
@@ -13,7 +11,7 @@ _base_ = [
     '../_base_/schedules/adam_iter.py',
     '../_base_/default_runtime.py',
 ]
-iters_per_epoch = 243
+iters_per_epoch = 243  # 1941 images at batch 8
 rgb = dict(bands=['R', 'G', 'B'], stream_layout=dict(_delete_=True, optical=[0, 1, 2]))
 model = dict(backbone=dict(in_channels=3, pretrained=True))
 train_pipeline = [
@@ -36,7 +34,7 @@ test_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline, **rgb))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline, **rgb))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline, **rgb))
-# constant 3.5e-3 / 65 (the reference's never-stepped OneCycle; see geonext_cas.py for the switch)
+# constant 3.5e-3 / 65: the reference never steps its OneCycle (docs/models/geonext.md)
 optim_wrapper = dict(optimizer=dict(lr=3.5e-3 / 65, weight_decay=0.0))
 train_cfg = dict(max_iters=60 * iters_per_epoch, val_interval=iters_per_epoch)
 default_hooks = dict(checkpoint=dict(interval=iters_per_epoch, max_keep_ckpts=2,

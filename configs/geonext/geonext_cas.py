@@ -1,17 +1,15 @@
-# GeoNeXt-tiny on CAS Landslide (RGB tiles 512x512; 7:3 split per sub-dataset), trained as the
-# reference code (github ruribev/GeoNeXt) runs: ConvNeXt V2 FCMAE/IN-22k/1k start, batch 8,
-# 60 epochs of about 14,600 tiles (1826 iterations each), Adam at a constant 5.3846e-5, no weight
-# decay, EMA with warm-up, the reference's augmentations, ToTensor scaling (/255), validation
-# every epoch and the best-mIoU checkpoint kept. See docs/models/geonext.md (recipe table).
+# GeoNeXt-tiny on CAS Landslide (RGB tiles 512x512), trained as the reference code (github
+# ruribev/GeoNeXt) runs it: batch 8, 60 epochs of about 14,600 tiles, validation every epoch
+# (the recipe table: docs/models/geonext.md).
 #   python tools/train.py configs/geonext/geonext_cas.py
-# Offline: --cfg-options model.backbone.checkpoint=/path/to/convnextv2_tiny.fcmae_ft_in22k_in1k.safetensors
+# Offline: --cfg-options model.backbone.checkpoint=PATH (convnextv2_tiny.fcmae_ft_in22k_in1k)
 _base_ = [
     '../_base_/models/geonext.py',
     '../_base_/datasets/cas.py',
     '../_base_/schedules/adam_iter.py',
     '../_base_/default_runtime.py',
 ]
-iters_per_epoch = 1826
+iters_per_epoch = 1826  # about 14,600 tiles at batch 8
 model = dict(backbone=dict(in_channels={{_base_.in_channels}}, pretrained=True))
 # The reference's augmentations (utils/augmentations.py, the paper run's settings).
 train_pipeline = [
@@ -24,10 +22,8 @@ train_pipeline = [
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# The reference configures OneCycleLR(max_lr=3.5e-3, div_factor=65) but never steps it, so Adam
-# trains at its initial rate 3.5e-3 / 65 = 5.3846e-5 throughout. For the OneCycle the paper
-# describes, add (one line):
-# param_scheduler = [dict(type='OneCycleLR', eta_max=3.5e-3, total_steps=60 * 1826, pct_start=0.1, div_factor=65, final_div_factor=750, by_epoch=False)]
+# the reference's OneCycleLR(max_lr=3.5e-3, div_factor=65) is never stepped: Adam stays at its
+# start rate (the OneCycle the paper describes: docs/models/geonext.md)
 optim_wrapper = dict(optimizer=dict(lr=3.5e-3 / 65, weight_decay=0.0))
 train_cfg = dict(max_iters=60 * iters_per_epoch, val_interval=iters_per_epoch)
 default_hooks = dict(checkpoint=dict(interval=iters_per_epoch, max_keep_ckpts=2,

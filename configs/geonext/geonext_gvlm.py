@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 model = dict(backbone=dict(in_channels={{_base_.in_channels}}, pretrained=True))
-# constant 3.5e-3 / 65 (the reference's never-stepped OneCycle; see geonext_cas.py for the switch)
+# constant 3.5e-3 / 65: the reference never steps its OneCycle (docs/models/geonext.md)
 optim_wrapper = dict(optimizer=dict(lr=3.5e-3 / 65, weight_decay=0.0))
 train_cfg = dict(max_iters=20000, val_interval=2000)
 default_hooks = dict(checkpoint=dict(interval=2000, max_keep_ckpts=2, save_best='mIoU',

@@ -1,6 +1,7 @@
-"""What only the command-line tools use (``tools/*.py``): argument parsing shared by train/test,
-:func:`~lszoo.cli.tool.run_tool` error reporting, config loading, the ``--trust-checkpoint``
-flag, CPU-distributed setup, preflight checks and the benchmark/compare measurements.
+"""The frame of the command-line tools (``tools/*.py``): the arguments train and test share,
+:func:`~lszoo.cli.tool.run_tool` error reporting, the ``--trust-checkpoint`` flag, CPU-distributed
+setup and the converters' command line.
 
-The public Python API is :mod:`lszoo.apis`; nothing here is needed to use lszoo from a config.
+Config loading, overrides and checks are :mod:`lszoo.config`; measurements are
+:mod:`lszoo.benchmark`; the public Python API is :mod:`lszoo.apis`.
 """

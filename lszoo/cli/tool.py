@@ -1,4 +1,4 @@
-"""The frame every ``tools/*.py`` shares: common arguments, config loading, error reporting.
+"""The frame every ``tools/*.py`` shares: common arguments and error reporting.
 
 Bad input ends as one ``lszoo: error: <message>`` line on stderr and exit code 2
 (:func:`run_tool`), never as a traceback from deep inside mmengine.
@@ -10,7 +10,6 @@ import sys
 from typing import Callable, Optional
 
 from lszoo.errors import LSZooError, unwrap_worker_error
-from lszoo.utils.config import load_config  # noqa: F401  (the tools import it from here)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C

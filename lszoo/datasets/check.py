@@ -1,12 +1,13 @@
 """Dataset checks: a cheap one before training and a full one that opens every file.
 
-A corrupt file in the validation split would otherwise be found at the first validation, after
-hours of training. :func:`check_listed_files` (``tools/train.py`` calls it before training) only
-lists every file of every dataloader's dataset (train, val, test) and checks that it exists and is
-not empty: one ``stat`` per file. :func:`check_datasets` (``tools/check_dataset.py``) reads every
-file the way :class:`~lszoo.datasets.transforms.LoadLandslideSample` does and reports, per split:
-files, problems by kind with the first few names, dtypes, band counts, shapes, mask values and the
-share of NaN/nodata pixels. The datasets are built with an empty pipeline, so no augmentation runs.
+A corrupt file in the validation split would otherwise be found at the first validation, after hours
+of training. :func:`check_listed_files` (``tools/train.py`` calls it before training) only lists
+every file of every dataloader's dataset (train, val, test) and checks that it exists and is not
+empty: one ``stat`` per file. :func:`check_datasets` (``tools/analysis_tools/check_dataset.py``)
+reads every file the way :class:`~lszoo.datasets.transforms.LoadLandslideSample` does and reports,
+per split: files, problems by kind with the first few names, dtypes, band counts, shapes, mask
+values and the share of NaN/nodata pixels. The datasets are built with an empty pipeline, so no
+augmentation runs.
 """
 import copy
 import os
@@ -96,8 +97,8 @@ def check_listed_files(cfg, splits: Optional[Sequence[str]] = None) -> int:
     if bad:
         more = f' (and {len(bad) - 3} more)' if len(bad) > 3 else ''
         raise DataError(f'{len(bad)} listed dataset file(s) are missing or empty: '
-                        f'{"; ".join(bad[:3])}{more}. Run `python tools/check_dataset.py CONFIG` '
-                        'for a full check')
+                        f'{"; ".join(bad[:3])}{more}. Run `python '
+                        'tools/analysis_tools/check_dataset.py CONFIG` for a full check')
     return n
 
 
@@ -231,7 +232,7 @@ def _fmt_counter(counter: Counter, k: int = 3) -> str:
 
 
 def format_report(reports: List[dict]) -> str:
-    """The summary table printed by ``tools/check_dataset.py``."""
+    """The summary table printed by ``tools/analysis_tools/check_dataset.py``."""
     head = ('split', 'dataset', 'samples', 'files', 'problems', 'dtypes', 'bands',
             'NaN files (max share)')
     rows = []

@@ -1,13 +1,14 @@
 """Safe checkpoint loading for every lszoo path.
 
 A ``.pth`` file is a pickle, and unpickling can run arbitrary code. onedl-mmengine's
-``load_from_local`` tries ``torch.load(weights_only=True)`` and, on any unpickling error, falls
-back to ``weights_only=False`` with only a warning, so a crafted checkpoint executes code on the
-user's machine. :mod:`lszoo.engine.mmengine_patches` replaces that loader (on ``import lszoo``)
-with :func:`load_checkpoint_file`, which loads with ``weights_only=True`` plus the few globals a
-real mmengine checkpoint needs and refuses anything else with a :class:`~lszoo.errors.CheckpointError` naming the file and the
-offending type. Loading an untrusted pickle needs an explicit opt-in: :func:`set_trust_checkpoint`
-(the ``--trust-checkpoint`` flag of ``tools/train.py`` / ``tools/test.py``).
+``load_from_local`` tries ``torch.load(weights_only=True)`` and, on any unpickling error, falls back
+to ``weights_only=False`` with only a warning, so a crafted checkpoint executes code on the user's
+machine. :mod:`lszoo.engine.mmengine_patches` replaces that loader (on ``import lszoo``) with
+:func:`load_checkpoint_file`, which loads with ``weights_only=True`` plus the few globals a real
+mmengine checkpoint needs and refuses anything else with a :class:`~lszoo.errors.CheckpointError`
+naming the file and the offending type. Loading an untrusted pickle needs an explicit opt-in:
+:func:`set_trust_checkpoint` (the ``--trust-checkpoint`` flag of ``tools/train.py`` /
+``tools/test.py``).
 
 Writing is atomic too: :func:`atomic_write_bytes` writes a temporary file in the same directory,
 fsyncs it and ``os.replace``-s it over the target, so a run killed mid-save leaves the previous

@@ -151,7 +151,8 @@ def installed() -> bool:
     from mmengine.hooks import checkpoint_hook
     from mmengine.runner import checkpoint as mm_ckpt
 
-    return (mm_ckpt.CheckpointLoader._get_checkpoint_loader('checkpoint.pth') is load_from_local_safe
+    loader = mm_ckpt.CheckpointLoader._get_checkpoint_loader('checkpoint.pth')
+    return (loader is load_from_local_safe
             and mm_ckpt._safe_torch_load is strict_safe_torch_load
             and backends.get('local') is AtomicLocalBackend
             and getattr(checkpoint_hook, 'open', None) is pointer_open)

@@ -1,12 +1,12 @@
 """``LSZooRunner``: mmengine's ``Runner`` with a resume that trusts only complete checkpoints.
 
-Checkpoint files and the ``last_checkpoint`` pointer are already written atomically on
-``import lszoo`` (see :mod:`lszoo.engine.mmengine_patches`), and every load goes through the safe loader.
+Checkpoint files and the ``last_checkpoint`` pointer are already written atomically on ``import
+lszoo`` (see :mod:`lszoo.engine.mmengine_patches`), and every load goes through the safe loader.
 This runner adds what mmengine's auto-resume lacks: it removes temporary files a killed save left
-behind, and when ``last_checkpoint`` is empty, names a missing file or a file that is not a
-complete checkpoint (runs written before lszoo was imported, files copied by hand), it resumes
-from the newest complete checkpoint in the work dir instead of silently starting from scratch.
-It also registers :class:`~lszoo.engine.hooks.NonFiniteLossHook` (``action='stop'``) and
+behind, and when ``last_checkpoint`` is empty, names a missing file or a file that is not a complete
+checkpoint (runs written before lszoo was imported, files copied by hand), it resumes from the
+newest complete checkpoint in the work dir instead of silently starting from scratch. It also
+registers :class:`~lszoo.engine.hooks.NonFiniteLossHook` (``action='stop'``) and
 :class:`~lszoo.engine.hooks.ProvenanceHook` unless the config already lists them (a config's
 ``custom_hooks`` list replaces its base's, so they are not put there). To skip non-finite steps
 instead, add ``dict(type='NonFiniteLossHook', action='skip')`` to ``custom_hooks``.

@@ -140,9 +140,9 @@ def resolve_threshold(override: Optional[float], checkpoint: Optional[str],
     if checkpoint:
         info = load_calibration(checkpoint)
         if info is not None:
+            f1 = 100 * info.get('F1', float('nan'))
             return float(info['threshold']), (
-                f'calibrated on {info.get("split", "val")} (F1 {100 * info.get("F1", float("nan")):.2f}), '
-                f'stored in {checkpoint}')
+                f'calibrated on {info.get("split", "val")} (F1 {f1:.2f}), stored in {checkpoint}')
     if checkpoint:
         return None, "the model's own (no calibrated threshold in the checkpoint)"
     return None, "the model's own"

@@ -1,24 +1,8 @@
-"""Reading a config file with clear errors."""
-import os.path as osp
-from typing import Optional
+"""Walking a config's dataloaders down to the datasets that list files.
 
-from lszoo.errors import ConfigError
-
-
-def load_config(path: str, cfg_options: Optional[dict] = None):
-    """``Config.fromfile`` with ``--cfg-options`` merged, failures turned into ConfigError."""
-    from mmengine.config import Config
-    if not osp.isfile(path):
-        raise ConfigError(f'config file {path} does not exist')
-    try:
-        cfg = Config.fromfile(path)
-    except ImportError as err:  # custom_imports that cannot be imported
-        raise ConfigError(f'config {path}: custom_imports failed: {err}') from None
-    except (SyntaxError, KeyError, ValueError, TypeError, AttributeError) as err:
-        raise ConfigError(f'config {path} cannot be read: {type(err).__name__}: {err}') from None
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+Reading a config (``load_config``), overriding it and checking it is :mod:`lszoo.config`; these
+walkers stay here because the datasets' checks use them too.
+"""
 
 
 def leaf_datasets(ds, key: str = ''):

@@ -3,6 +3,8 @@ environment, the config, the hook table) in the log file, and no notice that mea
 lszoo run."""
 import logging
 
+from helpers import run_tool
+
 from lszoo.engine.console import QuietConsole, adapt_log_interval
 
 
@@ -30,7 +32,6 @@ def test_short_runs_log_progress_at_least_every_tenth():
 
 
 def test_train_console_has_under_60_lines_before_progress(tiny_config, tmp_path):
-    from conftest import run_tool
     cfg = tiny_config(options={'log_level': 'INFO', 'train_cfg.max_iters': 4,
                                'train_cfg.val_interval': 1000,
                                'default_hooks.logger.interval': 1})

@@ -19,16 +19,18 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import REPO
+
+ROOT = Path(REPO)
 # packages a module may import only when an optional extra is installed
 OPTIONAL = {'segmentation_models_pytorch': 'benchmark'}
-EXTRAS = {'lszoo': ('dev',), 'tools': ('dev',), 'tests': ('dev',)}
-LOCAL = {'lszoo', 'conftest', 'helpers', 'tests'}
+EXTRAS = {'lszoo': ('dev',), 'tools': ('dev',), 'tests': ('dev',), 'benchmarks': ('dev',)}
+LOCAL = {'lszoo', 'conftest', 'helpers', 'tests', 'benchmarks'}
 
 
 def _modules():
     mods = []
-    for path in sorted((ROOT / 'lszoo').rglob('*.py')):
+    for path in sorted([*(ROOT / 'lszoo').rglob('*.py'), *(ROOT / 'benchmarks').rglob('*.py')]):
         rel = path.relative_to(ROOT).with_suffix('')
         parts = rel.parts[:-1] if rel.name == '__init__' else rel.parts
         mods.append('.'.join(parts))

@@ -21,11 +21,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 
-try:
-    from lszoo.errors import DataError, LSZooError
-except ImportError:  # pragma: no cover - run from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from lszoo.errors import DataError, LSZooError
+from lszoo.errors import DataError, LSZooError
 
 LAYERS = ('im1', 'im2', 'ref')
 SUFFIXES = ('.png', '.tif', '.tiff')

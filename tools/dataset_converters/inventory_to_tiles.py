@@ -20,11 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-try:
-    from lszoo.errors import ConfigError
-except ImportError:  # pragma: no cover - run from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from lszoo.errors import ConfigError
+from lszoo.errors import ConfigError
 
 
 def parse_args(argv=None):

@@ -46,9 +46,7 @@ model = dict(
         threshold=0.5,
         norm_cfg=norm_cfg,
         align_corners=False,
-        # BCE + Dice (the baseline recipe, with schedules/adam_warmup_poly_bce_dice.py): measured
-        # by tools/real_benchmark.py, U-Net ResNet-18 landslide IoU 16.38 vs 0.00 with BCE alone
-        # after 150 iterations on real Bijie tiles, EfficientNet-B0 9.59 vs 1.55 (docs/benchmarks/real.md)
+        # BCE + Dice: BCE alone learned no landslide on real Bijie (benchmarks/results/real.md)
         loss_decode=[
             dict(type='BinaryCrossEntropyLoss', loss_weight=1.0),
             dict(type='BinaryDiceLoss', loss_weight=1.0)]),

@@ -1,12 +1,8 @@
-# DiGATe-UNet ("DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation",
-# reference code github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation), the paper's architecture: two separate, frozen tf_efficientnet_b4 encoders (stream A optical RGB, stream B
-# topography), early gated fusion at strides 8 and 16, two decoders (cross-attention up-block at
-# the deepest level, attention-gated sub-pixel up-blocks above), late gated fusion at 1/4 and 1/2,
-# deep supervision (0.6 at 1/4, 0.4 at 1/2), gate regulariser 1e-3, one sigmoid output channel.
-# See docs/models/digate_unet.md. Experiment configs set the streams, e.g.
-#   model = dict(backbone=dict(stream_channels=([0, 1, 2], [3, 3, 3])))
-# To use another timm encoder (five levels at strides 2..32), set backbone.model_name alone: the
-# neck's and head's widths follow the encoder (in_channels='auto', AutoWidthEncoderDecoder).
+# DiGATe-UNet as its paper builds it (reference code github.com/mishaown/
+# DiGATe-UNet-LandSlide-Segmentation): two frozen tf_efficientnet_b4 encoders (RGB / topography),
+# gated fusion, two decoders, deep supervision; configs/digate_unet/README.md and
+# docs/models/digate_unet.md describe it. Experiment configs set backbone.stream_channels; another
+# timm encoder needs backbone.model_name alone (the neck's and head's widths follow).
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=None,  # the dataset pipeline normalises (lszoo sample contract)
@@ -22,16 +18,13 @@ model = dict(
     pretrained=None,
     backbone=dict(
         type='DualStreamTimmEncoder',
-        # the weights timm's create_model('tf_efficientnet_b4', pretrained=True) resolves to
-        # (timm >= 0.9: Noisy Student, JFT-300M + ImageNet-1k; Apache-2.0), as the reference
-        # calls it; the paper configs set pretrained=True
+        # what the reference's timm create_model('tf_efficientnet_b4', pretrained=True) loads
         model_name='tf_efficientnet_b4.ns_jft_in1k',
         stream_channels=([0, 1, 2], [3, 3, 3]),
         shared=False,
         frozen=True,  # paper: requires_grad False, BatchNorm statistics still update
         pretrained=False,  # paper configs: True (timm download; offline: checkpoint=/path/file)
         checkpoint=None),
-    # in_channels 'auto': tf_efficientnet_b4 widths 24, 32, 56, 160, 448 at strides 2..32
     neck=dict(type='GatedFusionNeck', in_channels='auto', fuse_levels=(2, 3)),
     decode_head=dict(
         type='DiGATeHead',
@@ -50,6 +43,5 @@ model = dict(
                          loss_name='loss_tversky')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# the paper's threshold, not one calibrated into a checkpoint by tools/test.py --calibrate
-# (set True to use a calibrated one; --threshold always overrides)
+# the paper's threshold, not a calibrated one (tools/test.py --threshold still overrides)
 use_calibrated_threshold = False

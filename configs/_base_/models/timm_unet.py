@@ -36,17 +36,10 @@ model = dict(
         threshold=0.5,
         norm_cfg=norm_cfg,
         align_corners=False,
-        # 3x3 classifier with Xavier-uniform init (as smp's U-Net head) instead of mmseg's 1x1
-        # with N(0, 0.01): tools/real_benchmark.py, U-Net ResNet-18, bce_dice, 150 iterations at
-        # 128x128, landslide IoU with seeds 42 / 7 / 1: 25.07 / 19.83 / 21.53 against
-        # 16.38 / 15.87 / 20.51 (smp's U-Net ResNet-18: 24.59 / 11.73 / 10.88). Bilinear
-        # upsampling and mmcv's decoder init are kept: nearest alone 13.52, PyTorch's fan-in
-        # init alone 15.29, both with this head 20.42 (seed 42; docs/benchmarks/real.md)
+        # smp's U-Net classifier (3x3, Xavier): better on real Bijie (configs/timm_unet/README.md)
         cls_kernel_size=3,
         cls_init='xavier_uniform',
-        # BCE + Dice (the baseline recipe, with schedules/adam_warmup_poly_bce_dice.py): measured
-        # by tools/real_benchmark.py, U-Net ResNet-18 landslide IoU 16.38 vs 0.00 with BCE alone
-        # after 150 iterations on real Bijie tiles, EfficientNet-B0 9.59 vs 1.55 (docs/benchmarks/real.md)
+        # BCE + Dice: BCE alone learned no landslide on real Bijie (benchmarks/results/real.md)
         loss_decode=[
             dict(type='BinaryCrossEntropyLoss', loss_weight=1.0),
             dict(type='BinaryDiceLoss', loss_weight=1.0)]),

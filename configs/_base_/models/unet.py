@@ -8,8 +8,7 @@
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    # Images arrive already normalised by the dataset pipeline (sample contract):
-    # the preprocessor only pads to a multiple of 16 (4 down-samplings) and stacks.
+    # the dataset pipeline normalises (sample contract): only pad to 16 (4 down-samplings)
     mean=None,
     std=None,
     bgr_to_rgb=False,
@@ -51,10 +50,7 @@ model = dict(
         threshold=0.5,
         norm_cfg=norm_cfg,
         align_corners=False,
-        # BCE + Dice (the baseline recipe, with schedules/adam_warmup_poly_bce_dice.py), chosen on
-        # tools/real_benchmark.py's timm U-Nets (ResNet-18 landslide IoU 16.38 vs 0.00 with BCE
-        # alone after 150 iterations on real Bijie tiles, EfficientNet-B0 9.59 vs 1.55); this
-        # UNet-w16 scored 0 with both recipes at 80 iterations (docs/benchmarks/real.md)
+        # BCE + Dice: BCE alone learned no landslide on real Bijie (benchmarks/results/real.md)
         loss_decode=[
             dict(type='BinaryCrossEntropyLoss', loss_weight=1.0),
             dict(type='BinaryDiceLoss', loss_weight=1.0)]),

@@ -1,13 +1,13 @@
 """Landslide inventory: polygons from a mask streamed block by block.
 
-Whole-scene mapping (:mod:`lszoo.apis.scene`) finishes the mask one block at a time and
-never holds the whole scene, so the inventory is built the same way. Each finished block is
-labelled into 4-connected components (the connectivity ``rasterio.features.shapes`` uses); a
-component that does not touch an inner block edge is final at once and is streamed to the output;
-one that does is kept as a piece, and at the end the pieces that touch are grouped and merged with a
-union, so a landslide that crosses block edges comes out as one polygon, whatever the block size. Everything is traced in integer pixel
-coordinates (exact in floating point, so neighbouring pieces share their edges exactly) and moved
-to map coordinates with the raster's affine transform only when written.
+Whole-scene mapping (:mod:`lszoo.apis.scene`) finishes the mask one block at a time and never holds
+the whole scene, so the inventory is built the same way. Each finished block is labelled into
+4-connected components (the connectivity ``rasterio.features.shapes`` uses); a component that does
+not touch an inner block edge is final at once and is streamed to the output; one that does is kept
+as a piece, and at the end the pieces that touch are grouped and merged with a union, so a landslide
+that crosses block edges comes out as one polygon, whatever the block size. Everything is traced in
+integer pixel coordinates (exact in floating point, so neighbouring pieces share their edges
+exactly) and moved to map coordinates with the raster's affine transform only when written.
 
 Each polygon carries ``area`` (map units squared: m² in a projected CRS, pixels without a CRS),
 ``n_pixels`` and ``mean_prob`` (the mean landslide probability of its pixels).

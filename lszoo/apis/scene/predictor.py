@@ -12,23 +12,12 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from lszoo.config import load_config
 from lszoo.errors import ConfigError
 
 from .grid import QUANT, Tile
 from .prefetch import pin_for
 from .reader import SceneReader, tile_input
-
-
-def load_config(config):
-    """A :class:`~mmengine.config.Config` from a path, a dict or a Config."""
-    from mmengine.config import Config
-
-    from lszoo.utils.config import load_config as load_config_file
-    if isinstance(config, Config):
-        return config
-    if isinstance(config, dict):
-        return Config(config)
-    return load_config_file(str(config))
 
 
 def init_scene_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):

@@ -15,11 +15,11 @@ from typing import Callable, ContextManager, Iterable, Optional
 
 import torch
 
-# Batches read ahead when the options leave it open. CUDA: 1, the GPU then waits for nothing but
-# the copy. CPU: 0, measured side by side (`python tools/benchmark_scene.py --compare-prefetch 0 1`,
-# docs/performance.md): the model takes most of the time, reading ahead hid ~0.15 s of a 3-12 s
-# scene, and the throughput ratios (medians 1.03 and 0.90) were within the noise: no gain worth
-# a thread that competes with the model for the cores.
+# Batches read ahead when the options leave it open. CUDA: 1, the GPU then waits for nothing but the
+# copy. CPU: 0, measured side by side (`python tools/analysis_tools/benchmark_scene.py
+# --compare-prefetch 0 1`, docs/performance.md): the model takes most of the time, reading ahead hid
+# ~0.15 s of a 3-12 s scene, and the throughput ratios (medians 1.03 and 0.90) were within the
+# noise: no gain worth a thread that competes with the model for the cores.
 CUDA_PREFETCH = 1
 CPU_PREFETCH = 0
 

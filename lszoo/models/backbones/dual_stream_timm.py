@@ -1,7 +1,8 @@
 """Dual-stream encoder over any timm ``features_only`` model: the encoder of DiGATe-UNet.
 
 DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation (reference code:
-github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Two inputs (e.g. optical RGB and topography) each go through an encoder; the encoders share weights (siamese) or not. The paper's
+github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Two inputs (e.g. optical RGB and
+topography) each go through an encoder; the encoders share weights (siamese) or not. The paper's
 Bijie run uses two separate ``tf_efficientnet_b4`` encoders that are frozen: their weights get no
 gradient but, the model being in train mode, their BatchNorm layers still update running statistics.
 
@@ -72,7 +73,7 @@ class DualStreamTimmEncoder(BaseModule):
             its keyword arguments; ``nn.Module.compile``, so weights and state-dict keys stay as
             they are). They hold most of DiGATe-UNet's time and have no backward pass, so this
             is the cheap part to compile (minutes once per input shape and train/eval mode; see
-            ``docs/benchmarks/digate_reference.md``). Default off.
+            ``benchmarks/results/digate_reference.md``). Default off.
 
     ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
     level maps (shallow to deep). ``out_channels`` lists the level widths.

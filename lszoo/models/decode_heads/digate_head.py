@@ -1,12 +1,13 @@
 """Decode head of DiGATe-UNet: two U-Net decoders, late gated fusion and deep supervision.
 
 DiGATe-UNet: Lightweight Dual-Stream Framework for Landslide Segmentation (reference code:
-github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Each decoder climbs from the deepest level with one cross-attention up-block (1/32 -> 1/16) and three attention-gated sub-pixel
-up-blocks (-> 1/8, 1/4, 1/2). Decoder A reads stream A's maps (fused with B at levels 3 and 4 by
-:class:`GatedFusionNeck`), decoder B reads stream B's. Their outputs are fused by gates at 1/2
-(main path: sub-pixel up to full size, 1x1 conv) and at 1/4 (auxiliary output only). Training adds
-two deep-supervision losses on 1x1-conv outputs at 1/4 and 1/2 (bilinearly upsampled, weights 0.6
-and 0.4) and ``loss_gate_reg`` = ``gate_reg_weight`` x the sum of the four gates' ``mean(alpha (1 -
+github.com/mishaown/DiGATe-UNet-LandSlide-Segmentation). Each decoder climbs from the deepest level
+with one cross-attention up-block (1/32 -> 1/16) and three attention-gated sub-pixel up-blocks (->
+1/8, 1/4, 1/2). Decoder A reads stream A's maps (fused with B at levels 3 and 4 by
+:class:`GatedFusionNeck`), decoder B reads stream B's. Their outputs are fused by gates at 1/2 (main
+path: sub-pixel up to full size, 1x1 conv) and at 1/4 (auxiliary output only). Training adds two
+deep-supervision losses on 1x1-conv outputs at 1/4 and 1/2 (bilinearly upsampled, weights 0.6 and
+0.4) and ``loss_gate_reg`` = ``gate_reg_weight`` x the sum of the four gates' ``mean(alpha (1 -
 alpha))``. Inference computes only the main output (the 1/4 fusion and the auxiliary convs are
 skipped).
 """

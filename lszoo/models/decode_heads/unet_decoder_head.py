@@ -60,7 +60,7 @@ class UNetDecoderHead(BaseDecodeHead):
     The defaults keep mmseg's classifier (1x1, N(0, 0.01)) so that older checkpoints load; the
     timm U-Net base config (``configs/_base_/models/timm_unet.py``) picks the 3x3 classifier with
     Xavier init, which closed the gap to smp's U-Net on the real Bijie benchmark
-    (docs/benchmarks/real.md: ResNet-18, 150 iterations, landslide IoU over seeds 42 / 7 / 1
+    (benchmarks/results/real.md: ResNet-18, 150 iterations, landslide IoU over seeds 42 / 7 / 1
     from 16.38 / 15.87 / 20.51 to 25.07 / 19.83 / 21.53, smp 24.59 / 11.73 / 10.88; nearest
     upsampling alone 13.52, smp's decoder init with nearest and the 3x3 head 20.42, seed 42).
 

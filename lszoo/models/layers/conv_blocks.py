@@ -1,7 +1,8 @@
 """Small convolution blocks shared by the DiGATe-UNet layers.
 
-DiGATe-UNet normalises every decoder convolution with a one-group GroupNorm (a LayerNorm over C, H, W that does not depend on the
-batch size), so ``norm_cfg`` defaults to ``dict(type='GN', num_groups=1)`` here.
+DiGATe-UNet normalises every decoder convolution with a one-group GroupNorm (a LayerNorm over C, H,
+W that does not depend on the batch size), so ``norm_cfg`` defaults to ``dict(type='GN',
+num_groups=1)`` here.
 """
 from typing import Optional
 

@@ -1,8 +1,8 @@
 """Gated fusion of two feature maps, the fusion rule of DiGATe-UNet.
 
 A 1x1 convolution over ``cat[a, b]`` gives a per-pixel weight ``alpha = sigmoid(.)`` (one channel)
-and the output is ``alpha * a + (1 - alpha) * b``. The paper adds ``mean(alpha * (1 - alpha))`` to the
-loss (with weight 1e-3): it is largest at alpha = 0.5, so it pushes each gate to choose a stream
+and the output is ``alpha * a + (1 - alpha) * b``. The paper adds ``mean(alpha * (1 - alpha))`` to
+the loss (with weight 1e-3): it is largest at alpha = 0.5, so it pushes each gate to choose a stream
 instead of averaging them. The block returns that regulariser with the fused map.
 """
 import torch

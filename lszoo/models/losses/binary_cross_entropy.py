@@ -1,5 +1,4 @@
 """Binary cross-entropy over the landslide class, one (sigmoid) or two (softmax) channels."""
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 

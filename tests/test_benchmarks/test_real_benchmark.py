@@ -1,0 +1,154 @@
+"""The real Bijie benchmark (benchmarks/real.py, benchmarks/real.py)."""
+import builtins
+import json
+import os.path as osp
+
+import pytest
+
+from helpers import REALDATA
+from benchmarks import real as rb
+from lszoo.errors import ConfigError, DataError
+
+BIJIE = osp.join(REALDATA, 'bijie_mini')
+
+
+def test_split_rule_is_fixed_and_documented():
+    stems = [f'{i:05d}' for i in range(36)]
+    train, test = rb.split_stems(list(reversed(stems)))  # input order does not matter
+    assert len(train) == 24 and len(test) == 12
+    assert test == stems[2::3] and not set(train) & set(test)
+
+
+def test_missing_data_is_one_clear_error(tmp_path):
+    with pytest.raises(DataError, match='image'):
+        rb.find_samples(str(tmp_path))
+    (tmp_path / 'image').mkdir()
+    (tmp_path / 'mask').mkdir()
+    for name in ('a', 'b', 'c'):
+        (tmp_path / 'image' / f'{name}.png').write_bytes(b'')
+    (tmp_path / 'mask' / 'a.png').write_bytes(b'')
+    with pytest.raises(DataError, match='without a mask'):
+        rb.find_samples(str(tmp_path))
+
+
+def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
+    name, config, overrides = rb.LIGHT[3]
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'bce_dice')
+    assert [d['type'] for d in cfg.model.decode_head.loss_decode] == [
+        'BinaryCrossEntropyLoss', 'BinaryDiceLoss']
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+    assert [s['type'] for s in cfg.param_scheduler] == ['LinearLR', 'PolyLR']
+    assert cfg.param_scheduler[1]['end'] == 50 and cfg.model.backbone.in_channels == 3
+    assert cfg.train_dataloader.batch_size == 4 and cfg.train_cfg.max_iters == 50
+    # recipe 'config': the config's own schedule, scaled to the budget (2000 -> 50 iterations)
+    own = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'config')
+    assert [(s['begin'], s['end']) for s in own.param_scheduler] == [(0, 5), (5, 50)]
+    with pytest.raises(ConfigError, match='recipe'):
+        rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4, 128,
+                            'adamw')
+
+
+def test_crop_survives_train_py(tmp_path):
+    """--crop is what trains: tools/train.py's apply_crop_size (cfg.crop_size into every
+    RandomCrop) must not put back the dataset base's 256x256."""
+    from lszoo.config.crop_size import apply_crop_size
+    name, config, overrides = rb.LIGHT[4]
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'bce_dice')
+    apply_crop_size(cfg)
+    crops = [s['crop_size'] for s in cfg.train_dataloader.dataset.pipeline
+             if s['type'] == 'RandomCrop']
+    assert crops == [(128, 128)]
+
+
+def test_seed_and_cfg_options_apply_after_the_recipe(tmp_path):
+    """--cfg-options vary one setting against the recipe (here: a constant learning rate)."""
+    name, config, overrides = rb.LIGHT[4]
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'bce_dice', seed=7,
+                              cfg_options={'param_scheduler': None,
+                                           'model.decode_head.upsample_mode': 'nearest'})
+    assert cfg.param_scheduler is None and cfg.randomness == dict(seed=7)
+    assert cfg.model.decode_head.upsample_mode == 'nearest'
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3  # the rest of the recipe stays
+    assert cfg.model.backbone.model_name == 'resnet18'
+
+
+def test_yardstick_seed_fixes_crops_and_weights():
+    """The yardstick seeds NumPy too (mmseg's RandomCrop draws from it): same seed, same run."""
+    import numpy as np
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    pytest.importorskip('segmentation_models_pytorch')
+    from benchmarks.yardstick import run_yardstick
+
+    class RandomCrops:  # draws its crop from NumPy's global state, like RandomCrop
+        def __init__(self):
+            g = torch.Generator().manual_seed(0)
+            self.img = torch.rand(2, 3, 64, 64, generator=g)
+            self.gt = (torch.rand(2, 64, 64, generator=g) > 0.8).long()
+
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            y, x = np.random.randint(0, 33, size=2)
+            sample = SegDataSample()
+            sample.gt_sem_seg = PixelData(data=self.gt[i:i + 1, y:y + 32, x:x + 32])
+            return dict(inputs=self.img[i, :, y:y + 32, x:x + 32], data_samples=sample)
+
+    runs = [run_yardstick(RandomCrops(), RandomCrops(), iters=2, batch=2, seed=s)
+            for s in (3, 3, 4)]
+    keys = ('IoU', 'F1', 'imgIoU')
+    assert [runs[0][k] for k in keys] == [runs[1][k] for k in keys]
+    assert runs[0]['params'] == runs[2]['params'] > 0
+
+
+def test_missing_smp_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def no_smp(name, *args, **kwargs):
+        if name.startswith('segmentation_models_pytorch'):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, '__import__', no_smp)
+    code = rb.main(['--data', str(tmp_path), '--work-root', str(tmp_path / 'w')])
+    err = capsys.readouterr().err
+    assert code == 2 and 'pip install segmentation-models-pytorch' in err
+    assert not (tmp_path / 'w').exists()  # refused before any work
+
+
+def test_unknown_model_name(tmp_path, capsys):
+    code = rb.main(['--only', 'UNet-w99', '--work-root', str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and 'UNet-w99' in err and "'yardstick'" in err
+
+
+def test_tiny_run_on_the_real_samples(tmp_path):
+    """Two configs and the yardstick, one iteration each: the table has every protocol."""
+    if not osp.isdir(BIJIE):
+        pytest.skip('../shared/realdata/bijie_mini is not available')
+    try:
+        import segmentation_models_pytorch  # noqa: F401
+        extra = []
+    except ImportError:
+        extra = ['--no-yardstick']
+    code = rb.main(['--iters', '1', '--crop', '64', '--batch', '2', '--threads', '1',
+                         '--only', 'DiGATe-UNet-lcnet050', 'UNet-w16', '--work-root',
+                         str(tmp_path), '--out', str(tmp_path / 'out')] + extra)
+    assert code == 0
+    rows = json.loads((tmp_path / 'out' / 'rows.json').read_text())
+    assert [r['name'] for r in rows][:2] == ['UNet-w16', 'DiGATe-UNet-lcnet050']
+    assert len(rows) == 2 + (not extra)
+    for r in rows:
+        for key in ('IoU', 'F1', 'mIoU', 'mF1', 'imgIoU', 'imgF1'):
+            assert 0 <= r[key] <= 100
+        assert r['params'] > 0 and r['seconds'] > 0
+    md = (tmp_path / 'out' / 'real.md').read_text()
+    assert '| imgF1 |' in md and 'Train 24 / test 12 images' in md
+    split = (tmp_path / 'splits' / 'bijie_test_seed42.txt').read_text().split()
+    assert len(split) == 12
