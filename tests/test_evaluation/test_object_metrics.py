@@ -4,7 +4,7 @@ import pytest
 import shapely
 from scipy import ndimage
 
-from lszoo.errors import ConfigError
+from lszoo.errors import ConfigError, DataError
 from lszoo.evaluation.objects import (SIZE_EDGES_PX, label_objects, match_masks,
                                       object_counts, summarize_objects)
 from lszoo.evaluation.objects_vector import match_polygons
@@ -167,3 +167,51 @@ def test_empty_and_bad_inputs():
         object_counts(m, (10, 5))
     with pytest.raises(ConfigError):
         label_objects(np.zeros((3, 3)), 6)
+
+
+def _sample(gt, pred, **meta):
+    import torch
+    return dict(img_path='x.tif', gt_sem_seg=dict(data=torch.tensor(gt)[None]),
+                pred_sem_seg=dict(data=torch.tensor(pred)[None]), **meta)
+
+
+def test_landslide_metric_object_protocol_and_bootstrap_are_opt_in():
+    from lszoo.evaluation.metrics import LandslideMetric
+    gt = np.zeros((16, 16), np.uint8)
+    gt[1:5, 1:5] = gt[8:14, 8:14] = 1
+    gt[0, 15] = 255
+    pred = np.zeros_like(gt)
+    pred[1:5, 1:5] = pred[0, 15] = pred[10, 1] = 1    # one hit, one false, one on ignored
+    plain = LandslideMetric()
+    plain.process(None, [_sample(gt, pred)])
+    base = plain.compute_metrics(plain.results)
+    metric = LandslideMetric(objects=dict(size_classes=(10, 30)), bootstrap=dict(n_boot=50))
+    metric.process(None, [_sample(gt, pred), _sample(gt, gt)])
+    out = metric.compute_metrics(metric.results)
+    assert set(base) < set(out)
+    # image 1: refs 16 px (hit) and 36 px (missed), preds 16 px (hit) and 1 px (false)
+    # image 2: both refs hit
+    assert out['n_ref'] == 4 and out['n_pred'] == 4
+    assert out['object_recall'] == pytest.approx(75.0)
+    assert out['object_precision'] == pytest.approx(75.0)
+    assert out['object_recall@>=30px'] == pytest.approx(50.0)
+    assert out['object_precision@<10px'] == 0 and out['n_pred@10-30px'] == 2
+    assert out['IoU_ci_low'] <= out['IoU'] <= out['IoU_ci_high']
+    assert out['object_f1_ci_low'] <= out['object_f1'] <= out['object_f1_ci_high']
+
+
+def test_landslide_metric_objects_in_m2_for_georeferenced_samples():
+    from lszoo.evaluation.metrics import LandslideMetric
+    gt = np.zeros((8, 8), np.uint8)
+    gt[0:4, 0:4] = 1                              # 16 px of 10 m: 1600 m²
+    meta = dict(crs='EPSG:32645', transform=(10.0, 0.0, 500000.0, 0.0, -10.0, 3100000.0))
+    metric = LandslideMetric(objects=True)
+    metric.process(None, [_sample(gt, gt, **meta)])
+    out = metric.compute_metrics(metric.results)
+    assert out['ref_area'] == 1600 and out['n_ref@1000-10000m2'] == 1
+    mixed = LandslideMetric(objects=True)
+    mixed.process(None, [_sample(gt, gt, **meta), _sample(gt, gt)])
+    with pytest.raises(DataError, match='georeferenced'):
+        mixed.compute_metrics(mixed.results)
+    with pytest.raises(ConfigError, match='unknown keys'):
+        LandslideMetric(objects=dict(size=(1, 2)))
