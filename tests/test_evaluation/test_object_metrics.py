@@ -146,7 +146,8 @@ def test_object_on_tile_borders_counts_once_in_whole_scene_evaluation(tmp_path):
     m, _, _ = match_masks(pred, ref)
     assert len(m.ref_area) == 1 and m.ref_match.tolist() == [0]
     path = tmp_path / 'pred.gpkg'
-    col = PolygonCollector(str(path), 64, 64, crs_wkt='EPSG:32645')
+    from rasterio.crs import CRS
+    col = PolygonCollector(str(path), 64, 64, crs_wkt=CRS.from_epsg(32645).to_wkt())
     prob = pred.astype(np.float32)
     for i in (0, 32):
         for j in (0, 32):

@@ -99,7 +99,7 @@ class SceneWriter:
     finishes the files (the caller's ``atomic_outputs`` then publishes them)."""
 
     def __init__(self, stack: ExitStack, src, paths: List[Optional[str]], has_nodata: bool,
-                 polygons: Optional[str], cog: bool = False):
+                 polygons: Optional[str], cog: bool = False, cleanup: Optional[dict] = None):
         self.prob_nodata = prob_nodata_of(src) if has_nodata else None
         # with COG output the blocks go to a scratch file beside the temporary output
         self.cog_jobs = []
@@ -120,7 +120,7 @@ class SceneWriter:
         if polygons is not None:
             self.collector = PolygonCollector(paths[2], src.height, src.width, src.transform,
                                               src.crs.to_wkt() if src.crs else None,
-                                              vector_driver(polygons))
+                                              vector_driver(polygons), **(cleanup or {}))
             stack.callback(self.collector.abort)
 
     @property
