@@ -71,14 +71,14 @@ def group_ids(x, y, block_size: float) -> np.ndarray:
 
 
 def object_statistic(records: np.ndarray, edges: Sequence[float],
-                     keys: Iterable[str] = None) -> Statistic:
+                     keys: Iterable[str] = None, unit: str = '') -> Statistic:
     """Statistic of per-unit object records (:func:`~lszoo.evaluation.objects.object_counts`):
     the flat object scores (``object_recall``, ``object_f1@<class>``, ...), or only ``keys``."""
     rec = np.asarray(records, np.float64)
     keys = None if keys is None else list(keys)
 
     def f(w):
-        flat = flat_scores(summarize_sums(w @ rec, edges))
+        flat = flat_scores(summarize_sums(w @ rec, edges, unit))
         return flat if keys is None else OrderedDict((k, flat[k]) for k in keys)
     return f
 
