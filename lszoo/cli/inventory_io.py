@@ -125,7 +125,13 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
 def to_crs(inv: Inventory, crs) -> Inventory:
     """``inv`` reprojected to ``crs`` (its footprint too, densified so edges bend)."""
     import shapely
-    geoms = _valid(reproject_geoms(inv.geoms, inv.crs, crs)) if len(inv.geoms) else inv.geoms
+    try:
+        geoms = _valid(reproject_geoms(inv.geoms, inv.crs, crs)) if len(inv.geoms) else inv.geoms
+    except Exception as exc:  # rasterio's CPLE_AppDefinedError for out-of-range coordinates
+        raise DataError(f'{inv.path}: cannot reproject from {inv.crs.to_string()} to '
+                        f'{crs.to_string()} ({str(exc).splitlines()[0]}); are its coordinates '
+                        'in the CRS it declares? (a GeoJSON without "crs" is EPSG:4326)') \
+            from None
     extent = inv.extent
     if extent is not None and inv.crs != crs:
         extent = reproject_geoms([shapely.segmentize(extent, extent.length / 400)], inv.crs,
