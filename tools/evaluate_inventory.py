@@ -1,7 +1,7 @@
 """Compare a predicted landslide inventory with a reference one, landslide by landslide.
 
     python tools/evaluate_inventory.py PRED REF [--aoi AOI] [--crs EPSG:NNNN]
-        [--size-classes 1000 10000 100000] [--iou 0.5] [--min-area M2]
+        [--size-classes 1000 10000 100000] [--iou 0.5] [--min-area M2] [--merge-touching]
         [--bootstrap 1000 --block-size 1000 --seed 0]
         [--json OUT.json] [--gpkg OUT.gpkg] [--map OUT.png] [--area-figure OUT.png]
 
@@ -35,6 +35,9 @@ def parse_args(argv=None):
     p.add_argument('--iou', type=float, default=0.5, help='IoU of the strict rule (0.5)')
     p.add_argument('--min-area', type=float, default=0.0, metavar='AREA',
                    help='leave out landslides smaller than AREA (CRS units²) in both (0)')
+    p.add_argument('--merge-touching', action='store_true',
+                   help='merge polygons that touch (even at a corner) into one landslide, as '
+                   '8-connectivity does on masks (a 4-connected polygonisation splits them)')
     p.add_argument('--bootstrap', type=int, default=1000, metavar='N',
                    help='bootstrap resamples of the spatial blocks for the intervals; 0: none')
     p.add_argument('--block-size', type=float, default=1000.0,
@@ -66,7 +69,8 @@ def run(args) -> int:
         warnings.simplefilter('ignore', UserWarning)  # pyogrio / rasterio chatter
         from lszoo.cli.inventory_io import InventoryWarning
         warnings.simplefilter('always', InventoryWarning)
-        pred, ref, region = prepare(args.pred, args.ref, args.aoi, args.crs, args.min_area)
+        pred, ref, region = prepare(args.pred, args.ref, args.aoi, args.crs, args.min_area,
+                                     args.merge_touching)
     res = compare_inventories(pred, ref, edges, args.iou, args.bootstrap, args.block_size,
                               args.seed, args.level)
     print(format_tables(res))

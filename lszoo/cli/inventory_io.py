@@ -167,12 +167,37 @@ def clip(inv: Inventory, aoi) -> Inventory:
     return Inventory(inv.path, geoms[keep], inv.crs, inv.extent)
 
 
+def merge_touching(geoms: np.ndarray) -> np.ndarray:
+    """Polygons that touch or overlap (a shared corner is enough) merged into one landslide: the
+    vector counterpart of 8-connected mask components (a 4-connected polygonisation, as
+    ``rasterio.features.shapes`` and ``tools/infer_scene.py`` write, splits a landslide at
+    pixels that meet only at a corner)."""
+    import shapely
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    if len(geoms) < 2:
+        return geoms
+    a, b = shapely.STRtree(geoms).query(geoms, predicate='intersects')
+    n, comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)),
+                                              shape=(len(geoms),) * 2), directed=False)
+    if n == len(geoms):
+        return geoms
+    order = np.argsort(comp, kind='stable')
+    groups = np.split(order, np.flatnonzero(np.diff(comp[order])) + 1)
+    return np.array([geoms[g[0]] if len(g) == 1 else shapely.union_all(geoms[g])
+                     for g in groups], object)
+
+
 def prepare(pred_path: str, ref_path: str, aoi: Optional[str] = None, crs: Optional[str] = None,
-            min_area: float = 0.0) -> Tuple[Inventory, Inventory, object]:
+            min_area: float = 0.0, touching: bool = False) -> Tuple[Inventory, Inventory, object]:
     """Both inventories in one projected CRS, clipped to the area of interest, without
-    landslides below ``min_area``; checks the overlap. Returns ``(pred, ref, aoi_polygon)``."""
+    landslides below ``min_area`` (``touching``: polygons that touch merged first); checks the
+    overlap. Returns ``(pred, ref, aoi_polygon)``."""
     import shapely
     pred, ref = read_objects(pred_path, 'PRED'), read_objects(ref_path, 'REF')
+    if touching:
+        pred = Inventory(pred.path, merge_touching(pred.geoms), pred.crs, pred.extent)
+        ref = Inventory(ref.path, merge_touching(ref.geoms), ref.crs, ref.extent)
     out_crs = target_crs(pred, ref, crs)
     pred, ref = to_crs(pred, out_crs), to_crs(ref, out_crs)
     region = read_aoi(aoi, out_crs) if aoi else None

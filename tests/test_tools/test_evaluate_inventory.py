@@ -140,3 +140,10 @@ def test_empty_prediction_and_invalid_geometry_warn(tool, tmp_path):
     bad = _geojson(tmp_path / 'bad.geojson', REF + [bowtie])
     with pytest.warns(InventoryWarning, match='invalid'):
         assert tool.main([bad, ref, '--bootstrap', '0']) == 0
+
+
+def test_merge_touching_joins_corner_neighbours(tmp_path):
+    from lszoo.cli.inventory_io import merge_touching
+    geoms = np.array([_box(0, 0, 2, 2), _box(2, 2, 3, 3), _box(10, 10, 11, 11)], object)
+    merged = merge_touching(geoms)
+    assert len(merged) == 2 and sorted(shapely.area(merged).tolist()) == [100.0, 500.0]
