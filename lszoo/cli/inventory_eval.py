@@ -204,18 +204,26 @@ def plot_status_map(res: InventoryComparison, path: str, region=None,
 
     ps, rs = status(res)
     fig, ax = plt.subplots(figsize=(7, 7), dpi=130)
-    # an edge line in the face colour keeps one-pixel landslides visible at full-scene size
-    _draw(ax, res.ref.geoms[rs == 'hit'], face='#4daf4a', edge='#4daf4a', lw=0.8)
-    _draw(ax, res.ref.geoms[rs == 'missed'], face='#e41a1c', edge='#e41a1c', lw=0.8)
-    _draw(ax, res.pred.geoms[ps == 'false'], face='#377eb8', edge='#377eb8', lw=0.8)
+    _draw(ax, res.ref.geoms[rs == 'hit'], face='#4daf4a', edge='#4daf4a', lw=0.5)
     _draw(ax, res.pred.geoms[ps == 'hit'], face='none', edge='k', lw=0.5)
+    # missed and false on top, each also ringed so one-pixel landslides show at scene size
+    for geoms, color in ((res.ref.geoms[rs == 'missed'], '#e41a1c'),
+                         (res.pred.geoms[ps == 'false'], '#377eb8')):
+        _draw(ax, geoms, face=color, edge=color, lw=1.0)
+        if len(geoms):
+            import shapely
+            pts = shapely.point_on_surface(geoms)
+            ax.scatter(shapely.get_x(pts), shapely.get_y(pts), s=40, facecolors='none',
+                       edgecolors=color, linewidths=0.8)
     if region is not None:
         _draw(ax, np.array([region], object), face='none', edge='0.4', lw=0.8, ls='--')
     o = res.summary['overall']
     ax.legend(handles=[
         Patch(color='#4daf4a', label=f'reference, hit ({int((rs == "hit").sum())})'),
-        Patch(color='#e41a1c', label=f'reference, missed ({int((rs == "missed").sum())})'),
-        Patch(color='#377eb8', label=f'predicted, false ({int((ps == "false").sum())})'),
+        Patch(color='#e41a1c', label=f'reference, missed ({int((rs == "missed").sum())}, '
+              'ringed)'),
+        Patch(color='#377eb8', label=f'predicted, false ({int((ps == "false").sum())}, '
+              'ringed)'),
         Patch(facecolor='none', edgecolor='k', label='predicted, hit (outline)')],
         loc='upper right', fontsize=7, framealpha=0.9)
     ax.set_title(title or f'object recall {_f(o["object_recall"])} %, precision '
