@@ -4,6 +4,7 @@
         [--size-classes 1000 10000 100000] [--iou 0.5] [--min-area M2] [--merge-touching]
         [--bootstrap 1000 --block-size 1000 --seed 0]
         [--json OUT.json] [--gpkg OUT.gpkg] [--map OUT.png] [--area-figure OUT.png]
+        [--prob PROB.tif [--reliability OUT.png] [--bins 15]]
 
 PRED and REF are each a vector inventory (GeoPackage, Shapefile, GeoJSON: one landslide per
 feature) or a mask GeoTIFF (value 1 = landslide, one landslide per 8-connected component), in
@@ -49,6 +50,11 @@ def parse_args(argv=None):
     p.add_argument('--gpkg', metavar='FILE', help='write the matched objects with their status')
     p.add_argument('--map', metavar='PNG', help='write a map of hit / missed / false landslides')
     p.add_argument('--area-figure', metavar='PNG', help='write the area-frequency figure')
+    p.add_argument('--prob', metavar='TIF', help='also score this landslide-probability GeoTIFF '
+                   '(tools/infer_scene.py --prob) against REF: ECE and Brier score')
+    p.add_argument('--reliability', metavar='PNG', help='with --prob: write the reliability '
+                   'diagram')
+    p.add_argument('--bins', type=int, default=15, help='with --prob: probability bins (15)')
     return p.parse_args(argv)
 
 
@@ -65,6 +71,8 @@ def run(args) -> int:
     edges = check_edges(args.size_classes)
     if not 0 < args.iou <= 1 or args.bootstrap < 0 or args.min_area < 0:
         raise ConfigError('--iou must be in (0, 1], --bootstrap and --min-area >= 0')
+    if args.reliability and not args.prob:
+        raise ConfigError('--reliability needs --prob (the probability GeoTIFF)')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)  # pyogrio / rasterio chatter
         from lszoo.cli.inventory_io import InventoryWarning
@@ -74,9 +82,19 @@ def run(args) -> int:
     res = compare_inventories(pred, ref, edges, args.iou, args.bootstrap, args.block_size,
                               args.seed, args.level)
     print(format_tables(res))
+    cal = None
+    if args.prob:
+        from lszoo.cli.inventory_calibration import probability_calibration
+        cal = probability_calibration(args.prob, ref.geoms, ref.crs, region, args.bins)
+        print(f'calibration of {args.prob} against REF ({cal["n_pixels"]} pixels, '
+              f'{args.bins} bins): ECE {cal["ece"]:.4f}, Brier score {cal["brier"]:.4f}')
+        if args.reliability:
+            from lszoo.evaluation.probability_calibration import plot_reliability_diagram
+            plot_reliability_diagram(cal['counts'], args.reliability)
     if args.json:
+        from lszoo.cli.inventory_calibration import calibration_json
         with open(args.json, 'w', encoding='utf-8') as f:
-            json.dump(to_json(res), f, indent=1)
+            json.dump(dict(to_json(res), calibration=calibration_json(cal)), f, indent=1)
     if args.gpkg:
         write_gpkg(res, args.gpkg)
     if args.map:

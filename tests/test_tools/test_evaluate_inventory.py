@@ -147,3 +147,31 @@ def test_merge_touching_joins_corner_neighbours(tmp_path):
     geoms = np.array([_box(0, 0, 2, 2), _box(2, 2, 3, 3), _box(10, 10, 11, 11)], object)
     merged = merge_touching(geoms)
     assert len(merged) == 2 and sorted(shapely.area(merged).tolist()) == [100.0, 500.0]
+
+
+def test_probability_map_calibration(tool, tmp_path, capsys):
+    """ECE and Brier of a probability GeoTIFF against the rasterised reference equal a direct
+    NumPy computation on the same pixels."""
+    from lszoo.evaluation.probability_calibration import expected_calibration_error
+    ref = _geojson(tmp_path / 'ref.geojson', REF)
+    label = np.zeros((48, 48), np.uint8)
+    for c0, r0, c1, r1 in ((2, 2, 12, 12), (20, 2, 30, 12), (2, 20, 4, 22), (20, 20, 40, 40)):
+        label[r0:r1, c0:c1] = 1
+    prob = np.clip(0.8 * label + np.random.default_rng(0).random(label.shape) * 0.3, 0, 1)
+    prob = prob.astype(np.float32)
+    prob[0, :] = -1                                # nodata row
+    path = tmp_path / 'prob.tif'
+    with rasterio.open(path, 'w', driver='GTiff', width=48, height=48, count=1, dtype='float32',
+                       crs=UTM, transform=from_origin(X0, Y0, 10, 10), nodata=-1, tiled=True,
+                       blockxsize=16, blockysize=16) as dst:
+        dst.write(prob, 1)
+    out = tmp_path / 'cal.json'
+    assert tool.main([ref, ref, '--bootstrap', '0', '--prob', str(path), '--reliability',
+                      str(tmp_path / 'rel.png'), '--json', str(out)]) == 0
+    cal = json.loads(out.read_text())['calibration']
+    p, y = prob[1:].astype(np.float64).ravel(), label[1:].ravel()
+    assert cal['n_pixels'] == p.size
+    assert cal['brier'] == pytest.approx(np.mean((p - y) ** 2))
+    assert cal['ece'] == pytest.approx(expected_calibration_error(p, y, 15))
+    assert (tmp_path / 'rel.png').stat().st_size > 1000
+    assert 'ECE' in capsys.readouterr().out
