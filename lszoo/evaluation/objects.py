@@ -261,3 +261,15 @@ def flat_scores(summary: Dict) -> Dict[str, float]:
             if k != 'size_class':
                 out[f'{k}@{cls["size_class"]}'] = val(v)
     return out
+
+
+def object_scores(pred, ref, valid: Optional[np.ndarray] = None, pixel_area: float = 1.0,
+                  edges: Optional[Sequence[float]] = None, iou_threshold: float = 0.5,
+                  unit: str = '') -> Dict:
+    """One call for two masks on one grid: :func:`summarize_objects` of their matching.
+    ``pixel_area`` (map units² per pixel) scales the areas; ``edges`` default to
+    :data:`SIZE_EDGES_M2` when ``pixel_area != 1``, else :data:`SIZE_EDGES_PX`."""
+    if edges is None:
+        edges = SIZE_EDGES_PX if pixel_area == 1.0 else SIZE_EDGES_M2
+    m, _, _ = match_masks(pred, ref, valid, 8, iou_threshold)
+    return summarize_objects(object_counts(m, edges, pixel_area)[None], edges, unit)

@@ -6,7 +6,7 @@ from scipy import ndimage
 
 from lszoo.errors import ConfigError, DataError
 from lszoo.evaluation.objects import (SIZE_EDGES_PX, label_objects, match_masks,
-                                      object_counts, summarize_objects)
+                                      object_counts, object_scores, summarize_objects)
 from lszoo.evaluation.objects_vector import match_polygons
 
 
@@ -145,6 +145,9 @@ def test_object_on_tile_borders_counts_once_in_whole_scene_evaluation(tmp_path):
     assert sum(len(t.ref_area) for t in tiles) == 4             # counted once per tile
     m, _, _ = match_masks(pred, ref)
     assert len(m.ref_area) == 1 and m.ref_match.tolist() == [0]
+    whole = object_scores(pred, ref, pixel_area=100.0, unit='m2')['overall']
+    assert (whole['n_ref'], whole['n_pred'], whole['object_f1']) == (1, 1, 1.0)
+    assert whole['ref_area'] == 24 * 16 * 100.0
     path = tmp_path / 'pred.gpkg'
     from rasterio.crs import CRS
     col = PolygonCollector(str(path), 64, 64, crs_wkt=CRS.from_epsg(32645).to_wkt())
