@@ -84,40 +84,45 @@ def binary_logits(logits) -> np.ndarray:
     return z
 
 
-def _nll_grad_hess(s: float, z: np.ndarray, y: np.ndarray):
-    """Mean NLL of ``sigmoid(s z)`` with its first and second derivative in ``s``."""
+def _nll_grad_hess(s: float, z: np.ndarray, y: np.ndarray, w: np.ndarray):
+    """Weighted mean NLL of ``sigmoid(s z)`` with its first and second derivative in ``s``."""
     t = s * z
-    nll = np.mean(np.logaddexp(0.0, t) - y * t)
+    nll = np.dot(w, np.logaddexp(0.0, t) - y * t)
     p = 0.5 * (1.0 + np.tanh(0.5 * t))  # sigmoid without overflow
-    return nll, np.mean((p - y) * z), np.mean(p * (1 - p) * z * z)
+    return nll, np.dot(w, (p - y) * z), np.dot(w, p * (1 - p) * z * z)
 
 
-def fit_temperature(logits, labels, ignore_index: Optional[int] = 255,
+def fit_temperature(logits, labels, ignore_index: Optional[int] = 255, weights=None,
                     max_iter: int = 100, tol: float = 1e-10) -> Dict[str, float]:
     """``{'temperature', 'nll_before', 'nll_after', 'n'}``: ``T`` minimising the NLL of
     ``sigmoid(z / T)`` on the scored pixels (``z`` from :func:`binary_logits`).
 
     The NLL is convex in ``s = 1 / T``; Newton steps on ``s`` with step halving find its
-    minimum. Raises :class:`DataError` when the labels hold one class only (``T`` is then not
-    identifiable) or the optimum is at ``s <= 0`` (the logits rank pixels the wrong way round).
+    minimum. ``weights`` (one per entry) fit from histograms: logit bin centres with their
+    per-class counts, the bounded-memory form for a whole split. Raises :class:`DataError`
+    when the labels hold one class only (``T`` is then not identifiable) or the optimum is at ``s <= 0`` (the logits rank pixels the wrong way round).
     """
     z = binary_logits(logits).ravel()
     y = np.asarray(labels).ravel()
     if z.shape != y.shape:
         raise DataError(f'temperature: {z.size} logits for {y.size} labels')
-    keep = y != ignore_index if ignore_index is not None else np.ones(y.shape, bool)
-    z, y = z[keep], y[keep].astype(np.float64)
+    w = np.ones(y.shape) if weights is None else np.asarray(weights, np.float64).ravel()
+    if w.shape != y.shape or (w < 0).any():
+        raise DataError(f'temperature: weights must be {y.size} non-negative numbers')
+    keep = (y != ignore_index if ignore_index is not None else np.ones(y.shape, bool)) & (w > 0)
+    z, y, w = z[keep], y[keep].astype(np.float64), w[keep]
     if not np.isfinite(z).all():
         raise DataError('temperature: logits must be finite')
     if y.size == 0 or y.min() == y.max():
         raise DataError('temperature: the labels need both landslide and background pixels')
+    w = w / w.sum()
     s = 1.0
-    nll0, g, h = _nll_grad_hess(s, z, y)
+    nll0, g, h = _nll_grad_hess(s, z, y, w)
     nll = nll0
     for _ in range(max_iter):
         step = g / max(h, 1e-12)
         while True:
-            new = _nll_grad_hess(s - step, z, y)
+            new = _nll_grad_hess(s - step, z, y, w)
             if new[0] <= nll + 1e-15 or abs(step) < 1e-12:
                 break
             step /= 2
@@ -130,7 +135,7 @@ def fit_temperature(logits, labels, ignore_index: Optional[int] = 255,
         raise DataError('temperature: the fitted inverse temperature is not positive; the '
                         'logits rank background above landslide')
     return OrderedDict(temperature=float(1.0 / s), nll_before=float(nll0),
-                       nll_after=float(nll), n=int(y.size))
+                       nll_after=float(nll), n=int(y.size))  # n: scored entries
 
 
 def apply_temperature(logits, temperature: float) -> np.ndarray:

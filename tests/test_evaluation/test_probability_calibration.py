@@ -80,3 +80,17 @@ def test_two_channel_logits_and_errors(tmp_path):
     counts = reliability_counts(np.linspace(0, 1, 101), np.r_[np.zeros(50), np.ones(51)])
     plot_reliability_diagram(counts, str(tmp_path / 'rel.png'))
     assert (tmp_path / 'rel.png').stat().st_size > 1000
+
+
+def test_weighted_fit_equals_the_fit_on_repeated_pixels():
+    """Histogram form: distinct logits with per-class counts give the T of the full sample."""
+    rng = np.random.default_rng(5)
+    z = np.round(rng.normal(0, 3, 20000), 1)       # logits on a 0.1 grid
+    y = (rng.random(z.size) < 1 / (1 + np.exp(-z / 2))).astype(np.uint8)
+    full = fit_temperature(z, y)
+    keys, counts = np.unique(np.stack([z, y]), axis=1, return_counts=True)
+    hist = fit_temperature(keys[0], keys[1].astype(np.uint8), weights=counts)
+    assert hist['temperature'] == pytest.approx(full['temperature'], rel=1e-9)
+    assert full['temperature'] == pytest.approx(2.0, rel=0.1)
+    with pytest.raises(DataError, match='weights'):
+        fit_temperature(z, y, weights=-np.ones(z.size))
