@@ -4,6 +4,7 @@
         [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
         [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac] [--prefetch N]
+        [--min-area 5px|M2] [--fill-holes 5px|M2]
 
     python tools/infer_scene.py CONFIG MODEL.onnx INPUT.tif OUTPUT.tif --onnx ...
 
@@ -48,6 +49,12 @@ def parse_args(argv=None):
     p.add_argument('--dem', help='separate DEM raster, resampled to the image grid on the fly')
     p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
+    p.add_argument('--min-area', default='5px', metavar='AREA',
+                   help='polygon inventory: leave out landslides smaller than AREA, in map '
+                   "units² (m² in a projected CRS) or pixels ('5px'); 0 keeps all (default 5px)")
+    p.add_argument('--fill-holes', default='5px', metavar='AREA',
+                   help='polygon inventory: fill holes smaller than AREA (map units² or '
+                   "'<n>px'); 0 keeps all holes (default 5px)")
     p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
                    "config's bands by name (default: band descriptions, else in order)")
     p.add_argument('--tile', type=int, help='tile size (multiple of 32; default 512, or the '
@@ -92,7 +99,8 @@ def scene_options(args, tile: int, device: str) -> dict:
     return dict(tile=tile, overlap=args.overlap, batch=args.batch, window=args.window,
                 device=device, threshold=args.threshold, input_bands=args.bands,
                 normalize=args.normalize, tta=args.tta, cog=not args.no_cog,
-                stac=not args.no_stac, prefetch=args.prefetch)
+                stac=not args.no_stac, prefetch=args.prefetch, min_area=args.min_area,
+                fill_holes=args.fill_holes)
 
 
 def run_many(args) -> int:

@@ -175,7 +175,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         writer = bar = None
         if rank == 0:
             paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
-            writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts.cog)
+            writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts)
             bar = _progress_bar(grid.n_tiles) if opts.progress else None
         depth = default_prefetch(opts.device) if opts.prefetch is None else opts.prefetch
         items = read_blocks(grid, predict, reader, opts.batch, rank, world, writer is not None)

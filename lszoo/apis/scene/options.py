@@ -32,6 +32,10 @@ class SceneOptions:
         prefetch: batches of tiles read and normalised ahead, in a background thread, while the
             model computes (:mod:`.prefetch`); 0 reads and computes in turn. Default (``None``):
             1 on CUDA, 0 on CPU (:func:`~lszoo.apis.scene.prefetch.default_prefetch`).
+        min_area, fill_holes: polygon inventory clean-up (:mod:`.polygon_filters`): landslides
+            smaller than ``min_area`` are left out, holes smaller than ``fill_holes`` filled; in
+            map units² or ``'<n>px'``. Default 0: keep everything (``tools/infer_scene.py``
+            defaults to ``'5px'`` for both).
     """
 
     tile: int = 512
@@ -48,6 +52,8 @@ class SceneOptions:
     stac: bool = True
     split_tiles: bool = True
     prefetch: Optional[int] = None
+    min_area: Union[float, str] = 0.0
+    fill_holes: Union[float, str] = 0.0
 
     def __post_init__(self):
         tile = self.tile
@@ -66,6 +72,9 @@ class SceneOptions:
         if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 0):
             raise ConfigError('prefetch (batches read ahead while the model computes) must be an '
                               f'integer >= 0, 0 to read and compute in turn; got {p!r}')
+        from .polygon_filters import parse_area
+        parse_area(self.min_area, 'min_area')
+        parse_area(self.fill_holes, 'fill_holes')
         from lszoo.engine.tta import tta_ops
         tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):

@@ -11,6 +11,12 @@ exactly) and moved to map coordinates with the raster's affine transform only wh
 
 Each polygon carries ``area`` (map units squared: m² in a projected CRS, pixels without a CRS),
 ``n_pixels`` and ``mean_prob`` (the mean landslide probability of its pixels).
+
+Map-product clean-up (:mod:`.polygon_filters`), applied to whole landslides (after the merge
+across block edges): ``min_area`` drops landslides whose pixels cover less than that area,
+``fill_holes`` fills holes smaller than that area (``area`` then includes them; ``n_pixels`` and
+``mean_prob`` stay those of the landslide pixels). Both are in map units² and 0 by default (keep
+everything); the mask is not changed.
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ from affine import Affine
 from shapely.geometry import shape
 
 from lszoo.errors import DataError
+
+from .polygon_filters import PolygonCleanup
 
 # single-file formats that can be streamed: GeoPackage appends in constant time per batch;
 # GeoJSON is written as text by lszoo itself (GDAL's GeoJSON append re-reads the whole file)
@@ -53,16 +61,19 @@ class PolygonCollector:
         height, width: raster size in pixels (to tell inner block edges from scene edges).
         transform: the raster's affine transform (pixel -> map coordinates).
         crs_wkt: the raster's CRS as WKT, or ``None`` for pixel coordinates.
+        min_area, fill_holes: minimum landslide area and largest hole filled, map units² (or
+            ``'<n>px'``: ``n`` pixels); 0 keeps all.
     """
 
     def __init__(self, path: str, height: int, width: int, transform: Optional[Affine] = None,
                  crs_wkt: Optional[str] = None, driver: Optional[str] = None,
-                 flush_every: int = 5000) -> None:
+                 flush_every: int = 5000, min_area=0.0, fill_holes=0.0) -> None:
         self.path, self.crs_wkt = str(path), crs_wkt
         self.driver = driver or vector_driver(path)
         self.height, self.width = int(height), int(width)
         self.transform = transform if transform is not None else Affine.identity()
         self.flush_every = int(flush_every)
+        self.cleanup = PolygonCleanup(self.transform, min_area, fill_holes)
         self.count = 0
         self._fh = None  # GeoJSON text stream
         self._final: List[Tuple[object, int, float]] = []  # (pixel-space polygon, n, prob sum)
@@ -142,6 +153,7 @@ class PolygonCollector:
         """Append ``items`` in map coordinates, with ids following those already written."""
         import pyogrio.raw
 
+        items = self.cleanup(items)
         if not items and (self.count or self._fh is not None):
             return
         t = self.transform

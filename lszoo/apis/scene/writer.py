@@ -99,7 +99,12 @@ class SceneWriter:
     finishes the files (the caller's ``atomic_outputs`` then publishes them)."""
 
     def __init__(self, stack: ExitStack, src, paths: List[Optional[str]], has_nodata: bool,
-                 polygons: Optional[str], cog: bool = False):
+                 polygons: Optional[str], opts=None):
+        """``opts``: the run's :class:`~.options.SceneOptions` (``cog``, ``min_area``,
+        ``fill_holes``); ``None``: plain GeoTIFFs, every polygon kept."""
+        cog = bool(opts is not None and opts.cog)
+        cleanup = {} if opts is None else dict(min_area=opts.min_area,
+                                               fill_holes=opts.fill_holes)
         self.prob_nodata = prob_nodata_of(src) if has_nodata else None
         # with COG output the blocks go to a scratch file beside the temporary output
         self.cog_jobs = []
@@ -120,7 +125,7 @@ class SceneWriter:
         if polygons is not None:
             self.collector = PolygonCollector(paths[2], src.height, src.width, src.transform,
                                               src.crs.to_wkt() if src.crs else None,
-                                              vector_driver(polygons))
+                                              vector_driver(polygons), **cleanup)
             stack.callback(self.collector.abort)
 
     @property

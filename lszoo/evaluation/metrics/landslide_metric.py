@@ -24,6 +24,8 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
 from lszoo.errors import ConfigError, DataError
+from .object_protocol import (bootstrap_metrics, bootstrap_options, object_metrics,
+                              object_options, object_record)
 
 #: column order of one per-image record
 COUNT_FIELDS = ('tp', 'fp', 'fn', 'tn')
@@ -81,6 +83,14 @@ class LandslideMetric(BaseMetric):
         collect_device (str): ``'cpu'`` or ``'gpu'``, how mmengine gathers results across ranks.
         prefix (str, optional): prefix of the metric keys (none by default: ``IoU``, ``F1``, ...).
         collect_dir (str, optional): directory for the CPU gathering of results.
+        objects (bool or dict, optional): also report the per-landslide (object) protocol,
+            ``object_recall``, ``object_precision``, ``object_f1`` (strict and ``_loose``), counts,
+            areas, splits and merges, overall and ``@<size class>``
+            (:mod:`.object_protocol`); a dict sets ``size_classes`` (edges), ``iou_threshold``,
+            ``connectivity``. Off by default.
+        bootstrap (bool, int or dict, optional): also report percentile bootstrap intervals
+            ``<key>_ci_low`` / ``<key>_ci_high`` resampling images (``n_boot`` 1000,
+            ``level`` 0.95, ``seed`` 0). Off by default.
 
     Each image contributes one record of four pixel counts (TP, FP, FN, TN of the landslide class),
     never a per-pixel array, so big test sets fit in memory; mmengine gathers the records of all
@@ -102,8 +112,11 @@ class LandslideMetric(BaseMetric):
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 objects=None,
+                 bootstrap=None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        self.objects, self.bootstrap = object_options(objects), bootstrap_options(bootstrap)
         if threshold is not None and not 0.0 < float(threshold) < 1.0:
             raise ConfigError(f'LandslideMetric: threshold is a probability in (0, 1), got '
                               f'{threshold!r} (a logit threshold t is probability 1/(1+exp(-t)), '
@@ -150,7 +163,13 @@ class LandslideMetric(BaseMetric):
             if gt.shape != pred.shape:
                 raise DataError(f'LandslideMetric: prediction {tuple(pred.shape)} and label '
                                 f'{tuple(gt.shape)} of sample {name} differ in size')
-            self.results.append(self.count(pred, gt, self.ignore_index, name))
+            counts = self.count(pred, gt, self.ignore_index, name)
+            if self.objects is None:
+                self.results.append(counts)
+                continue
+            record, geo = object_record(pred.cpu().numpy(), gt.cpu().numpy(),
+                                        self.ignore_index, sample, self.objects)
+            self.results.append((counts, record, geo))
 
     @staticmethod
     def count(pred: torch.Tensor, gt: torch.Tensor, ignore_index: int = 255,
@@ -211,7 +230,8 @@ class LandslideMetric(BaseMetric):
         if len(classes) != 2:
             raise ConfigError(f'LandslideMetric is binary; the dataset has {len(classes)} '
                               f'classes {tuple(classes)}')
-        records = np.stack(results) if results else np.zeros((0, 4), np.int64)
+        pixels = [r[0] if isinstance(r, tuple) else r for r in results]
+        records = np.stack(pixels) if pixels else np.zeros((0, 4), np.int64)
         metrics = self.summarize(records)
         tp, fp, fn, tn = records.sum(axis=0)
         back = binary_scores(tn, fn, fp)
@@ -237,4 +257,17 @@ class LandslideMetric(BaseMetric):
                   f'FN {fn} TN {tn}; prediction: {threshold}):\n' + per_class.get_string(),
                   logger=logger)
         print_log('protocols:\n' + protocols.get_string(), logger=logger)
-        return dict(metrics)
+        return dict(metrics, **self._opt_in(results, records, logger))
+
+    def _opt_in(self, results: list, pixels: np.ndarray, logger) -> Dict[str, float]:
+        """The object protocol and bootstrap intervals, when asked for."""
+        out: Dict[str, float] = {}
+        objects, flags = None, [r[2] for r in results if isinstance(r, tuple)]
+        if self.objects is not None and results:
+            objects = np.stack([r[1] for r in results])
+            out.update(object_metrics(objects, flags, self.objects,
+                                      lambda m: print_log(m, logger=logger)))
+        if self.bootstrap is not None and len(pixels):
+            out.update(bootstrap_metrics(pixels, objects, flags, self.objects, self.bootstrap,
+                                         lambda m: print_log(m, logger=logger)))
+        return out
