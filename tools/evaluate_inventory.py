@@ -61,9 +61,9 @@ def parse_args(argv=None):
 def run(args) -> int:
     import warnings
 
-    from lszoo.cli.inventory_eval import (compare_inventories, format_tables, plot_status_map,
+    from lszoo.apis.inventory.evaluate import (compare_inventories, format_tables, plot_status_map,
                                           to_json, write_gpkg)
-    from lszoo.cli.inventory_io import prepare
+    from lszoo.apis.inventory.io import prepare
     from lszoo.errors import ConfigError
     from lszoo.evaluation.area_frequency import plot_area_frequency
     from lszoo.evaluation.objects import check_edges
@@ -75,7 +75,7 @@ def run(args) -> int:
         raise ConfigError('--reliability needs --prob (the probability GeoTIFF)')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)  # pyogrio / rasterio chatter
-        from lszoo.cli.inventory_io import InventoryWarning
+        from lszoo.apis.inventory.io import InventoryWarning
         warnings.simplefilter('always', InventoryWarning)
         pred, ref, region = prepare(args.pred, args.ref, args.aoi, args.crs, args.min_area,
                                      args.merge_touching)
@@ -84,7 +84,7 @@ def run(args) -> int:
     print(format_tables(res))
     cal = None
     if args.prob:
-        from lszoo.cli.inventory_calibration import probability_calibration
+        from lszoo.apis.inventory.calibration import probability_calibration
         cal = probability_calibration(args.prob, ref.geoms, ref.crs, region, args.bins)
         print(f'calibration of {args.prob} against REF ({cal["n_pixels"]} pixels, '
               f'{args.bins} bins): ECE {cal["ece"]:.4f}, Brier score {cal["brier"]:.4f}')
@@ -92,7 +92,7 @@ def run(args) -> int:
             from lszoo.evaluation.probability_calibration import plot_reliability_diagram
             plot_reliability_diagram(cal['counts'], args.reliability)
     if args.json:
-        from lszoo.cli.inventory_calibration import calibration_json
+        from lszoo.apis.inventory.calibration import calibration_json
         with open(args.json, 'w', encoding='utf-8') as f:
             json.dump(dict(to_json(res), calibration=calibration_json(cal)), f, indent=1)
     if args.gpkg:

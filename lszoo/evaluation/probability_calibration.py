@@ -100,7 +100,8 @@ def fit_temperature(logits, labels, ignore_index: Optional[int] = 255, weights=N
     The NLL is convex in ``s = 1 / T``; Newton steps on ``s`` with step halving find its
     minimum. ``weights`` (one per entry) fit from histograms: logit bin centres with their
     per-class counts, the bounded-memory form for a whole split. Raises :class:`DataError`
-    when the labels hold one class only (``T`` is then not identifiable) or the optimum is at ``s <= 0`` (the logits rank pixels the wrong way round).
+    when the labels hold one class only (``T`` is then not identifiable) or the optimum is at
+    ``s <= 0`` (the logits rank pixels the wrong way round).
     """
     z = binary_logits(logits).ravel()
     y = np.asarray(labels).ravel()

@@ -128,7 +128,7 @@ def test_bad_inputs_give_one_error_line(tool, tmp_path, capsys):
 
 
 def test_empty_prediction_and_invalid_geometry_warn(tool, tmp_path):
-    from lszoo.cli.inventory_io import EmptyInventoryWarning
+    from lszoo.apis.inventory.io import EmptyInventoryWarning
     from lszoo.datasets.inventory_vector import InventoryWarning
     ref = _geojson(tmp_path / 'ref.geojson', REF)
     empty = _mask_tif(tmp_path / 'empty.tif', np.zeros((48, 48), np.uint8))
@@ -143,7 +143,7 @@ def test_empty_prediction_and_invalid_geometry_warn(tool, tmp_path):
 
 
 def test_merge_touching_joins_corner_neighbours(tmp_path):
-    from lszoo.cli.inventory_io import merge_touching
+    from lszoo.apis.inventory.io import merge_touching
     geoms = np.array([_box(0, 0, 2, 2), _box(2, 2, 3, 3), _box(10, 10, 11, 11)], object)
     merged = merge_touching(geoms)
     assert len(merged) == 2 and sorted(shapely.area(merged).tolist()) == [100.0, 500.0]

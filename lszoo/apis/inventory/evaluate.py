@@ -18,7 +18,7 @@ from lszoo.evaluation.bootstrap import bootstrap_ci, format_ci, group_ids, objec
 from lszoo.evaluation.objects import (Matching, class_labels, object_counts, summarize_objects)
 from lszoo.evaluation.objects_vector import match_polygons
 
-from .inventory_io import Inventory
+from .io import Inventory
 
 RATES = ('object_recall', 'object_precision', 'object_f1')
 
