@@ -50,6 +50,8 @@ class NetCDFPatch:
         except OSError as exc:
             raise DataError(f'{self.path}: unreadable netCDF-4/HDF5 file (truncated, corrupt or '
                             f'netCDF-3): {exc}') from None
+        self._names = list(self._f.keys())
+        self._datasets = {}
 
     def __enter__(self):
         return self
@@ -63,7 +65,7 @@ class NetCDFPatch:
     # ------------------------------------------------------------------ metadata
     @property
     def variables(self) -> List[str]:
-        return list(self._f.keys())
+        return list(self._names)
 
     def attr(self, name: str, default=None) -> Optional[str]:
         """Global attribute ``name`` as text (``default`` when absent)."""
@@ -72,20 +74,31 @@ class NetCDFPatch:
         return _text(self._f.attrs[name])
 
     def _dataset(self, name: str):
-        if name not in self._f:
-            raise DataError(f'{self.path}: no variable {name!r} (the file holds '
-                            f'{sorted(self._f.keys())})')
-        return self._f[name]
+        if name not in self._datasets:
+            if name not in self._names:
+                raise DataError(f'{self.path}: no variable {name!r} (the file holds '
+                                f'{sorted(self._names)})')
+            self._datasets[name] = self._f[name]
+        return self._datasets[name]
 
     def dims(self, name: str) -> Tuple[str, ...]:
-        """Dimension names of variable ``name`` from its HDF5 dimension scales."""
+        """Dimension names of variable ``name`` from its HDF5 dimension scales.
+
+        Read from the variable's ``DIMENSION_LIST`` object references, resolved with
+        ``h5r.get_name`` (h5py's ``Dataset.dims`` proxies are several times slower)."""
+        from h5py import h5r
         ds = self._dataset(name)
+        try:
+            refs = ds.attrs['DIMENSION_LIST']
+        except (KeyError, OSError):
+            raise DataError(f'{self.path}: variable {name!r} has no netCDF dimensions (no '
+                            'DIMENSION_LIST: not a netCDF-4 file?)') from None
         names = []
-        for i, dim in enumerate(ds.dims):
-            if len(dim) == 0:
+        for i, axis in enumerate(refs):
+            if len(axis) == 0:
                 raise DataError(f'{self.path}: variable {name!r} axis {i} has no netCDF '
                                 'dimension (not a netCDF-4 file?)')
-            names.append(dim[0].name.rsplit('/', 1)[-1])
+            names.append(h5r.get_name(axis[0], self._f.id).decode().rsplit('/', 1)[-1])
         return tuple(names)
 
     def times(self, name: str = 'time') -> np.ndarray:
@@ -138,8 +151,9 @@ class NetCDFPatch:
 
     @staticmethod
     def _decode(ds, arr: np.ndarray, dtype) -> np.ndarray:
-        fill = ds.attrs.get('_FillValue')
-        scale, offset = ds.attrs.get('scale_factor'), ds.attrs.get('add_offset')
+        keys = set(ds.attrs.keys())
+        fill, scale, offset = (ds.attrs[k] if k in keys else None
+                               for k in ('_FillValue', 'scale_factor', 'add_offset'))
         if fill is not None and not (np.issubdtype(np.asarray(fill).dtype, np.floating)
                                      and np.isnan(fill)):
             arr = arr.astype(np.float32)

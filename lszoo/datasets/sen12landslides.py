@@ -165,6 +165,11 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
         stream_by_sensor (bool): stream names ``'<sensor>_<group>'`` instead of ``'<group>'``.
         no_event_post (int, optional): post index for patches without ``pre_post_dates``.
         norm_file / splits_file (str, optional): replace the task's json files.
+        synthetic (dict, optional): demos, with ``data_root=None``: read the synthetic copy at
+            ``synthetic['root']``, written there first when missing (the other keys are
+            :func:`lszoo.datasets.synthetic_sen12.write_sen12_synthetic` arguments, e.g.
+            ``dict(root='data/sen12_synthetic', patches=96, size=64)``). Ignored when
+            ``data_root`` is given (e.g. by ``--data-root``).
 
     Streams: ``series`` (``dates='all'``: date-major, each date all sensors' bands), ``pre`` and
     ``post`` (other modes), ``dem``. Channel names ``'<sensor>.<band>@<group>'`` and ``'DEM'``.
@@ -174,13 +179,21 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
     URL = ('https://huggingface.co/datasets/paulhoehn/Sen12Landslides (data) and '
            'https://github.com/PaulH97/Sen12Landslides (tasks/)')
 
-    def __init__(self, *args, task: str = 'S12LS-LD', version: str = 'harmonized',
+    def __init__(self, data_root: Optional[str] = None, *args, task: str = 'S12LS-LD', version: str = 'harmonized',
                  sensors: Sequence[str] = ('s2',), dem: bool = True, dates: str = 'all',
                  composite_window: Optional[int] = None, composite: str = 'median',
                  scl_mask: Optional[Sequence[int]] = SCL_BAD, sar_db: bool = True,
                  clip: bool = True, stream_by_sensor: bool = False,
                  no_event_post: Optional[int] = None, norm_file: Optional[str] = None,
-                 splits_file: Optional[str] = None, n_dates: int = N_DATES, **kwargs):
+                 splits_file: Optional[str] = None, n_dates: int = N_DATES,
+                 synthetic: Optional[dict] = None, **kwargs):
+        if synthetic is not None and data_root is None:
+            from .synthetic_sen12 import ensure_sen12_synthetic
+            synthetic = dict(synthetic)
+            if 'root' not in synthetic:
+                raise ConfigError("Sen12LandslidesDataset: `synthetic` needs a 'root' folder")
+            data_root = str(ensure_sen12_synthetic(synthetic.pop('root'), task=task,
+                                                   version=version, **synthetic))
         sensors = (sensors,) if isinstance(sensors, str) else tuple(sensors)
         bad = [s for s in sensors if s not in SENSORS]
         if not sensors or bad or len(set(sensors)) != len(sensors):
@@ -208,7 +221,7 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
         self.no_event_post, self.n_dates = no_event_post, int(n_dates)
         self._norm_file, self._splits_file = norm_file, splits_file
         self.sensor_bands = self._sensor_bands(kwargs.pop('bands', None))
-        super().__init__(*args, bands=list(self.sensor_bands), **kwargs)
+        super().__init__(data_root, *args, bands=list(self.sensor_bands), **kwargs)
 
     # ------------------------------------------------------------------ bands and streams
     def _sensor_bands(self, bands) -> 'OrderedDict[str, Tuple[str, ...]]':

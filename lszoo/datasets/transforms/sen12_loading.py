@@ -60,7 +60,8 @@ def read_sensor(f: NetCDFPatch, sensor: str, results: dict) -> Dict:
         elif results['sar_db']:
             arr = _sar(arr, results['sar_linear'])
         for g, dates in groups.items():
-            out[g].append(_reduce(arr[[pos[t] for t in dates]], results['composite']))
+            out[g].append(arr[pos[dates[0]]] if len(dates) == 1 else
+                          _reduce(arr[[pos[t] for t in dates]], results['composite']))
     return dict(groups=out, pre_post=pre_post, times=[str(times[i]) for i in idx],
                 shape=arr.shape[1:])
 
@@ -92,7 +93,7 @@ class LoadSen12Sample(BaseTransform):
         stack = [a for g in channels for a in channels[g]]
         if results['dem']:
             stack.append(first['dem_arr'])
-        img = np.stack(stack, axis=-1).astype(np.float32, copy=False)
+        img = np.stack(stack, axis=0).astype(np.float32, copy=False).transpose(1, 2, 0)
         if img.shape[2] != len(results['band_names']):
             raise DataError(f'{results["img_path"]}: read {img.shape[2]} channels, the dataset '
                             f'expects {len(results["band_names"])}')
@@ -128,7 +129,9 @@ class Sen12Normalize(BaseTransform):
         if mean.shape[0] != img.shape[2]:
             raise DataError(f'{results.get("img_path")}: {img.shape[2]} channels, '
                             f'{mean.shape[0]} normalisation values')
-        img = (img - mean) / std
-        img[~np.isfinite(img)] = 0.0
-        results['img'] = np.ascontiguousarray(img, dtype=np.float32)
+        img = np.ascontiguousarray(img, dtype=np.float32)
+        img -= mean
+        img /= std
+        np.nan_to_num(img, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        results['img'] = img
         return results
