@@ -7,12 +7,12 @@ _base_ = [
     '../_base_/models/utae.py', '../_base_/datasets/sen12landslides_synthetic.py',
     '../_base_/schedules/adamw_sen12landslides.py', '../_base_/default_runtime.py'
 ]
-widths = [16, 16, 16, 32]  # a quarter of the paper's widths: a few CPU minutes
+widths = [8, 8, 8, 16]  # an eighth of the paper's widths: a few CPU minutes
 model = dict(
     backbone=dict(in_channels={{_base_.in_channels}}, n_dates={{_base_.n_dates}},
-                  encoder_widths=widths, n_head=4, d_model=32),
+                  encoder_widths=widths, n_head=4, d_model=16),
     decode_head=dict(in_channels=widths, decoder_widths=widths))
-train_cfg = dict(max_iters=400, val_interval=200)
-default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=200, max_keep_ckpts=1))
+train_cfg = dict(max_iters=300, val_interval=150)
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=150, max_keep_ckpts=1))
 custom_hooks = [dict(type='IterationSeedHook')]
 test_after_train = True
