@@ -157,7 +157,8 @@ def test_splits_json_verbatim_and_aligned_sensors(tmp_path):
     splits = json.loads((root / 'tasks/S12LS-LD/harmonized/splits_aligned.json').read_text())
     ds = build(root, sensors=['s2', 's1asc', 's1dsc'], dates='pre_post',
                bands={'s2': ['B04'], 's1asc': ['VV'], 's1dsc': ['VH']}, stream_by_sensor=True)
-    assert [d['sample_id'] for d in ds.data_list] == [e['id'] for e in splits['train']]
+    ids = [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
+    assert ids == [e['id'] for e in splits['train']]
     out = ds[0]
     assert out['band_names'] == ['s2.B04@pre', 's1asc.VV@pre', 's1dsc.VH@pre', 's2.B04@post',
                                  's1asc.VV@post', 's1dsc.VH@post', 'DEM']
@@ -165,7 +166,8 @@ def test_splits_json_verbatim_and_aligned_sensors(tmp_path):
                                           's1asc_post', 's1dsc_post', 'dem']
     np.testing.assert_allclose(out['img'][3, 4, 2], s1_value(1, PRE, 3, 4), rtol=1e-6)
     test = build(root, split='test', sensors=['s2', 's1asc', 's1dsc'])
-    assert [d['sample_id'] for d in test.data_list] == [e['id'] for e in splits['test']]
+    ids = [test.get_data_info(i)['sample_id'] for i in range(len(test))]
+    assert ids == [e['id'] for e in splits['test']]
 
 
 def test_raw_sar_converted_to_db_and_clipped(tmp_path):
