@@ -12,7 +12,9 @@ model = dict(
     backbone=dict(in_channels={{_base_.in_channels}}, n_dates={{_base_.n_dates}},
                   encoder_widths=widths, n_head=4, d_model=16),
     decode_head=dict(in_channels=widths, decoder_widths=widths))
-train_cfg = dict(max_iters=300, val_interval=150)
-default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=150, max_keep_ckpts=1))
+# 4x the authors' rate: 400 iterations instead of their ~15,000
+optim_wrapper = dict(optimizer=dict(lr=4e-3))
+train_cfg = dict(max_iters=400, val_interval=200)
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=200, max_keep_ckpts=1))
 custom_hooks = [dict(type='IterationSeedHook')]
 test_after_train = True

@@ -36,8 +36,8 @@ commit 5b313f2; "files" means the distributed data, which could not be downloade
 * SCL classes treated as bad by the authors: 0, 1, 2, 3, 8, 9, 10, 11 (``patch_module.py``
   ``compute_bad_pixel_ratio_s2``); lszoo's default cloud/shadow mask is this list.
 
-Licence CC BY 4.0 (``README.md``). Citation: P. Hoehn et al., "Sen12Landslides: a spatio-temporal
-dataset for satellite-based landslide and anomaly detection", Scientific Data 12 (2025).
+Licence CC BY 4.0 (``README.md``). Paper: Scientific Data (2025),
+https://www.nature.com/articles/s41597-025-06167-2 (the README's link).
 """
 import ast
 import json

@@ -1,5 +1,4 @@
 """Loading and normalisation of Sen12Landslides samples (see lszoo/datasets/sen12landslides.py)."""
-import warnings
 from typing import Dict, List
 
 import numpy as np
@@ -20,12 +19,22 @@ def _sar(arr: np.ndarray, linear: bool) -> np.ndarray:
 
 
 def _reduce(stack: np.ndarray, how: str) -> np.ndarray:
-    """Composite ``(n, H, W)`` over its valid values (NaN where no date is valid)."""
+    """Composite ``(n, H, W)`` over its valid values (NaN where no date is valid).
+
+    The median sorts once (NaN last) and averages the middle valid values: the same as
+    ``np.nanmedian``, several times faster on these small stacks."""
     if stack.shape[0] == 1:
         return stack[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN pixels stay NaN
-        return np.nanmedian(stack, axis=0) if how == 'median' else np.nanmean(stack, axis=0)
+    valid = np.isfinite(stack).sum(0)
+    if how == 'mean':
+        with np.errstate(invalid='ignore', divide='ignore'):
+            return np.where(np.isfinite(stack), stack, 0).sum(0) / valid
+    ordered = np.sort(stack, axis=0)
+    lo = np.take_along_axis(ordered, np.maximum(valid - 1, 0)[None] // 2, 0)[0]
+    hi = np.take_along_axis(ordered, (valid // 2)[None].clip(max=stack.shape[0] - 1), 0)[0]
+    out = 0.5 * (lo + hi)
+    out[valid == 0] = np.nan
+    return out
 
 
 def read_sensor(f: NetCDFPatch, sensor: str, results: dict) -> Dict:
