@@ -179,7 +179,8 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
     URL = ('https://huggingface.co/datasets/paulhoehn/Sen12Landslides (data) and '
            'https://github.com/PaulH97/Sen12Landslides (tasks/)')
 
-    def __init__(self, data_root: Optional[str] = None, *args, task: str = 'S12LS-LD', version: str = 'harmonized',
+    def __init__(self, data_root: Optional[str] = None, *args, task: str = 'S12LS-LD',
+                 version: str = 'harmonized',
                  sensors: Sequence[str] = ('s2',), dem: bool = True, dates: str = 'all',
                  composite_window: Optional[int] = None, composite: str = 'median',
                  scl_mask: Optional[Sequence[int]] = SCL_BAD, sar_db: bool = True,
