@@ -7,3 +7,5 @@ from .gated_fusion import GatedFusion  # noqa: F401
 from .gated_skip_up import GatedSkipUp  # noqa: F401
 from .psa import PSABlock, PSAModule  # noqa: F401
 from .subpixel_upsample import SubPixelUpsample  # noqa: F401
+from .ltae import LTAE2d, temporal_aggregate  # noqa: F401
+from .utae_blocks import ConvNormAct, UTAEDown, UTAEUp  # noqa: F401
