@@ -9,8 +9,8 @@ import pytest
 import rasterio
 
 from lszoo.apis.scene import map_scene
-from lszoo.deploy.cog import cog_problems
-from lszoo.deploy.stac import validate_item
+from lszoo.geo.cog import cog_problems
+from lszoo.geo.stac import validate_item
 
 from conftest import run_tool
 from test_scene_inference import save_checkpoint, tiny_config, write_scene

@@ -23,7 +23,7 @@ class SceneOptions:
             ``f(HxWxC float32) -> HxWxC float32``.
         progress: show a progress bar (rank 0).
         tta: test-time augmentation, ``'none'``, ``'flip'`` or ``'d4'``
-            (:mod:`lszoo.engine.tta`: mean probability over the views).
+            (:mod:`lszoo.utils.tta`: mean probability over the views).
         cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
         stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
         split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
@@ -66,7 +66,7 @@ class SceneOptions:
         if p is not None and (isinstance(p, bool) or not isinstance(p, int) or p < 0):
             raise ConfigError('prefetch (batches read ahead while the model computes) must be an '
                               f'integer >= 0, 0 to read and compute in turn; got {p!r}')
-        from lszoo.engine.tta import tta_ops
+        from lszoo.utils.tta import tta_ops
         tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
             raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "

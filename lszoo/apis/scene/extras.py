@@ -4,10 +4,10 @@ Both are written once the mask (and probabilities, polygons) are published under
 names, so the Item only ever lists files that exist. The Item goes to ``<mask stem>.stac.json``
 beside the mask, the quicklook by default to ``<mask stem>_quicklook.png``.
 """
-import hashlib
 import os.path as osp
 from typing import Optional, Sequence
 
+from lszoo.utils.fileio import sha256_file, sha256_text
 from lszoo.version import __version__
 
 
@@ -23,7 +23,7 @@ def config_sha256(cfg) -> Optional[str]:
         text = cfg.pretty_text
     except Exception:  # configs holding objects yapf cannot format
         text = repr(cfg.to_dict())
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_text(text)
 
 
 def model_name(cfg, model_file: Optional[str] = None) -> str:
@@ -47,14 +47,13 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
 
     ``model_file`` is the checkpoint or ONNX file (hashed into the Item). Returns the Item path.
     """
-    from lszoo.engine.hooks.provenance import sha256_file
     if quicklook is not None:
-        from .quicklook import write_quicklook
+        from lszoo.geo.quicklook import write_quicklook
         input_names = list(band_names) if band_names else None
         write_quicklook(input_path, mask, quicklook, band_names=input_names)
     if not stac:
         return None
-    from .stac import scene_item, validate_item, write_item
+    from lszoo.geo.stac import scene_item, validate_item, write_item
     path = stac_path_for(mask)
     item = scene_item(
         path, input_path,
