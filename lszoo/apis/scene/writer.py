@@ -42,8 +42,9 @@ def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str
             raise DataError(f'output folder {d} (for {p}) does not exist')
         remove_stale_parts(p)
     with ExitStack() as stack:
-        yield [None if p is None else stack.enter_context(atomic_path(osp.abspath(p)))
-               for p in paths]
+        # the temporaries keep the extension: OGR's GPKG driver checks it
+        yield [None if p is None else stack.enter_context(
+            atomic_path(osp.abspath(p), osp.splitext(p)[1])) for p in paths]
 
 
 _ZSTD = None

@@ -17,6 +17,13 @@ from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
 from lszoo.geo.display import pick_display_channels, stretch_to_uint8
+from lszoo.utils.fileio import atomic_path
+
+def _write_png(path: str, image: np.ndarray) -> None:
+    with atomic_path(path, '.png') as tmp:  # OpenCV picks the format by extension
+        if not cv2.imwrite(tmp, image):
+            raise OSError(f'cannot write {path}')
+
 
 # fixed colours (RGB) of the error panel, as the README describes
 ERROR_COLOURS = {'true positive': (0, 200, 0), 'false positive': (230, 0, 0),
@@ -171,7 +178,7 @@ class LandslideOverlayHook(Hook):
                 name = f'{name}_{self._count}'
             self._names.add(name)
             if self.pred_dir is not None:
-                cv2.imwrite(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
+                _write_png(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
             if self.max_images is not None and self._count >= self.max_images:
                 self._count += 1
                 continue
@@ -190,6 +197,6 @@ class LandslideOverlayHook(Hook):
                 if truth.shape != (h, w):
                     truth = cv2.resize(truth, (w, h), interpolation=cv2.INTER_NEAREST)
             path = osp.join(self._resolve(runner, self.out_dir), name + '.png')
-            cv2.imwrite(path, overlay_panel(rgb, truth, pred, title=name))
+            _write_png(path, overlay_panel(rgb, truth, pred, title=name))
             self.written.append(path)
             self._count += 1
