@@ -73,3 +73,5 @@ def test_calibrate_export_and_map_agree(tmp_path):
     clear = np.abs(p_pth - thr) > 2e-4
     np.testing.assert_array_equal(m_pth[clear], m_onnx[clear])
     assert (m_pth != m_onnx).mean() < 1e-3
+    # the calibrated threshold is not the head's (0.5): that one would give another mask
+    assert ((p_pth > 0.5) != (m_pth == 1)).any()
