@@ -233,8 +233,8 @@ def public_installed() -> bool:
     from mmengine.fileio.backends import backends
     from mmengine.runner import checkpoint as mm_ckpt
 
-    return (mm_ckpt.CheckpointLoader._get_checkpoint_loader('checkpoint.pth') is load_from_local_safe
-            and backends.get('local') is AtomicLocalBackend)
+    local = mm_ckpt.CheckpointLoader._get_checkpoint_loader('checkpoint.pth')
+    return local is load_from_local_safe and backends.get('local') is AtomicLocalBackend
 
 
 def private_installed() -> bool:

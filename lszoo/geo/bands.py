@@ -1,9 +1,9 @@
 """The one band plan: which raster band feeds each model channel, and the one DEM-name rule.
 
-Scene inference (:class:`lszoo.geo.reader.SceneReader`) and :class:`~lszoo.datasets.InventoryDataset`
-both assemble the model input from an image raster plus an optional separate elevation raster
-(the DEM) through :func:`plan_bands`, so a band list is accepted or refused by both alike, with
-the same message.
+Scene inference (:class:`lszoo.geo.reader.SceneReader`) and
+:class:`~lszoo.datasets.InventoryDataset` both assemble the model input from an image raster plus
+an optional separate elevation raster (the DEM) through :func:`plan_bands`, so a band list is
+accepted or refused by both alike, with the same message.
 """
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
