@@ -26,7 +26,8 @@ def parse_args(argv=None):
     p.add_argument('--resolution-cm', type=float,
                    help='ground resolution the model was trained at, in cm/px (Deepness)')
     p.add_argument('--threshold', type=float,
-                   help='probability threshold (default: the decode head threshold)')
+                   help='probability threshold (default: the one calibrated beside the '
+                   'checkpoint by tools/test.py --calibrate, else the decode head threshold)')
     p.add_argument('--dynamic-size', action='store_true',
                    help='free height/width where the architecture allows (not for Deepness)')
     p.add_argument('--input-scale', type=float,
@@ -44,7 +45,7 @@ def body(args) -> int:
 
     from lszoo.apis.scene import init_scene_model
     from lszoo.deploy.onnx_export import export_onnx, require_onnx
-    from lszoo.engine.hooks.provenance import sha256_file
+    from lszoo.utils.fileio import sha256_file
     from lszoo.errors import CheckpointError, ConfigError
     from lszoo.version import __version__
 
@@ -62,7 +63,7 @@ def body(args) -> int:
     res = export_onnx(model, cfg, args.out, tile_size=args.tile, overlap=args.overlap,
                       threshold=args.threshold, resolution_cm=args.resolution_cm,
                       dynamic_hw=args.dynamic_size, opset=args.opset,
-                      input_scale=args.input_scale,
+                      input_scale=args.input_scale, checkpoint=args.checkpoint,
                       extra_metadata={k: json.dumps(v) for k, v in extra.items()})
     size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
     print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '

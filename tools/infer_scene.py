@@ -189,7 +189,7 @@ def run(args) -> int:
         tile = args.tile or model.fixed_size or 512
     quicklook = args.quicklook
     if quicklook == '':
-        from lszoo.deploy.quicklook import default_quicklook_path
+        from lszoo.geo.quicklook import default_quicklook_path
         quicklook = default_quicklook_path(args.output)
     try:
         with warnings.catch_warnings():

@@ -16,15 +16,14 @@ checkpoint as a full pickle (only for files you trust). Bad input ends with one 
 stderr and exit code 2.
 
 The decision threshold: ``--calibrate`` first runs the config's validation split and picks the
-probability threshold that maximises landslide F1 there (``ThresholdCalibrationMetric``), stores
-it in the checkpoint's ``meta`` (an atomic rewrite of the file) and tests with it. Later runs
-(and ``tools/infer_scene.py``) use a stored threshold unless ``--threshold T`` is given or the
-config sets ``use_calibrated_threshold = False`` (the paper configs keep their papers'
-thresholds). The metric's log names the threshold it used.
+probability threshold that maximises landslide F1 there (``lszoo.evaluation.calibrate_threshold``),
+stores it beside the checkpoint in ``CHECKPOINT.calibration.json`` (the checkpoint is not
+touched) and tests with it. Later runs, ``tools/infer_scene.py`` and ``tools/export_onnx.py`` use
+a stored threshold unless ``--threshold T`` is given or the config sets
+``use_calibrated_threshold = False`` (the paper configs keep their papers' thresholds). The
+metric's log names the threshold it used.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -40,7 +39,7 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='folder for image | truth | prediction PNG panels')
     parser.add_argument('--calibrate', action='store_true',
                         help='pick the landslide-F1-maximising threshold on the validation '
-                        'split, store it in the checkpoint and test with it')
+                        'split, store it beside the checkpoint and test with it')
     parser.add_argument('--threshold', type=float,
                         help='landslide probability threshold (overrides a calibrated one)')
     parser.add_argument('--bands', nargs='+', metavar='NAME',
@@ -82,7 +81,7 @@ def build_cfg(args):
     apply_data_options(cfg, args, ['test_dataloader'], args.config)
     preflight(cfg, args.config, stage='test')
     if getattr(args, 'tta', 'none') != 'none':
-        from lszoo.engine.tta import tta_config
+        from lszoo.utils.tta import tta_config
         cfg = tta_config(cfg, args.tta)
     return cfg
 
@@ -104,46 +103,29 @@ def apply_threshold(cfg, threshold: float) -> None:
         head['threshold'] = threshold
 
 
-def calibrate(cfg, args) -> float:
-    """Run the validation split with ThresholdCalibrationMetric; store and return the
-    threshold."""
-    import copy
+def calibrate(cfg, args):
+    """``--calibrate``: :func:`lszoo.evaluation.calibrate_threshold`, reported; returns
+    ``(threshold, source)``."""
+    from lszoo.evaluation import calibrate_threshold
+    from lszoo.evaluation.calibration import calibration_path
 
-    from lszoo.engine import build_runner
-    from lszoo.errors import ConfigError
-    from lszoo.evaluation.calibration import save_calibration
-
-    if not cfg.get('val_dataloader') or not cfg.get('val_cfg'):
-        raise ConfigError(f'--calibrate: config {args.config} has no validation split '
-                          '(val_dataloader / val_cfg)')
-    vcfg = copy.deepcopy(cfg)
-    vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric')
-    if vcfg.model.get('type') == 'LandslideTTAModel':  # the validation pipeline has no views
-        vcfg.model = vcfg.model.module
+    if cfg.model.get('type') == 'LandslideTTAModel':  # the validation pipeline has no views
         print('lszoo: --calibrate: the threshold is calibrated without TTA', flush=True)
-    vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
-                         if h.get('type') != 'LandslideOverlayHook']
-    runner = build_runner(vcfg)
-    metrics = runner.val()
-    threshold = float(metrics['threshold'])
-    if runner.rank == 0:
-        save_calibration(args.checkpoint, dict(threshold=threshold, F1=metrics['F1'] / 100,
-                                               IoU=metrics['IoU'] / 100, split='val',
-                                               config=osp.basename(args.config)))
-        print(f'lszoo: calibrated threshold {threshold:g} (val F1 {metrics["F1"]:.2f}) stored '
-              f'in {args.checkpoint}', flush=True)
-    return threshold
+    info = calibrate_threshold(cfg, args.checkpoint)
+    print(f'lszoo: calibrated threshold {info["threshold"]:g} (val F1 {100 * info["F1"]:.2f}) '
+          f'stored in {calibration_path(args.checkpoint)}', flush=True)
+    return info['threshold'], 'calibrated on the validation split just now'
 
 
 def test(args):
     import torch
 
     from lszoo.cli.distributed import setup_cpu_distributed
+    from lszoo.cli.tool import enable_trust, format_metrics, write_json
     from lszoo.config.checks import check_checkpoint_fits
-    from lszoo.cli.tool import enable_trust, format_metrics
     from lszoo.engine import build_runner
     from lszoo.errors import ConfigError
-    from lszoo.evaluation.calibration import resolve_threshold
+    from lszoo.evaluation import resolve_threshold
 
     if args.calibrate and args.threshold is not None:
         raise ConfigError('--calibrate picks the threshold, --threshold gives one: use one')
@@ -152,9 +134,9 @@ def test(args):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     if args.calibrate:
-        threshold, source = calibrate(cfg, args), 'calibrated on the validation split just now'
-    else:
-        threshold, source = resolve_threshold(args.threshold, args.checkpoint, cfg)
+        threshold, source = calibrate(cfg, args)
+    else:  # None: the decode head's own (the model is not built yet)
+        threshold, source = resolve_threshold(None, cfg, args.checkpoint, args.threshold)
     if threshold is not None:
         apply_threshold(cfg, threshold)
     used = f'prob > {threshold:g}' if threshold is not None else "the decode head's"
@@ -168,10 +150,9 @@ def test(args):
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)
         if args.out:
-            os.makedirs(args.out, exist_ok=True)
-            with open(osp.join(args.out, 'metrics.json'), 'w') as f:
-                json.dump({k: float(v) if isinstance(v, (int, float)) else str(v)
-                           for k, v in metrics.items()}, f, indent=2)
+            write_json(osp.join(args.out, 'metrics.json'),
+                       {k: float(v) if isinstance(v, (int, float)) else str(v)
+                        for k, v in metrics.items()})
     return 0
 
 

@@ -101,7 +101,7 @@ def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace
 
 def enable_trust() -> None:
     """``--trust-checkpoint``: allow full unpickling of checkpoints and say what it risks."""
-    from lszoo.engine.checkpoint import set_trust_checkpoint
+    from lszoo.utils.checkpoint import set_trust_checkpoint
     set_trust_checkpoint(True)
     print('lszoo: --trust-checkpoint: checkpoints are loaded with torch.load(weights_only=False). '
           'A crafted checkpoint can run arbitrary code on this machine: use it only for files '
@@ -111,10 +111,8 @@ def enable_trust() -> None:
 def write_json(path: str, obj, indent: int = 2) -> None:
     """Write ``obj`` as JSON to ``path`` (folders created; atomic: the old file or the whole new
     one, never half of it)."""
-    import json
-
-    from lszoo.engine.checkpoint import atomic_write_bytes
-    atomic_write_bytes(osp.abspath(path), json.dumps(obj, indent=indent).encode())
+    from lszoo.utils.fileio import atomic_write_json
+    atomic_write_json(osp.abspath(path), obj, indent=indent)
 
 
 def format_metrics(metrics: dict, title: str = 'metrics') -> str:

@@ -6,7 +6,6 @@ plan (which files to read, which channels to keep, which derived indices to comp
 contract of ``docs/architecture.md``: ``band_names``, ``stream_layout``, masks 0/1/255.
 Subclasses only list their files (``list_samples``).
 """
-import os
 import re
 import time
 import warnings
@@ -18,8 +17,36 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from lszoo.errors import ConfigError, DataError
+from lszoo.utils.fileio import atomic_write_text
 
 BandSpec = Union[int, str]
+
+
+def resolve_stream_layout(band_names: Sequence[str], layout, band_streams: Dict[str, str],
+                          owner: str) -> 'OrderedDict[str, List[int]]':
+    """Stream -> channel indices of the chosen ``band_names``: from the config's ``layout``
+    (channel indices or band names), else each band in the stream ``band_streams`` gives it
+    (``'optical'`` by default). ``owner`` names the dataset in messages."""
+    n = len(band_names)
+    out = OrderedDict()
+    if layout is None:
+        for i, name in enumerate(band_names):
+            out.setdefault(band_streams.get(name, 'optical'), []).append(i)
+        return out
+    for stream, chans in dict(layout).items():
+        idx = []
+        for c in chans:
+            if isinstance(c, str):
+                if c not in band_names:
+                    raise ConfigError(f'{owner}: stream_layout[{stream!r}] names band {c!r}, '
+                                      f'not among the chosen bands {list(band_names)}')
+                c = list(band_names).index(c)
+            if not 0 <= int(c) < n:
+                raise ConfigError(f'{owner}: stream_layout[{stream!r}] channel {c} is out of '
+                                  f'range for {n} chosen bands {list(band_names)}')
+            idx.append(int(c))
+        out[stream] = idx
+    return out
 
 
 class LandslideBaseDataset(BaseSegDataset):
@@ -135,29 +162,8 @@ class LandslideBaseDataset(BaseSegDataset):
 
     def resolve_stream_layout(self, layout) -> 'OrderedDict[str, List[int]]':
         """Stream layout from the config (indices or band names) or from ``BAND_STREAMS``."""
-        n = len(self.band_names)
-        if layout is None:
-            out = OrderedDict()
-            for i, name in enumerate(self.band_names):
-                out.setdefault(self.BAND_STREAMS.get(name, 'optical'), []).append(i)
-            return out
-        out = OrderedDict()
-        for stream, chans in dict(layout).items():
-            idx = []
-            for c in chans:
-                if isinstance(c, str):
-                    if c not in self.band_names:
-                        raise ConfigError(f'{type(self).__name__}: stream_layout[{stream!r}] '
-                                          f'names band {c!r}, not among the chosen bands '
-                                          f'{self.band_names}')
-                    c = self.band_names.index(c)
-                if not 0 <= int(c) < n:
-                    raise ConfigError(f'{type(self).__name__}: stream_layout[{stream!r}] '
-                                      f'channel {c} is out of range for {n} chosen bands '
-                                      f'{self.band_names}')
-                idx.append(int(c))
-            out[stream] = idx
-        return out
+        return resolve_stream_layout(self.band_names, layout, self.BAND_STREAMS,
+                                     type(self).__name__)
 
     def _needs(self, *band_names: str) -> bool:
         """Whether the chosen bands (directly or via a derived index) use any of these."""
@@ -258,10 +264,7 @@ class LandslideBaseDataset(BaseSegDataset):
         """Write atomically (workers / parallel runs may race)."""
         path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f'.tmp{os.getpid()}')
-            tmp.write_text(''.join(f'{e}\n' for e in entries))
-            os.replace(tmp, path)
+            atomic_write_text(path, ''.join(f'{e}\n' for e in entries))
         except OSError as exc:
             raise DataError(f'{path}: cannot write split file ({exc}); set `split_dir` in the '
                             'dataset config to a writable folder') from None

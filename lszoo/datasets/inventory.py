@@ -9,12 +9,12 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from lszoo.errors import ConfigError, DataError
-from .base import LandslideBaseDataset
+from lszoo.geo.bands import is_dem_band, plan_bands
+from lszoo.geo.grid import tile_origins
+from .base import resolve_stream_layout
 from .inventory_scenes import apply_affine, find_scenes, scene_header, under_root
 from .inventory_vector import InventoryWarning, read_inventory, reproject_geoms
 from .spatial_split import SPLITS, spatial_blocks
-
-DEM_NAMES = ('DEM', 'dem', 'elevation')
 
 
 @DATASETS.register_module()
@@ -117,9 +117,9 @@ class InventoryDataset(BaseSegDataset):
         self._check_scenes()
         self.scene_band_names = self._scene_band_names(scene_band_names)
         self.band_names = self._resolve_bands(bands)
-        self.BAND_STREAMS = {b: ('topo' if b in DEM_NAMES else 'optical')
-                             for b in self.band_names}
-        self.stream_layout = LandslideBaseDataset.resolve_stream_layout(self, stream_layout)
+        self.stream_layout = resolve_stream_layout(
+            self.band_names, stream_layout,
+            {b: 'topo' for b in self.band_names if is_dem_band(b)}, type(self).__name__)
         self._load_inventory(attribute_filter)
         if dem is not None:
             self._check_dem()
@@ -155,23 +155,18 @@ class InventoryDataset(BaseSegDataset):
 
     def _resolve_bands(self, bands) -> List[str]:
         avail = self.scene_band_names
-        if bands is None:
-            return avail + (['DEM'] if self.dem_path else [])
-        out = []
-        for b in ([bands] if isinstance(bands, (str, int)) else bands):
-            if isinstance(b, int) and not isinstance(b, bool) and 0 <= b < len(avail):
-                out.append(avail[b])
-            elif isinstance(b, str) and b in avail:
-                out.append(b)
-            elif isinstance(b, str) and b in DEM_NAMES and self.dem_path:
-                out.append(b)
-            else:
-                extra = " and 'DEM' (from the dem raster)" if self.dem_path else \
-                    " (set dem= to use 'DEM')"
-                raise ConfigError(f'InventoryDataset: band {b!r} is not in the scenes '
-                                  f'({self.scenes[0]["path"]} bands {avail} by name or '
-                                  f'index 0..{len(avail) - 1}{extra})')
-        return out
+        names = None
+        if bands is not None:
+            names = []
+            for b in ([bands] if isinstance(bands, (str, int)) else bands):
+                if isinstance(b, int) and not isinstance(b, bool):
+                    if not 0 <= b < len(avail):
+                        raise ConfigError(f'InventoryDataset: band index {b} is out of range '
+                                          f'for {self.scenes[0]["path"]} (bands {avail})')
+                    b = avail[b]
+                names.append(b)
+        return plan_bands(names, len(avail), avail, dem=self.dem_path,
+                          source=self.scenes[0]['path']).band_names
 
     def _load_inventory(self, attribute_filter):
         import shapely
@@ -292,7 +287,6 @@ class InventoryDataset(BaseSegDataset):
 
     # ------------------------------------------------------------------ data list
     def load_data_list(self) -> List[dict]:
-        from lszoo.apis.scene.grid import tile_origins
         self._regions = self.regions()
         w = self.window_size
         if self.sampling == 'random':

@@ -44,7 +44,7 @@ import json
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from mmseg.registry import DATASETS
 

@@ -9,7 +9,6 @@ test (seeded, stratified by whether the block holds inventory polygons so every 
 landslides). The assignment is written as a GeoJSON of block polygons with a ``split`` property:
 open it in QGIS to review it, edit it to move blocks, and it is read back (not redrawn) next time.
 """
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from lszoo.errors import ConfigError, DataError
+from lszoo.utils.fileio import atomic_path
 
 SPLITS = ('train', 'val', 'test')
 Bounds = Tuple[float, float, float, float]  # left, bottom, right, top
@@ -117,18 +117,14 @@ def write_blocks(path, blocks: Sequence[Block], crs_wkt: str, block_size: float,
     data = [np.array([b.split for b in blocks], dtype=object),
             np.array([b.ix for b in blocks], np.int32), np.array([b.iy for b in blocks], np.int32),
             np.full(len(blocks), float(block_size)), np.full(len(blocks), int(seed), np.int32)]
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write(str(tmp), geometry=geoms, field_data=data, fields=fields, crs=crs_wkt,
-              geometry_type='Polygon', driver='GeoJSON', layer=path.stem, RFC7946='NO')
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            write(tmp, geometry=geoms, field_data=data, fields=fields, crs=crs_wkt,
+                  geometry_type='Polygon', driver='GeoJSON', layer=path.stem, RFC7946='NO')
     except OSError as exc:
         raise DataError(f'{path}: cannot write the split file ({exc}); set split_file to a '
                         'writable path') from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def read_blocks(path) -> Tuple[List[Block], Optional[float]]:

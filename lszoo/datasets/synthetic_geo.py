@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lszoo.utils.fileio import atomic_path
 from .synthetic import S2_BANDS, generate_scene
 
 BANDS = ('B2', 'B3', 'B4', 'B8')
@@ -57,10 +58,10 @@ def _mosaic(seed: int, size: int, tiles: int, pixel: float):
 def _write_scene(path: Path, s2, transform) -> None:
     import rasterio
     data = np.clip(np.round(s2 * 10000), 1, 65535).astype(np.uint16)  # 0 is nodata
-    with rasterio.open(path, 'w', driver='GTiff', width=data.shape[1], height=data.shape[0],
-                       count=len(BANDS), dtype='uint16', crs=CRS, transform=transform,
-                       nodata=0, tiled=True, blockxsize=256, blockysize=256,
-                       compress='deflate') as dst:
+    with atomic_path(path) as tmp, rasterio.open(
+            tmp, 'w', driver='GTiff', width=data.shape[1], height=data.shape[0],
+            count=len(BANDS), dtype='uint16', crs=CRS, transform=transform, nodata=0,
+            tiled=True, blockxsize=256, blockysize=256, compress='deflate') as dst:
         dst.write(np.moveaxis(data, -1, 0))
         dst.descriptions = BANDS
 
@@ -87,9 +88,9 @@ def _write_dem(path: Path, dems, transforms, size: int, pixel: float) -> None:
     idx = ndimage.distance_transform_edt(out == -9999.0, return_distances=False,
                                          return_indices=True)
     out = out[tuple(idx)]
-    with rasterio.open(path, 'w', driver='GTiff', width=width, height=height, count=1,
-                       dtype='float32', crs=CRS, transform=transform, nodata=-9999.0,
-                       compress='deflate') as dst:
+    with atomic_path(path) as tmp, rasterio.open(
+            tmp, 'w', driver='GTiff', width=width, height=height, count=1, dtype='float32',
+            crs=CRS, transform=transform, nodata=-9999.0, compress='deflate') as dst:
         dst.write(out, 1)
         dst.descriptions = ('DEM',)
 
@@ -105,13 +106,12 @@ def _write_inventory(path: Path, masks, transforms, names) -> int:
             geoms.append(shapely.geometry.shape(geom))
             scene.append(name)
     geoms = reproject_geoms(geoms, CRS, 'EPSG:4326')
-    if path.exists():
-        path.unlink()
-    write(str(path), geometry=shapely.to_wkb(geoms),
-          field_data=[np.array(['landslide'] * len(geoms), dtype=object),
-                      np.array(scene, dtype=object)],
-          fields=['type', 'scene'], crs='EPSG:4326', geometry_type='Polygon', driver='GPKG',
-          layer='landslides')
+    with atomic_path(path, '.gpkg') as tmp:  # the GPKG driver wants the extension
+        write(tmp, geometry=shapely.to_wkb(geoms),
+              field_data=[np.array(['landslide'] * len(geoms), dtype=object),
+                          np.array(scene, dtype=object)],
+              fields=['type', 'scene'], crs='EPSG:4326', geometry_type='Polygon',
+              driver='GPKG', layer='landslides')
     return len(geoms)
 
 

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from lszoo.errors import ConfigError
+from lszoo.utils.fileio import atomic_path, atomic_write_text
 from .synthetic import generate_scene
 
 WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'inventory')
@@ -35,8 +36,9 @@ def _write_raster(path: Path, arr: np.ndarray, driver: str) -> None:
     a = arr if arr.ndim == 3 else arr[..., None]
     with warnings.catch_warnings():  # these formats carry no georeferencing
         warnings.simplefilter('ignore', NotGeoreferencedWarning)
-        with rasterio.open(path, 'w', driver=driver, width=a.shape[1], height=a.shape[0],
-                           count=a.shape[2], dtype=a.dtype) as dst:
+        with atomic_path(path, path.suffix) as tmp, rasterio.open(
+                tmp, 'w', driver=driver, width=a.shape[1], height=a.shape[0],
+                count=a.shape[2], dtype=a.dtype) as dst:
             dst.write(np.moveaxis(a, -1, 0))
 
 
@@ -102,7 +104,7 @@ def _write_bijie(root: Path, n: int, size: int, seed: int) -> None:
                            (scene.mask > 0).astype(np.uint8) * 255)
                 poly = root / cls / 'polygon_coordinate' / f'{stem}.txt'
                 poly.parent.mkdir(parents=True, exist_ok=True)
-                poly.write_text(_polygons(scene.mask))
+                atomic_write_text(poly, _polygons(scene.mask))
 
 
 # Two sub-datasets named like the Zenodo archives; the second nested one level deeper

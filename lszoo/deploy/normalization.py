@@ -14,15 +14,6 @@ from torch import nn
 from lszoo.errors import ConfigError
 
 
-def test_pipeline_of(cfg) -> list:
-    """The config's ``test_pipeline`` (or the test loader's pipeline); ``[]`` if it has none."""
-    pipeline = cfg.get('test_pipeline')
-    if pipeline is None:
-        loader = cfg.get('test_dataloader') or {}
-        pipeline = (loader.get('dataset') or {}).get('pipeline')
-    return list(pipeline or [])
-
-
 def _per_band(spec, names: Sequence[str], what: str) -> List[float]:
     if isinstance(spec, dict):
         missing = [n for n in names if n not in spec]
@@ -86,22 +77,12 @@ def build_input_normalization(cfg, band_names: Optional[Sequence[str]] = None,
     ``band_names`` default to the config's ``bands``; they resolve per-band statistics given by
     band name.
     """
-    from mmseg.registry import TRANSFORMS
-
-    from lszoo.apis.scene.predictor import _not_for_tiles
     from lszoo.datasets.transforms.augment import NormalizeBands
+    from lszoo.datasets.transforms.tile_steps import tile_value_steps
 
     names = list(band_names or cfg.get('bands') or [])
-    skip = _not_for_tiles()  # the steps scene inference leaves out too
     steps = []
-    for t in test_pipeline_of(cfg):
-        kind = t['type'] if isinstance(t['type'], str) else t['type'].__name__
-        try:
-            step = TRANSFORMS.build(t)
-        except Exception as err:
-            raise ConfigError(f'test_pipeline transform {kind}: cannot build it ({err})') from err
-        if isinstance(step, skip):
-            continue
+    for kind, step in tile_value_steps(cfg):  # the steps scene inference applies too
         if not isinstance(step, NormalizeBands):
             raise ConfigError(f'test_pipeline step {kind} changes pixel values and has no ONNX '
                               'translation; only NormalizeBands can be put in the graph')

@@ -19,9 +19,7 @@ leaves height and width free (for ``tools/infer_scene.py --onnx`` with any tile 
 at a second size before it is kept.
 """
 import json
-import os
 import os.path as osp
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Dict, Optional
@@ -32,6 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from lszoo.errors import ConfigError
+from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.utils.fileio import atomic_path
 from .normalization import InputNormalization, build_input_normalization
 
 INPUT_NAME = 'image'
@@ -77,21 +77,11 @@ class ProbabilityModel(nn.Module):
         return logits.softmax(1)[:, 1:2]
 
 
-def threshold_of(segmentor, override: Optional[float] = None) -> float:
-    """The probability threshold: ``override``, else the head's (1 channel), else 0.5."""
-    if override is not None:
-        return float(override)
-    head = getattr(segmentor, 'decode_head', None)
-    if head is not None and getattr(head, 'out_channels', 2) == 1:
-        return float(getattr(head, 'threshold', None) or 0.5)
-    return 0.5
-
-
 def default_input_scale(cfg) -> float:
     """What Deepness's ``uint8 / 255`` must be multiplied by to give the raster values the
     graph expects: 255 when the config's test pipeline takes 8-bit values (``NormalizeBands``
     ``scale`` 255, or the scale-free ``minmax``), else 1 (inputs already on a 0..1 scale)."""
-    from .normalization import test_pipeline_of
+    from lszoo.datasets.transforms.tile_steps import test_pipeline_of
     for t in test_pipeline_of(cfg):
         if t.get('type') == 'NormalizeBands':
             mode = t.get('mode', 'meanstd')
@@ -183,21 +173,7 @@ def max_prob_difference(session, wrapper: nn.Module, x: torch.Tensor) -> float:
     return float(np.abs(out - ref).max())
 
 
-def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
-                overlap: int = 64, in_channels: Optional[int] = None,
-                threshold: Optional[float] = None, resolution_cm: Optional[float] = None,
-                dynamic_hw: bool = False, opset: int = DEFAULT_OPSET,
-                input_scale: Optional[float] = None,
-                extra_metadata: Optional[Dict[str, str]] = None, seed: int = 0,
-                tolerance: float = TOLERANCE) -> ExportResult:
-    """Export ``segmentor`` (eval mode, CPU) with ``cfg``'s normalisation to ``out``.
-
-    The export is verified with onnxruntime on random raster-like input
-    (:meth:`InputNormalization.sample`) at ``tile_size`` with batch 2 and 1 (and, for
-    ``dynamic_hw``, at a second size); a difference above
-    ``tolerance`` is a :class:`ConfigError` and nothing is written. The file appears atomically.
-    """
-    onnx, _ = require_onnx()
+def _check_export_args(out: str, tile_size: int, overlap: int) -> None:
     if tile_size <= 0 or tile_size % 32:
         raise ConfigError(f'tile size must be a positive multiple of 32, got {tile_size}')
     if not 0 <= overlap < tile_size:
@@ -205,6 +181,74 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
     out_dir = osp.dirname(osp.abspath(out))
     if not osp.isdir(out_dir):
         raise ConfigError(f'output folder {out_dir} (for {out}) does not exist')
+
+
+def _free_size_difference(sess, wrapper, c: int, tile_size: int, gen) -> tuple:
+    """Difference at another batch and size: a graph whose shapes tracing froze fails here."""
+    x2 = wrapper.normalization.sample((1, c, tile_size + 32, tile_size + 64), gen)
+    try:
+        return max_prob_difference(sess, wrapper, x2), tuple(x2.shape)
+    except Exception:  # onnxruntime rejects the shape: sizes are baked in
+        return float('inf'), tuple(x2.shape)
+
+
+def _export_checked(wrapper, x, path: str, dynamic_hw: bool, opset: int, gen,
+                    tolerance: float):
+    """Export ``wrapper`` to ``path`` and compare onnxruntime with PyTorch at batch 2 and 1 (and
+    another size for ``dynamic_hw``; a graph that fails there is exported again with a fixed
+    size). Returns ``(dynamic_hw, max difference, checked shapes)``."""
+    _export_graph(wrapper, x, path, dynamic_hw, opset)
+    sess = onnx_session(path)
+    diffs = [max_prob_difference(sess, wrapper, x), max_prob_difference(sess, wrapper, x[:1])]
+    shapes = [tuple(x.shape), tuple(x[:1].shape)]
+    if dynamic_hw:
+        d2, shape2 = _free_size_difference(sess, wrapper, x.shape[1], x.shape[-1], gen)
+        if not d2 <= tolerance:
+            warnings.warn('the model does not export with a free height/width (the traced '
+                          'graph fixes them); exported with a fixed tile size instead',
+                          UserWarning, stacklevel=3)
+            return _export_checked(wrapper, x, path, False, opset, gen, tolerance)
+        diffs.append(d2)
+        shapes.append(shape2)
+    diff = max(diffs)
+    if not diff <= tolerance:
+        raise ConfigError(f'the ONNX model differs from PyTorch by {diff:.3g} (max abs '
+                          f'probability difference, tolerance {tolerance:g}); not written')
+    return dynamic_hw, diff, shapes
+
+
+def _write_metadata(onnx, path: str, meta: Dict[str, str]) -> None:
+    """Replace the metadata of the ONNX file ``path`` by ``meta`` and fix its output shape."""
+    model = onnx.load(path)
+    _fix_output_shape(model)
+    del model.metadata_props[:]
+    for k, v in meta.items():
+        p = model.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
+                overlap: int = 64, in_channels: Optional[int] = None,
+                threshold: Optional[float] = None, resolution_cm: Optional[float] = None,
+                dynamic_hw: bool = False, opset: int = DEFAULT_OPSET,
+                input_scale: Optional[float] = None,
+                extra_metadata: Optional[Dict[str, str]] = None, seed: int = 0,
+                tolerance: float = TOLERANCE, checkpoint: Optional[str] = None) -> ExportResult:
+    """Export ``segmentor`` (eval mode, CPU) with ``cfg``'s normalisation to ``out``.
+
+    The export is verified with onnxruntime on random raster-like input
+    (:meth:`InputNormalization.sample`) at ``tile_size`` with batch 2 and 1 (and, for
+    ``dynamic_hw``, at a second size); a difference above
+    ``tolerance`` is a :class:`ConfigError` and nothing is written. The file appears atomically.
+    ``seg_thresh`` (Deepness's threshold, also read by ``infer_scene --onnx``) is what
+    :func:`lszoo.evaluation.threshold.resolve_threshold` gives: ``threshold``, else the one
+    calibrated beside ``checkpoint`` (the file the weights came from), else the segmentor's own;
+    ``lszoo_threshold_source`` says which.
+    """
+    onnx, _ = require_onnx()
+    _check_export_args(out, tile_size, overlap)
     segmentor = segmentor.cpu().eval()
     c = in_channels or cfg.get('in_channels') or len(cfg.get('bands') or []) or None
     if c is None:
@@ -212,42 +256,13 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
     wrapper = ProbabilityModel(
         segmentor, build_input_normalization(cfg, data_preprocessor=getattr(
             segmentor, 'data_preprocessor', None))).eval()
-    thr = threshold_of(segmentor, threshold)
+    thr, thr_source = resolve_threshold(segmentor, cfg, checkpoint, threshold)
     gen = torch.Generator().manual_seed(seed)
     x = wrapper.normalization.sample((2, c, tile_size, tile_size), gen)
-    tmp = osp.join(out_dir, f'.{osp.basename(out)}.{uuid.uuid4().hex[:8]}.part')
-    try:
-        _export_graph(wrapper, x, tmp, dynamic_hw, opset)
-        sess = onnx_session(tmp)
-        diffs = [max_prob_difference(sess, wrapper, x)]
-        shapes = [tuple(x.shape)]
-        diffs.append(max_prob_difference(sess, wrapper, x[:1]))  # another batch size
-        shapes.append(tuple(x[:1].shape))
-        if dynamic_hw:
-            # another batch and size: a graph whose shapes were frozen by tracing fails here
-            x2 = wrapper.normalization.sample((1, c, tile_size + 32, tile_size + 64), gen)
-            try:
-                d2 = max_prob_difference(sess, wrapper, x2)
-            except Exception:  # onnxruntime rejects the shape: sizes are baked in
-                d2 = float('inf')
-            shapes.append(tuple(x2.shape))
-            if not d2 <= tolerance:
-                warnings.warn('the model does not export with a free height/width (the traced '
-                              'graph fixes them); exported with a fixed tile size instead',
-                              UserWarning, stacklevel=2)
-                return export_onnx(segmentor, cfg, out, tile_size=tile_size, overlap=overlap,
-                                   in_channels=c, threshold=threshold,
-                                   resolution_cm=resolution_cm, dynamic_hw=False, opset=opset,
-                                   input_scale=input_scale,
-                                   extra_metadata=extra_metadata, seed=seed,
-                                   tolerance=tolerance)
-            diffs.append(d2)
-        diff = max(diffs)
-        if not diff <= tolerance:
-            raise ConfigError(f'the ONNX model differs from PyTorch by {diff:.3g} (max abs '
-                              f'probability difference, tolerance {tolerance:g}); not written')
-        model = onnx.load(tmp)
-        scale = float(input_scale or default_input_scale(cfg))
+    scale = float(input_scale or default_input_scale(cfg))
+    with atomic_path(out) as tmp:
+        dynamic_hw, diff, shapes = _export_checked(wrapper, x, tmp, dynamic_hw, opset, gen,
+                                                   tolerance)
         meta = deepness_metadata(c, tile_size, overlap, thr, resolution_cm=resolution_cm,
                                  input_scale=scale)
         meta.update({
@@ -256,19 +271,10 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             'lszoo_input': json.dumps('raster values as lszoo loads them (float32), N x C x H x W'),
             'lszoo_dynamic_hw': json.dumps(bool(dynamic_hw)),
             'lszoo_input_scale': json.dumps(scale),
+            'lszoo_threshold_source': json.dumps(thr_source),
         })
         meta.update(extra_metadata or {})
-        _fix_output_shape(model)
-        del model.metadata_props[:]
-        for k, v in meta.items():
-            p = model.metadata_props.add()
-            p.key, p.value = k, v
-        onnx.checker.check_model(model)
-        onnx.save(model, tmp)
-        os.replace(tmp, out)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        _write_metadata(onnx, tmp, meta)
     return ExportResult(out, dynamic_hw, diff, shapes, meta)
 
 

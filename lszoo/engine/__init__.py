@@ -1,4 +1,5 @@
-"""Training-time machinery: runner, hooks, safe checkpoint I/O and the mmengine patches."""
+"""Training-time machinery: runner, hooks and the mmengine patches (``checkpoint`` keeps the old
+names of the checkpoint I/O that lives in :mod:`lszoo.utils`)."""
 from . import hooks  # noqa: F401
 from . import checkpoint, mmengine_patches  # noqa: F401
 from .amp import CPUAutocastOptimWrapper  # noqa: F401

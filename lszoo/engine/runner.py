@@ -1,7 +1,8 @@
 """``LSZooRunner``: mmengine's ``Runner`` with a resume that trusts only complete checkpoints.
 
-Checkpoint files and the ``last_checkpoint`` pointer are already written atomically on ``import
-lszoo`` (see :mod:`lszoo.engine.mmengine_patches`), and every load goes through the safe loader.
+Checkpoint files and the ``last_checkpoint`` pointer are written atomically and every load goes
+through the safe loader (:mod:`lszoo.engine.mmengine_patches`; this runner installs the patches
+of mmengine internals when it is built).
 This runner adds what mmengine's auto-resume lacks: it removes temporary files a killed save left
 behind, and when ``last_checkpoint`` is empty, names a missing file or a file that is not a complete
 checkpoint (runs written before lszoo was imported, files copied by hand), it resumes from the
@@ -12,11 +13,9 @@ registers :class:`~lszoo.engine.hooks.NonFiniteLossHook` (``action='stop'``) and
 instead, add ``dict(type='NonFiniteLossHook', action='skip')`` to ``custom_hooks``.
 ``configs/_base_/default_runtime.py`` sets ``runner_type = 'LSZooRunner'``.
 """
-import copy
 import glob
 import os
 import os.path as osp
-import uuid
 import zipfile
 from typing import Optional
 
@@ -26,7 +25,8 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmseg.registry import RUNNERS
 
-from .checkpoint import TMP_MARK, remove_stale_temp_files
+from lszoo.utils.fileio import TMP_MARK, remove_stale_temp_files
+from lszoo.utils.runner import build_runner  # noqa: F401  (lszoo.engine.build_runner)
 
 
 def is_complete_checkpoint(path: Optional[str]) -> bool:
@@ -52,6 +52,8 @@ class LSZooRunner(Runner):
 
     def __init__(self, *args, **kwargs):
         from .console import adapt_log_interval, run_summary
+        from .mmengine_patches import install_private
+        install_private()  # before any checkpoint is loaded or saved
         adapt_log_interval(kwargs.get('default_hooks'), kwargs.get('train_cfg'))
         self._console_log_file = None
         super().__init__(*args, **kwargs)
@@ -144,24 +146,3 @@ class LSZooRunner(Runner):
 # tools/train.py builds ``RUNNERS.build(cfg)`` from mmengine's root registry before any default
 # scope is set, and a registry looks up its parents, not its children: register there too.
 MMENGINE_RUNNERS.register_module(module=LSZooRunner)
-
-
-def build_runner(cfg):
-    """The runner ``cfg`` asks for (``runner_type``, else mmengine's ``Runner``), with a
-    visualizer of its own.
-
-    mmseg's runtime config names its visualizer ``'visualizer'``, and mmengine hands a runner the
-    instance already created under that name: every later runner in the same process (a test
-    after a calibration, each model of a comparison) wrote its config dump and scalars into the
-    first runner's log folder. A unique name gives each runner its own. ``cfg`` is not modified.
-    """
-    cfg = copy.deepcopy(cfg)
-    visualizer = cfg.get('visualizer')
-    if visualizer is None:  # mmengine's default, named by the start second: shared within it
-        visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
-    if isinstance(visualizer, dict):
-        name = visualizer.get('name') or 'visualizer'
-        cfg.visualizer = dict(visualizer, name=f'{name}-{uuid.uuid4().hex[:12]}')
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)

@@ -11,19 +11,30 @@ exact maximisers, both for the rule ``landslide = prob > t`` (strict, as mmseg's
   probability in ``bins`` bins (exact over the thresholds ``j / bins``), which is what
   :class:`~lszoo.evaluation.metrics.ThresholdCalibrationMetric` accumulates over a split.
 
-The chosen threshold is stored in a checkpoint's ``meta['lszoo_calibration']``
-(:func:`save_calibration`, an atomic rewrite) and read back by ``tools/test.py`` and scene
-inference (:func:`resolve_threshold`) unless the config sets ``use_calibrated_threshold = False``
-(the paper configs, which keep their papers' thresholds) or a threshold is given explicitly.
+:func:`calibrate_threshold` runs a config's validation split and stores the chosen threshold in
+a sidecar file beside the checkpoint, ``<checkpoint>.calibration.json`` (:func:`save_calibration`,
+written atomically; the checkpoint itself is not touched), with the checkpoint's SHA-256 so that a
+sidecar left beside another version of the file is ignored with a warning. The one threshold
+resolver, :func:`lszoo.evaluation.threshold.resolve_threshold`, reads it back for
+``tools/test.py``, scene inference and the ONNX export.
 """
-import io
+import json
+import os
+import os.path as osp
+import warnings
 from typing import Optional, Tuple
 
 import numpy as np
 
-from lszoo.errors import CheckpointError, DataError
+from lszoo.errors import CheckpointError, ConfigError, DataError
+from lszoo.utils.fileio import atomic_write_json, sha256_file
 
-META_KEY = 'lszoo_calibration'
+#: The sidecar of checkpoint ``X`` is ``X`` + this suffix.
+SIDECAR_SUFFIX = '.calibration.json'
+
+
+class CalibrationWarning(UserWarning):
+    """A calibration sidecar was ignored (made for another checkpoint file, or unreadable)."""
 
 
 def _f1(tp, fp, fn):
@@ -99,50 +110,81 @@ def best_f1_threshold_from_histograms(pos_hist, neg_hist) -> Tuple[float, float]
     return float(j[1:][best] / bins), float(f1[best])
 
 
-def save_calibration(checkpoint: str, info: dict) -> None:
-    """Store ``info`` (with its ``'threshold'``) in ``meta['lszoo_calibration']`` of the
-    checkpoint file, rewriting the file atomically (the old file stays whole on any failure)."""
-    import torch
+def calibration_path(checkpoint) -> str:
+    """The sidecar file that holds ``checkpoint``'s calibrated threshold."""
+    return os.fspath(checkpoint) + SIDECAR_SUFFIX
 
-    from lszoo.engine.checkpoint import atomic_write_bytes, load_checkpoint_file
+
+def save_calibration(checkpoint, info: dict) -> str:
+    """Store ``info`` (with its ``'threshold'``) in the sidecar of ``checkpoint`` with the
+    checkpoint's SHA-256, atomically; returns the sidecar's path. The checkpoint is not
+    modified."""
     if not 0 < float(info.get('threshold', -1)) < 1:
         raise DataError(f'calibration: threshold must be in (0, 1), got {info.get("threshold")}')
-    ckpt = dict(load_checkpoint_file(checkpoint))
-    if 'state_dict' not in ckpt:
-        raise CheckpointError(f'{checkpoint}: not an mmengine checkpoint (no "state_dict"); '
-                              'cannot store a calibrated threshold in it')
-    meta = dict(ckpt.get('meta') or {})
-    meta[META_KEY] = {k: (float(v) if isinstance(v, (float, np.floating)) else v)
-                      for k, v in info.items()}
-    ckpt['meta'] = meta
-    buf = io.BytesIO()
-    torch.save(ckpt, buf)
-    atomic_write_bytes(checkpoint, buf.getvalue())
+    checkpoint = os.fspath(checkpoint)
+    if not osp.isfile(checkpoint):
+        raise CheckpointError(f'checkpoint file {checkpoint} does not exist')
+    record = {k: (float(v) if isinstance(v, (float, np.floating)) else v)
+              for k, v in info.items()}
+    record.update(checkpoint=osp.basename(checkpoint),
+                  checkpoint_sha256=sha256_file(checkpoint))
+    path = calibration_path(checkpoint)
+    atomic_write_json(path, record)
+    return path
 
 
-def load_calibration(checkpoint: str) -> Optional[dict]:
-    """The ``meta['lszoo_calibration']`` dict of a checkpoint file, ``None`` if it has none."""
-    from lszoo.engine.checkpoint import load_checkpoint_file
-    meta = load_checkpoint_file(checkpoint).get('meta') or {}
-    info = meta.get(META_KEY) if isinstance(meta, dict) else None
-    return dict(info) if info else None
+def load_calibration(checkpoint) -> Optional[dict]:
+    """The calibration record stored beside ``checkpoint``; ``None`` when there is none, or
+    (with a :class:`CalibrationWarning`) when it was made for another version of the file."""
+    path = calibration_path(checkpoint)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            record = json.load(f)
+        threshold = float(record['threshold'])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        warnings.warn(f'{path}: unreadable calibration file ({type(err).__name__}: {err}); '
+                      'ignored', CalibrationWarning, stacklevel=2)
+        return None
+    digest = sha256_file(checkpoint)
+    if record.get('checkpoint_sha256') != digest:
+        warnings.warn(f'{path} was calibrated for another version of {checkpoint} (sha256 '
+                      f'{str(record.get("checkpoint_sha256"))[:12]}..., the file has '
+                      f'{digest[:12]}...): ignored; recalibrate with tools/test.py --calibrate',
+                      CalibrationWarning, stacklevel=2)
+        return None
+    return dict(record, threshold=threshold)
 
 
-def resolve_threshold(override: Optional[float], checkpoint: Optional[str],
-                      cfg=None) -> Tuple[Optional[float], str]:
-    """``(threshold, source)`` for testing or inference: ``override`` if given, else the
-    checkpoint's calibrated threshold unless ``cfg`` says ``use_calibrated_threshold = False``,
-    else ``(None, ...)`` (use the model's own threshold)."""
-    if override is not None:
-        return float(override), 'given explicitly'
-    if cfg is not None and not cfg.get('use_calibrated_threshold', True):
-        return None, "the config's own (use_calibrated_threshold = False)"
-    if checkpoint:
-        info = load_calibration(checkpoint)
-        if info is not None:
-            f1 = 100 * info.get('F1', float('nan'))
-            return float(info['threshold']), (
-                f'calibrated on {info.get("split", "val")} (F1 {f1:.2f}), stored in {checkpoint}')
-    if checkpoint:
-        return None, "the model's own (no calibrated threshold in the checkpoint)"
-    return None, "the model's own"
+def calibrate_threshold(cfg, checkpoint) -> dict:
+    """Run ``cfg``'s validation split with the weights of ``checkpoint`` under
+    :class:`~lszoo.evaluation.metrics.ThresholdCalibrationMetric` and store the landslide-F1
+    maximising threshold beside the checkpoint (rank 0). Returns the stored record
+    (``threshold``, ``F1`` and ``IoU`` as fractions, ``split``, ``config``).
+
+    A ``LandslideTTAModel`` wrapper is calibrated without its views (the validation pipeline
+    has none).
+    """
+    import copy
+
+    from lszoo.utils.runner import build_runner
+
+    name = getattr(cfg, 'filename', None) or '<config>'
+    if not cfg.get('val_dataloader') or not cfg.get('val_cfg'):
+        raise ConfigError(f'calibration: config {name} has no validation split '
+                          '(val_dataloader / val_cfg)')
+    vcfg = copy.deepcopy(cfg)
+    vcfg.load_from, vcfg.resume = os.fspath(checkpoint), False
+    vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric')
+    if vcfg.model.get('type') == 'LandslideTTAModel':
+        vcfg.model = vcfg.model.module
+    vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
+                         if h.get('type') != 'LandslideOverlayHook']
+    runner = build_runner(vcfg)
+    metrics = runner.val()
+    info = dict(threshold=float(metrics['threshold']), F1=metrics['F1'] / 100,
+                IoU=metrics['IoU'] / 100, split='val', config=osp.basename(name))
+    if runner.rank == 0:
+        save_calibration(checkpoint, info)
+    return info

@@ -20,8 +20,9 @@ from rasterio.warp import reproject, Resampling
 from helpers import (REPO, SCENE_CRS, SCENE_TRANSFORM, assert_mask_is_thresholded, load_script,
                      read, run_infer_scene, save_checkpoint, tiny_scene_config, write_scene)
 from lszoo.apis import scene as si
-from lszoo.apis.scene import grid, predictor
-from lszoo.apis.scene import reader as scene_reader
+from lszoo.apis.scene import predictor
+from lszoo.geo import grid
+from lszoo.geo import reader as scene_reader
 from lszoo.apis.scene.polygons import PolygonCollector
 from lszoo.errors import CheckpointError, ConfigError, DataError
 
@@ -395,7 +396,7 @@ def test_tool_killed_midway_leaves_no_file(tmp_path, setup):
     while time.time() < deadline and not os.listdir(out.parent):
         time.sleep(0.2)
     parts = os.listdir(out.parent)
-    assert parts and parts[0].startswith('.mask.tif.') and parts[0].endswith('.part')
+    assert parts and parts[0].startswith('.mask.tif.lszoo-tmp-')
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
     assert proc.returncode != 0 and os.listdir(out.parent) == []
@@ -422,7 +423,7 @@ def _wait_for_part(proc, folder, old=()):
             pytest.fail(proc.communicate()[1][-2000:])
         time.sleep(0.2)
     parts = sorted(set(os.listdir(folder)) - set(old))
-    assert parts and parts[0].endswith('.part')
+    assert parts and '.lszoo-tmp-' in parts[0]
     return parts
 
 
@@ -441,12 +442,12 @@ def test_ctrl_c_is_one_line_and_sigkill_parts_are_cleaned_later(tmp_path, setup)
     # SIGKILL: no cleanup possible; the part names its dead process and the next run removes it
     proc = _start_tool(tmp_path, setup, out)
     stale = _wait_for_part(proc, out.parent)
-    assert stale[0].startswith(f'.mask.tif.{proc.pid}.')
+    assert stale[0].startswith(f'.mask.tif.lszoo-tmp-{proc.pid}')
     proc.kill()
     proc.communicate(timeout=60)
     proc = _start_tool(tmp_path, setup, out)
     new = _wait_for_part(proc, out.parent, old=stale)
-    assert new[0].startswith(f'.mask.tif.{proc.pid}.')
+    assert new[0].startswith(f'.mask.tif.lszoo-tmp-{proc.pid}')
     assert stale[0] not in os.listdir(out.parent)  # removed before the new run wrote its own
     proc.kill()
     proc.communicate(timeout=60)

@@ -74,13 +74,13 @@ def test_stale_parts_of_dead_processes_are_removed(tmp_path):
     out = tmp_path / 'mask.tif'
     dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                           capture_output=True, text=True).stdout.strip()
-    stale = tmp_path / f'.mask.tif.{dead}.0123abcd.part'
+    stale = tmp_path / f'.mask.tif.lszoo-tmp-{dead}'
     stale.write_bytes(b'half')
-    tiled = tmp_path / f'.mask.tif.{dead}.0123abcd.tiled.part'  # the writer's intermediate
+    tiled = tmp_path / f'.mask.tif.lszoo-tmp-{dead}.tiled'  # the writer's intermediate
     tiled.write_bytes(b'half')
     mine = part_path(str(out))
     open(mine, 'wb').close()
-    other = tmp_path / f'.prob.tif.{dead}.0123abcd.part'  # another output: not touched
+    other = tmp_path / f'.prob.tif.lszoo-tmp-{dead}'  # another output: not touched
     other.write_bytes(b'x')
     assert sorted(remove_stale_parts(str(out))) == sorted([str(stale), str(tiled)])
     assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(mine), other.name])

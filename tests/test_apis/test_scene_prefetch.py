@@ -14,9 +14,9 @@ from helpers import load_script, read, save_checkpoint, tiny_scene_config, write
 
 from lszoo.apis import scene as si
 from lszoo.apis.scene import prefetch
-from lszoo.apis.scene.grid import Grid
+from lszoo.geo.grid import Grid
 from lszoo.apis.scene.predictor import TilePredictor
-from lszoo.apis.scene.reader import SceneReader
+from lszoo.geo.reader import SceneReader
 from lszoo.errors import ConfigError, DataError
 
 READER = 'lszoo-scene-reader'

@@ -229,7 +229,7 @@ def test_block_size_larger_than_scenes(tmp_path):
 def test_unknown_band_names_the_scene(tmp_path):
     scene = write_scene(tmp_path / 's.tif')
     inv = write_inventory(tmp_path / 'inv.gpkg', [pixel_box(5, 5, 10, 10)])
-    with pytest.raises(ConfigError, match=r"band 'DEM' is not in the scenes .*s\.tif"):
+    with pytest.raises(DataError, match=r"s\.tif lacks band\(s\) \['DEM'\].*DEM raster"):
         InventoryDataset(scenes=scene, inventory=inv, split='all', bands=[0, 'DEM'])
 
 

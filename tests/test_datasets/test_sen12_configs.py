@@ -8,8 +8,8 @@ import math
 import os.path as osp
 
 import pytest
+from helpers import REPO
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                  if 'sen12' in osp.basename(p))
 

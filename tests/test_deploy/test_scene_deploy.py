@@ -9,8 +9,8 @@ import pytest
 import rasterio
 
 from lszoo.apis.scene import map_scene
-from lszoo.deploy.cog import cog_problems
-from lszoo.deploy.stac import validate_item
+from lszoo.geo.cog import cog_problems
+from lszoo.geo.stac import validate_item
 
 from helpers import run_tool, save_checkpoint, tiny_scene_config, write_scene
 

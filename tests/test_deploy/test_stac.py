@@ -1,4 +1,4 @@
-"""STAC Items (lszoo.deploy.stac): footprint, datetime fallback, offline validation that fails on
+"""STAC Items (lszoo.geo.stac): footprint, datetime fallback, offline validation that fails on
 bad extension fields."""
 import json
 
@@ -9,7 +9,7 @@ from rasterio.transform import from_origin
 
 pystac = pytest.importorskip('pystac')
 
-from lszoo.deploy.stac import scene_item, validate_item, write_item  # noqa: E402
+from lszoo.geo.stac import scene_item, validate_item, write_item  # noqa: E402
 
 
 def _raster(path, crs='EPSG:32633', tags=None):

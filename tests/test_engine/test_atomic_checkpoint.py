@@ -159,6 +159,7 @@ def test_mmengine_local_backend_writes_atomically(tmp_path):
 
 def test_last_checkpoint_pointer_is_never_truncated(tmp_path):
     from mmengine.hooks import checkpoint_hook
+    mmengine_patches.install_private()  # what LSZooRunner / the first checkpoint load do
     pointer = tmp_path / 'last_checkpoint'
     pointer.write_text('/w/iter_2.pth')
     with checkpoint_hook.open(str(pointer), 'w') as f:

@@ -1,4 +1,4 @@
-"""Test-time augmentation (lszoo.engine.tta, D4View, LandslideTTAModel): with TTA the prediction
+"""Test-time augmentation (lszoo.utils.tta, D4View, LandslideTTAModel): with TTA the prediction
 of a flipped (or, for d4, rotated/transposed) input is the flipped prediction."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
 import lszoo  # noqa: F401
-from lszoo.engine.tta import apply_op, invert_op, tta_config, tta_ops, tta_probabilities
+from lszoo.utils.tta import apply_op, invert_op, tta_config, tta_ops, tta_probabilities
 from lszoo.errors import ConfigError
 
 

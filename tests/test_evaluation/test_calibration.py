@@ -11,9 +11,10 @@ from helpers import (REPO, assert_mask_is_thresholded, load_script, save_checkpo
 from mmengine.config import Config
 
 from lszoo.errors import DataError
-from lszoo.evaluation.calibration import (best_f1_threshold, best_f1_threshold_from_histograms,
-                                          load_calibration, probability_bins, resolve_threshold,
-                                          save_calibration)
+from lszoo.evaluation.calibration import (CalibrationWarning, best_f1_threshold,
+                                          best_f1_threshold_from_histograms, calibration_path,
+                                          load_calibration, probability_bins, save_calibration)
+from lszoo.evaluation.threshold import resolve_threshold
 from lszoo.evaluation.metrics import ThresholdCalibrationMetric
 
 
@@ -98,20 +99,34 @@ def write_checkpoint(path):
     return str(path)
 
 
-def test_saved_and_reloaded(tmp_path):
+def test_saved_beside_the_checkpoint_and_reloaded(tmp_path):
     ckpt = write_checkpoint(tmp_path / 'iter_3.pth')
+    before = open(ckpt, 'rb').read()
     assert load_calibration(ckpt) is None
-    save_calibration(ckpt, dict(threshold=0.3, F1=0.8, split='val'))
+    sidecar = save_calibration(ckpt, dict(threshold=0.3, F1=0.8, split='val'))
+    assert sidecar == ckpt + '.calibration.json' == calibration_path(ckpt)
     info = load_calibration(ckpt)
     assert info['threshold'] == pytest.approx(0.3) and info['split'] == 'val'
-    state = torch.load(ckpt, weights_only=True)
-    assert state['meta']['iter'] == 3 and torch.equal(state['state_dict']['w'], torch.arange(4.0))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_3.pth']  # no temp file left
+    assert open(ckpt, 'rb').read() == before  # the checkpoint is byte-identical
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_3.pth',
+                                                          'iter_3.pth.calibration.json']
     # explicit threshold > stored one > the model's own; the paper flag turns the stored one off
-    assert resolve_threshold(0.4, ckpt)[0] == 0.4
-    assert resolve_threshold(None, ckpt)[0] == pytest.approx(0.3)
-    assert resolve_threshold(None, ckpt, Config(dict(use_calibrated_threshold=False)))[0] is None
-    assert resolve_threshold(None, None)[0] is None
+    assert resolve_threshold(None, None, ckpt, 0.4) == (0.4, 'given explicitly')
+    assert resolve_threshold(None, None, ckpt)[0] == pytest.approx(0.3)
+    paper = Config(dict(use_calibrated_threshold=False))
+    assert resolve_threshold(None, paper, ckpt)[0] is None
+    assert resolve_threshold(None, None, None)[0] is None
+
+
+def test_stale_sidecar_is_ignored_with_a_warning(tmp_path):
+    ckpt = write_checkpoint(tmp_path / 'iter_3.pth')
+    save_calibration(ckpt, dict(threshold=0.3))
+    torch.save({'meta': {'iter': 4}, 'state_dict': {'w': torch.ones(4)}}, ckpt)  # retrained
+    with pytest.warns(CalibrationWarning, match='calibrated for another version of'):
+        assert load_calibration(ckpt) is None
+    with pytest.warns(CalibrationWarning):
+        assert resolve_threshold(None, None, ckpt) == (
+            None, "the model's own (no calibration beside the checkpoint)")
 
 
 def test_failed_save_leaves_the_checkpoint_whole(tmp_path, monkeypatch):
@@ -125,7 +140,7 @@ def test_failed_save_leaves_the_checkpoint_whole(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_calibration(ckpt, dict(threshold=0.3))
     assert open(ckpt, 'rb').read() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_3.pth']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['iter_3.pth']  # no sidecar, no temp
     with pytest.raises(DataError, match='threshold'):
         save_calibration(ckpt, dict(threshold=1.5))
 

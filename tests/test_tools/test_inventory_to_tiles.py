@@ -34,7 +34,7 @@ def test_exports_each_split_as_img_and_mask_tiles(tmp_path):
     # every landslide pixel of the test blocks was exported once: tiles do not overlap
     total = sum(int((rasterio.open(p).read(1) == 1).sum()) for p in masks)
     assert total > 0
-    assert not list((tmp_path / 'tiles').rglob('*.part'))
+    assert not list((tmp_path / 'tiles').rglob('*.lszoo-tmp-*'))  # no temporary left
 
 
 def test_config_without_inventory_dataset_is_an_error(tmp_path, capsys):

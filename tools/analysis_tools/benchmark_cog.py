@@ -4,11 +4,11 @@
 
 Scene inference writes its mask (uint8) and probabilities (float32) window by window into tiled
 GeoTIFFs; with COG output it then translates each with GDAL's COG driver
-(:func:`lszoo.deploy.cog.translate_to_cog`, overviews MODE / AVERAGE). This tool isolates that
+(:func:`lszoo.geo.cog.translate_to_cog`, overviews MODE / AVERAGE). This tool isolates that
 output stage (no model: a smooth synthetic probability field stands in for the predictions) and
 runs each variant in a fresh process, printing the process's peak RSS (``ru_maxrss``), its RSS
 after imports, and the wall time. The COG files are checked with
-:func:`lszoo.deploy.cog.cog_problems`.
+:func:`lszoo.geo.cog.cog_problems`.
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ def write_outputs(workdir: str, size: int, window: int, cog: bool) -> dict:
     from rasterio.transform import from_origin
     from rasterio.windows import Window
 
-    from lszoo.deploy.cog import cog_problems, translate_to_cog
+    from lszoo.geo.cog import cog_problems, translate_to_cog
     base = _rss_mib()
     t0 = time.perf_counter()
     common = dict(driver='GTiff', width=size, height=size, count=1, crs='EPSG:32633',

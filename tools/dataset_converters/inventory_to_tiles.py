@@ -16,7 +16,6 @@ interrupted export never leaves a half-written tile. Read them back with ``CASLa
         data/inventory_tiles --splits train val test
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -52,16 +51,13 @@ def _dataset_cfg(cfg, split: str) -> dict:
 
 def _write(path: Path, arr, transform, crs, dtype, nodata=None) -> None:
     import rasterio
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.part')
-    try:
-        with rasterio.open(tmp, 'w', driver='GTiff', width=arr.shape[-1], height=arr.shape[-2],
-                           count=arr.shape[0], dtype=dtype, crs=crs, transform=transform,
-                           nodata=nodata, compress='deflate') as dst:
-            dst.write(arr.astype(dtype, copy=False))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    from lszoo.utils.fileio import atomic_path
+    with atomic_path(path) as tmp, rasterio.open(
+            tmp, 'w', driver='GTiff', width=arr.shape[-1], height=arr.shape[-2],
+            count=arr.shape[0], dtype=dtype, crs=crs, transform=transform, nodata=nodata,
+            compress='deflate') as dst:
+        dst.write(arr.astype(dtype, copy=False))
 
 
 def export(cfg, out, splits=('train', 'val', 'test'), name='inventory') -> dict:

@@ -94,7 +94,7 @@ def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
                          per_scene(prob, name, '--prob'),
                          per_scene(polygons, name, '--polygons'), per_scene(dem, name, '--dem'))
         if quicklook == '':
-            from lszoo.deploy.quicklook import default_quicklook_path
+            from lszoo.geo.quicklook import default_quicklook_path
             plan.quicklook = default_quicklook_path(plan.output)
         else:
             plan.quicklook = per_scene(quicklook, name, '--quicklook')
@@ -118,7 +118,7 @@ def outputs_complete(plan: ScenePlan, stac: bool = True) -> bool:
     import rasterio
     paths = [p for p in (plan.output, plan.prob, plan.polygons, plan.quicklook) if p is not None]
     if stac:
-        from lszoo.deploy.scene_extras import stac_path_for
+        from .extras import stac_path_for
         paths.append(stac_path_for(plan.output))
     if not all(osp.isfile(p) for p in paths):
         return False

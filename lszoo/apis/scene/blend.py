@@ -1,13 +1,13 @@
 """Blends the quantised tile probabilities of a finished block into a mask (and probabilities).
 
-Integer sums (see :mod:`lszoo.apis.scene.grid`) make the result bit-identical whatever the block
+Integer sums (see :mod:`lszoo.geo.grid`) make the result bit-identical whatever the block
 size and the number of processes. Tiles stay cached until the last block they cover is done.
 """
 from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from .grid import QUANT, Grid, Tile, acc_dtype, blend_weights
+from lszoo.geo.grid import QUANT, Grid, Tile, acc_dtype, blend_weights
 
 
 class BlockBlender:

@@ -21,15 +21,15 @@ import numpy as np
 import rasterio
 import torch
 
-from lszoo.evaluation.calibration import resolve_threshold
+from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.config import load_config
+from lszoo.geo.grid import Grid
+from lszoo.geo.reader import SceneReader
 
 from .blend import BlockBlender
-from .grid import Grid
 from .options import SceneOptions, check_output_paths
-from .predictor import (TileBatch, TilePredictor, build_normalizer, init_scene_model,
-                        load_config, threshold_of)
+from .predictor import TileBatch, TilePredictor, build_normalizer, init_scene_model
 from .prefetch import Prefetcher, default_prefetch
-from .reader import SceneReader
 from .writer import SceneWriter, atomic_outputs
 
 
@@ -135,6 +135,31 @@ def _normalizer(cfg, reader: SceneReader, normalize, model=None):
     return normalize if callable(normalize) else None
 
 
+def _run_blocks(items, predict: TilePredictor, blender: BlockBlender,
+                writer: Optional[SceneWriter], bar, rank: int, world: int) -> int:
+    """Predict every batch of ``items``; at each finished block gather the predictions on rank
+    0, blend and write them. Returns the landslide pixel count written."""
+    n_fg, preds, times, grid = 0, [], predict.times, blender.grid
+    for item in items:
+        if isinstance(item, TileBatch):
+            preds += predict.predict_batch(item)
+            continue
+        block_preds, preds = _gather(preds, rank, world), []
+        if writer is None:
+            continue
+        blender.add(block_preds)
+        if bar is not None:
+            bar.update(len(grid.blocks.get(item.block, [])))
+        t0 = time.perf_counter()
+        mask, pr = blender.blend(item.block, writer.needs_prob)
+        times['blend'] += time.perf_counter() - t0
+        y0, _, x0, _ = grid.core(*item.block)
+        n_fg += writer.write(mask, pr, item.valid, y0, x0, times)
+    if bar is not None:
+        print(flush=True)
+    return n_fg
+
+
 def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
               dem: Optional[str] = None, prob: Optional[str] = None,
               polygons: Optional[str] = None, quicklook: Optional[str] = None,
@@ -149,9 +174,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
     normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
-    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. Without
-    ``threshold``, a threshold calibrated into ``checkpoint`` (``tools/test.py --calibrate``) is
-    used unless the config sets ``use_calibrated_threshold = False``; else the decode head's.
+    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. The threshold
+    is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
+    model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
+    unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
     """
     t_start, opts = time.perf_counter(), SceneOptions(**options)
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
@@ -167,10 +193,7 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
                                 _normalizer(cfg, reader, opts.normalize, model), opts.device,
                                 times, opts.tta)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
-        # an ONNX tile model carries its own threshold; a calibrated one lives in a .pth
-        thr, source = resolve_threshold(
-            opts.threshold, checkpoint if isinstance(model, torch.nn.Module) else None, cfg)
-        thr = threshold_of(model, thr)
+        thr, source = resolve_threshold(model, cfg, checkpoint, opts.threshold)
         blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
         writer = bar = None
         if rank == 0:
@@ -181,28 +204,11 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
         items = read_blocks(grid, predict, reader, opts.batch, rank, world, writer is not None)
         if depth:  # rasterio's GDAL settings are per thread: the reader gets its own
             items = stack.enter_context(Prefetcher(items, depth, _gdal_env))
-        n_fg, preds = 0, []
-        for item in _timed(items, times):
-            if isinstance(item, TileBatch):
-                preds += predict.predict_batch(item)
-                continue
-            block_preds, preds = _gather(preds, rank, world), []
-            if writer is None:
-                continue
-            blender.add(block_preds)
-            if bar is not None:
-                bar.update(len(grid.blocks.get(item.block, [])))
-            t0 = time.perf_counter()
-            mask, pr = blender.blend(item.block, writer.needs_prob)
-            times['blend'] += time.perf_counter() - t0
-            y0, _, x0, _ = grid.core(*item.block)
-            n_fg += writer.write(mask, pr, item.valid, y0, x0, times)
-        if bar is not None:
-            print(flush=True)
+        n_fg = _run_blocks(_timed(items, times), predict, blender, writer, bar, rank, world)
         n_polygons = writer.close(times) if writer is not None else 0
         input_bands = opts.input_bands or reader.band_names
     if rank == 0 and (quicklook is not None or opts.stac):
-        from lszoo.deploy.scene_extras import write_scene_extras
+        from .extras import write_scene_extras
         t0 = time.perf_counter()
         write_scene_extras(input, output, prob=prob, polygons=polygons, quicklook=quicklook,
                            stac=opts.stac, cfg=cfg,

@@ -23,7 +23,7 @@ class SceneOptions:
             ``f(HxWxC float32) -> HxWxC float32``.
         progress: show a progress bar (rank 0).
         tta: test-time augmentation, ``'none'``, ``'flip'`` or ``'d4'``
-            (:mod:`lszoo.engine.tta`: mean probability over the views).
+            (:mod:`lszoo.utils.tta`: mean probability over the views).
         cog: write the mask and probabilities as Cloud-Optimized GeoTIFFs (default).
         stac: write a STAC Item ``<mask stem>.stac.json`` beside the mask (default).
         split_tiles: under ``torch.distributed``, split the scene's tiles over the processes
@@ -75,7 +75,7 @@ class SceneOptions:
         from .polygon_filters import parse_area
         parse_area(self.min_area, 'min_area')
         parse_area(self.fill_holes, 'fill_holes')
-        from lszoo.engine.tta import tta_ops
+        from lszoo.utils.tta import tta_ops
         tta_ops(self.tta)  # a ConfigError naming the choices
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
             raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "

@@ -4,20 +4,15 @@ Whole-scene inference writes up to three files (mask, probabilities, polygons). 
 naming the same file, an output that is the input scene or the DEM (also through a symlink or
 another spelling of the path), or an output folder that cannot be written would otherwise be
 found after every tile was computed, or would silently overwrite data. Outputs are written as
-hidden ``.NAME.<pid>.<random>.part`` files renamed on success; :func:`remove_stale_parts`
-deletes those a killed run (dead pid) left behind, as :mod:`lszoo.engine.checkpoint` does for
-checkpoints.
+hidden temporaries (:mod:`lszoo.utils.fileio`'s ``.NAME.lszoo-tmp-<pid>``) renamed on success;
+:func:`remove_stale_parts` deletes those a killed run (dead pid) left behind.
 """
 import os
 import os.path as osp
-import re
-import uuid
 from typing import Dict, List, Optional
 
-from lszoo.engine.checkpoint import pid_alive
 from lszoo.errors import ConfigError, DataError
-
-PART_RE = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}(?:\.[\w-]+)?\.part$')
+from lszoo.utils.fileio import remove_stale_temp_files, temp_path
 
 
 def _real(path: str) -> str:
@@ -69,25 +64,13 @@ def check_output_files(outputs: Dict[str, Optional[str]],
 
 def part_path(path: str) -> str:
     """The temporary file an output is written to before it is renamed over ``path``."""
-    d, name = osp.split(osp.abspath(path))
-    return osp.join(d, f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part')
+    return temp_path(osp.abspath(path))
 
 
 def remove_stale_parts(path: str) -> List[str]:
-    """Delete the ``.part`` files of output ``path`` whose writing process is gone; returns them.
+    """Delete the temporaries of output ``path`` whose writing process is gone; returns them.
 
-    Parts of a live process (another run writing the same output right now) are left alone.
+    Those of a live process (another run writing the same output right now) are left alone.
     """
     d, name = osp.split(osp.abspath(path))
-    removed = []
-    if not osp.isdir(d):
-        return removed
-    for entry in os.listdir(d):
-        m = PART_RE.match(entry)
-        if m and m.group('name') == name and not pid_alive(int(m.group('pid'))):
-            try:
-                os.remove(osp.join(d, entry))
-                removed.append(osp.join(d, entry))
-            except OSError:
-                pass
-    return removed
+    return remove_stale_temp_files(d, name)

@@ -1,7 +1,8 @@
 """The model side of scene inference: build it, normalise tiles as the config does, predict.
 
 A tile goes through the config's test pipeline minus the steps that do not apply to a tile cut
-from a scene (file loading, geometry, packing: :func:`_not_for_tiles`), then through the
+from a scene (file loading, geometry, packing:
+:func:`lszoo.datasets.transforms.tile_steps.not_for_tiles`), then through the
 model's own data preprocessor and public ``predict`` (inference and mmseg's post-processing),
 as ``model.test_step`` does for a test sample.
 """
@@ -12,50 +13,19 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from lszoo.config import load_config
+from lszoo.datasets.transforms.tile_steps import tile_value_steps
 from lszoo.errors import ConfigError
+from lszoo.geo.grid import QUANT, Tile
+from lszoo.geo.reader import SceneReader, tile_input
 
-from .grid import QUANT, Tile
 from .prefetch import pin_for
-from .reader import SceneReader, tile_input
 
 
 def init_scene_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
-    """Build the segmentor of ``config`` (path, dict or Config) and load ``checkpoint``.
-
-    Returns ``(model, cfg)`` with the model in eval mode on ``device``.
-    """
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-
-    import lszoo  # noqa: F401  (registers lszoo modules)
-    from lszoo.utils.checkpoint import load_weights
-
-    cfg = load_config(config)
-    if 'model' not in cfg:
-        raise ConfigError(f'config {getattr(cfg, "filename", None) or "<dict>"} has no "model"')
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model_cfg = cfg.model.copy()
-    model_cfg.pop('pretrained', None)
-    model = MODELS.build(model_cfg)
-    if checkpoint is not None:
-        load_weights(model, checkpoint, 'the config model')
-    model.to(device).eval()
-    return model, cfg
-
-
-def _not_for_tiles() -> tuple:
-    """Transform classes that load files, change geometry or pack samples."""
-    from mmcv.transforms import (LoadAnnotations, LoadImageFromFile, Pad, RandomFlip,
-                                 RandomResize, Resize, TestTimeAug)
-    from mmseg.datasets.transforms import PackSegInputs, RandomCrop, RandomRotate
-
-    from lszoo.datasets.transforms.augment import RandomRot90
-    from lszoo.datasets.transforms.inventory_loading import LoadInventoryWindow
-    from lszoo.datasets.transforms.loading import LoadLandslideAnnotations, LoadLandslideSample
-    return (LoadImageFromFile, LoadAnnotations, LoadLandslideSample, LoadLandslideAnnotations,
-            LoadInventoryWindow, Resize, RandomResize, RandomFlip, RandomCrop, RandomRotate,
-            RandomRot90, Pad, TestTimeAug, PackSegInputs)
+    """:func:`lszoo.apis.init_model`, returned as ``(model, cfg)``."""
+    from ..inference import init_model
+    model = init_model(config, checkpoint, device)
+    return model, model.cfg
 
 
 def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Callable:
@@ -64,21 +34,7 @@ def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Call
 
     Returns ``f(img HxWxC float32) -> HxWxC float32`` with ``.steps`` naming what it applies.
     """
-    from mmseg.registry import TRANSFORMS
-
-    pipeline = cfg.get('test_pipeline')
-    if pipeline is None:
-        pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline', [])
-    skip = _not_for_tiles()
-    steps = []
-    for t in pipeline or []:
-        name = t['type'] if isinstance(t['type'], str) else t['type'].__name__
-        try:
-            step = TRANSFORMS.build(t)
-        except Exception as err:
-            raise ConfigError(f'test_pipeline transform {name}: cannot build it ({err})') from err
-        if not isinstance(step, skip):
-            steps.append((name, step))
+    steps = tile_value_steps(cfg)
     bands = list(band_names)
 
     def normalize(img: np.ndarray) -> np.ndarray:
@@ -101,19 +57,6 @@ def build_normalizer(cfg, band_names: Sequence[str], stream_layout=None) -> Call
 
     normalize.steps = [n for n, _ in steps]
     return normalize
-
-
-def threshold_of(model, override: Optional[float]) -> float:
-    """``override``, else the head's threshold for one sigmoid channel, else 0.5 (softmax);
-    an ONNX model's own (``seg_thresh``)."""
-    if override is not None:
-        return float(override)
-    if getattr(model, 'threshold', None) is not None and not isinstance(model, torch.nn.Module):
-        return float(model.threshold)
-    head = getattr(model, 'decode_head', None)
-    if head is not None and getattr(head, 'out_channels', 2) == 1:
-        return float(getattr(head, 'threshold', None) or 0.5)
-    return 0.5
 
 
 @torch.no_grad()
@@ -160,14 +103,14 @@ class TilePredictor:
     so that the first can run ahead in another thread (:mod:`.prefetch`). ``model`` is a
     segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`); ``tta`` averages it over flipped /
-    rotated views (:func:`lszoo.engine.tta.tta_probabilities`).
+    rotated views (:func:`lszoo.utils.tta.tta_probabilities`).
     """
 
     def __init__(self, model, reader: SceneReader, tile: int, normalize: Optional[Callable],
                  device, times: dict, tta: str = 'none'):
         from functools import partial
 
-        from lszoo.engine.tta import tta_probabilities
+        from lszoo.utils.tta import tta_probabilities
         self.model, self.reader, self.tile = model, reader, tile
         self.normalize, self.device, self.times = normalize, device, times
         fn = model if not isinstance(model, torch.nn.Module) else partial(predict_tiles, model)

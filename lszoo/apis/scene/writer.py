@@ -4,7 +4,7 @@ Every output is written under a hidden temporary name beside its final path and 
 only when the whole scene succeeded, so an interrupted run never leaves a file under the final
 name. Rasters are tiled, compressed GeoTIFFs on the input's grid; with ``cog`` (the default of
 :func:`~lszoo.apis.scene.map_scene`) they are written to a tiled scratch file first and then
-translated, streaming, to Cloud-Optimized GeoTIFFs with overviews (:mod:`lszoo.deploy.cog`).
+translated, streaming, to Cloud-Optimized GeoTIFFs with overviews (:mod:`lszoo.geo.cog`).
 """
 import os
 import os.path as osp
@@ -16,9 +16,10 @@ import rasterio
 from rasterio.windows import Window
 
 from lszoo.errors import DataError
+from lszoo.utils.fileio import atomic_path
 
 from .options import OUT_BLOCK
-from .outputs import part_path, remove_stale_parts
+from .outputs import remove_stale_parts
 from .polygons import PolygonCollector, vector_driver
 
 MASK_NODATA = 255
@@ -28,31 +29,22 @@ MASK_NODATA = 255
 def atomic_outputs(paths: Sequence[Optional[str]]) -> Iterator[List[Optional[str]]]:
     """Temporary paths beside each final path, renamed over them only if the block succeeds.
 
-    The temporaries are hidden ``.NAME.<pid>.<random>.part`` files, removed on any error or
+    The temporaries (:func:`lszoo.utils.fileio.atomic_path`) are removed on any error or
     interrupt, so an interrupted run never leaves a file under the final name. Those a killed
     run (SIGKILL: no cleanup) left behind are removed first, when their process is gone
     (:func:`~lszoo.apis.scene.outputs.remove_stale_parts`).
     """
-    temps = []
     for p in paths:
         if p is None:
-            temps.append(None)
             continue
         d = osp.dirname(osp.abspath(p))
         if not osp.isdir(d):
             raise DataError(f'output folder {d} (for {p}) does not exist')
         remove_stale_parts(p)
-        temps.append(part_path(p))
-    try:
-        yield temps
-    except BaseException:
-        for t in temps:
-            if t is not None and osp.exists(t):
-                os.remove(t)
-        raise
-    for t, p in zip(temps, paths):
-        if t is not None:
-            os.replace(t, p)
+    with ExitStack() as stack:
+        # the temporaries keep the extension: OGR's GPKG driver checks it
+        yield [None if p is None else stack.enter_context(
+            atomic_path(osp.abspath(p), osp.splitext(p)[1])) for p in paths]
 
 
 _ZSTD = None
@@ -112,7 +104,7 @@ class SceneWriter:
         if cog:
             for i, kind in ((0, 'mask'), (1, 'probability')):
                 if paths[i] is not None:
-                    targets[i] = osp.splitext(paths[i])[0] + '.tiled.part'
+                    targets[i] = paths[i] + '.tiled'  # a temporary of the same output
                     self.cog_jobs.append((targets[i], paths[i], kind))
                     stack.callback(_remove_if_exists, targets[i])
         self.mask_ds = stack.enter_context(rasterio.open(
@@ -163,7 +155,7 @@ class SceneWriter:
             self.prob_ds.close()
         times['write'] += time.perf_counter() - t0
         if self.cog_jobs:
-            from lszoo.deploy.cog import translate_to_cog
+            from lszoo.geo.cog import translate_to_cog
             t0 = time.perf_counter()
             for tiled, out, kind in self.cog_jobs:
                 translate_to_cog(tiled, out, kind, zstd=_has_zstd())

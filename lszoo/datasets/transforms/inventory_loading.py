@@ -5,28 +5,10 @@ from contextlib import ExitStack
 import numpy as np
 from mmseg.registry import TRANSFORMS
 
-from lszoo.datasets.io import fill_nodata
+from lszoo.geo.bands import is_dem_band
+from lszoo.geo.nodata import fill_nodata
+from lszoo.geo.rasterize import IGNORE_INDEX, rasterize_window
 from .loading import InvalidPixelWarning, LoadLandslideSample
-
-IGNORE_INDEX = 255
-
-
-def rasterize_window(geometries, transform, shape, ignore_buffer: float = 0.0) -> np.ndarray:
-    """Label ``shape`` (h, w) of polygons in the window's CRS: 1 where a pixel centre is inside a
-    polygon (``all_touched=False``), else 0; pixels within ``ignore_buffer`` map units of a
-    polygon edge become 255."""
-    from rasterio.features import rasterize
-    label = np.zeros(shape, np.uint8)
-    if not geometries:
-        return label
-    rasterize(geometries, out=label, transform=transform, default_value=1, all_touched=False)
-    if ignore_buffer > 0:
-        import shapely
-        rings = shapely.buffer(shapely.boundary(np.asarray(geometries, dtype=object)),
-                               ignore_buffer)
-        rasterize(list(rings), out=label, transform=transform, default_value=IGNORE_INDEX,
-                  all_touched=False)
-    return label
 
 
 @TRANSFORMS.register_module()
@@ -54,8 +36,8 @@ class LoadInventoryWindow(LoadLandslideSample):
         self._readers = {}
 
     def _reader(self, path, dem, scene_bands, bands):
-        from lszoo.apis.scene.reader import DEM_BAND_NAMES, SceneReader
-        uses_dem = dem is not None and any(b.lower() in DEM_BAND_NAMES for b in bands)
+        from lszoo.geo.reader import SceneReader  # rasterio only when windows are read
+        uses_dem = dem is not None and any(is_dem_band(b) for b in bands)
         key = (path, dem if uses_dem else None, tuple(bands))
         if key not in self._readers:
             stack = ExitStack()

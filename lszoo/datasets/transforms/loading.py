@@ -5,9 +5,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from lszoo.datasets.io import check_same_size, map_mask, read_h5, read_raster, single_band
 from lszoo.errors import DataError
-from lszoo.datasets.io import (check_same_size, fill_nodata, map_mask, read_h5, read_raster,
-                               single_band)
+from lszoo.geo.nodata import fill_nodata
 
 
 class InvalidPixelWarning(UserWarning):

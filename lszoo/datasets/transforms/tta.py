@@ -3,12 +3,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from lszoo.engine.tta import apply_op
+from lszoo.utils.tta import apply_op
 
 
 @TRANSFORMS.register_module()
 class D4View(BaseTransform):
-    """Apply D4 op ``op`` (see :mod:`lszoo.engine.tta`) to ``img`` and the segmentation maps.
+    """Apply D4 op ``op`` (see :mod:`lszoo.utils.tta`) to ``img`` and the segmentation maps.
 
     A transposing op also swaps ``img_shape`` and ``ori_shape``, so that mmseg's
     post-processing resizes the prediction to the transposed original size;

@@ -16,39 +16,13 @@ from mmengine.hooks import Hook
 
 from mmseg.registry import HOOKS
 
-# display channel names in preference order: true colour, then Sentinel-2 true colour
-_RGB_NAMES = (('R', 'G', 'B'), ('B4', 'B3', 'B2'), ('red', 'green', 'blue'))
+from lszoo.geo.display import pick_display_channels, stretch_to_uint8
+from lszoo.utils.fileio import atomic_path
 
-
-def pick_display_channels(num_channels: int, band_names=None, stream_layout=None,
-                          rgb_channels: Optional[Sequence[int]] = None) -> list:
-    """Choose three channel indices to show: explicit, named RGB, the optical stream, or 0..2."""
-    if rgb_channels is not None:
-        return [int(c) for c in rgb_channels]
-    if band_names:
-        for names in _RGB_NAMES:
-            if all(n in band_names for n in names):
-                return [list(band_names).index(n) for n in names]
-    if stream_layout:
-        optical = stream_layout.get('optical') or next(iter(stream_layout.values()))
-        if len(optical) >= 3:
-            return list(optical[:3])
-        return [optical[0]] * 3
-    if num_channels >= 3:
-        return [0, 1, 2]
-    return [0, 0, 0]
-
-
-def stretch_to_uint8(img: np.ndarray) -> np.ndarray:
-    """Per-channel 2-98 % percentile stretch of an ``H x W x 3`` float array to uint8."""
-    img = np.nan_to_num(img.astype(np.float32))
-    out = np.empty(img.shape, np.uint8)
-    for c in range(img.shape[2]):
-        lo, hi = np.percentile(img[..., c], (2, 98))
-        if hi <= lo:
-            hi = lo + 1e-6
-        out[..., c] = np.clip((img[..., c] - lo) / (hi - lo) * 255, 0, 255).astype(np.uint8)
-    return out
+def _write_png(path: str, image: np.ndarray) -> None:
+    with atomic_path(path, '.png') as tmp:  # OpenCV picks the format by extension
+        if not cv2.imwrite(tmp, image):
+            raise OSError(f'cannot write {path}')
 
 
 # fixed colours (RGB) of the error panel, as the README describes
@@ -204,7 +178,7 @@ class LandslideOverlayHook(Hook):
                 name = f'{name}_{self._count}'
             self._names.add(name)
             if self.pred_dir is not None:
-                cv2.imwrite(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
+                _write_png(osp.join(self._resolve(runner, self.pred_dir), name + '.png'), pred)
             if self.max_images is not None and self._count >= self.max_images:
                 self._count += 1
                 continue
@@ -223,6 +197,6 @@ class LandslideOverlayHook(Hook):
                 if truth.shape != (h, w):
                     truth = cv2.resize(truth, (w, h), interpolation=cv2.INTER_NEAREST)
             path = osp.join(self._resolve(runner, self.out_dir), name + '.png')
-            cv2.imwrite(path, overlay_panel(rgb, truth, pred, title=name))
+            _write_png(path, overlay_panel(rgb, truth, pred, title=name))
             self.written.append(path)
             self._count += 1

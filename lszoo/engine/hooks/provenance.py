@@ -13,7 +13,6 @@ The same summary (without the config and the command line) goes into each checkp
 ``meta['lszoo_provenance']``, so a published checkpoint says where it came from. Only plain
 strings and numbers are stored, so the safe loader reads it.
 """
-import hashlib
 import json
 import os.path as osp
 import platform
@@ -29,7 +28,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmseg.registry import HOOKS
 
-from lszoo.engine.checkpoint import atomic_write_bytes
+from lszoo.utils.fileio import atomic_write_bytes, sha256_file, sha256_text
 
 SPLIT_SUFFIXES = ('.txt', '.json', '.csv')
 _PACKAGES = {  # module name -> distribution names to try
@@ -41,15 +40,6 @@ _PACKAGES = {  # module name -> distribution names to try
     'mmcv': ('onedl-mmcv', 'mmcv', 'mmcv-lite'),
     'numpy': ('numpy', ),
 }
-
-
-def sha256_file(path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def package_versions() -> dict:
@@ -149,7 +139,7 @@ def describe_dataset(dataset) -> list:
             n = len(ds)
             keys = sorted(_sample_key(dict(ds.get_data_info(i)), data_root) for i in range(n))
             entry['num_samples'] = n
-            entry['samples_sha256'] = hashlib.sha256('\n'.join(keys).encode()).hexdigest()
+            entry['samples_sha256'] = sha256_text('\n'.join(keys))
         except Exception as err:  # a dataset without get_data_info: record why
             entry['samples_error'] = f'{type(err).__name__}: {err}'
         files = {}
@@ -212,7 +202,7 @@ class ProvenanceHook(Hook):
         except Exception:  # configs holding objects yapf cannot format
             cfg_text = repr(cfg.to_dict())
         record = dict(self.summary)
-        record['config_sha256'] = hashlib.sha256(cfg_text.encode()).hexdigest()
+        record['config_sha256'] = sha256_text(cfg_text)
         record['config'] = json.loads(json.dumps(cfg.to_dict(), default=repr))
         mode = self.summary['mode']
         name = self.filename if mode == 'train' else self.filename.replace('.json', f'_{mode}.json')

@@ -24,7 +24,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
-from lszoo.engine.checkpoint import atomic_write_bytes
+from lszoo.utils.fileio import atomic_write_bytes
 from lszoo.errors import CheckpointError
 
 

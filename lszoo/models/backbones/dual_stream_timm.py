@@ -97,15 +97,7 @@ class DualStreamTimmEncoder(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg)
         self.stream_channels = self._check_streams(stream_channels, shared)
-        if isinstance(frozen, bool):
-            frozen = (frozen, frozen)
-        frozen = tuple(bool(f) for f in frozen)
-        if len(frozen) != 2:
-            raise ConfigError(f'DualStreamTimmEncoder: frozen must be a bool or a pair of bools, '
-                              f'got {frozen!r}')
-        if shared and frozen[0] != frozen[1]:
-            raise ConfigError('DualStreamTimmEncoder: with shared=True the one encoder is frozen '
-                              f'or not; got frozen={frozen!r}')
+        frozen = self._check_frozen(frozen, shared)
         self.model_name = model_name
         self.shared = shared
         kwargs = dict(timm_kwargs or {})
@@ -113,27 +105,14 @@ class DualStreamTimmEncoder(BaseModule):
         if pretrained and checkpoint is None:
             check_overlay_file('DualStreamTimmEncoder', overlay)
         n_enc = 1 if shared else 2
-        encoders = []
-        for i in range(n_enc):
-            try:
-                enc = create_timm_model(model_name, 'DualStreamTimmEncoder',
-                                        'model.backbone.checkpoint', features_only=True,
-                                        in_chans=len(self.stream_channels[i]),
-                                        out_indices=tuple(out_indices), **kwargs)
-            except ConfigError:
-                raise
-            except (AssertionError, IndexError, ValueError) as e:
-                # unknown model name, or fewer feature levels than out_indices asks for
-                raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} '
-                                  f'with features_only=True, out_indices='
-                                  f'{tuple(out_indices)}: {e}') from e
-            encoders.append(enc)
-        self.encoders = nn.ModuleList(encoders)
-        chans = [tuple(e.feature_info.channels()) for e in encoders]
+        self.encoders = nn.ModuleList(self._build_encoder(model_name, self.stream_channels[i],
+                                                          tuple(out_indices), kwargs)
+                                      for i in range(n_enc))
+        chans = [tuple(e.feature_info.channels()) for e in self.encoders]
         if len(set(chans)) != 1:  # cannot happen with one model name, kept as a guard
             raise ConfigError(f'DualStreamTimmEncoder: stream widths differ: {chans}')
         self.out_channels = list(chans[0])
-        self.reductions = list(encoders[0].feature_info.reduction())
+        self.reductions = list(self.encoders[0].feature_info.reduction())
         if checkpoint is not None:
             self._load_checkpoint(checkpoint, checkpoint_prefix)
         self._eo = self._eo_per_encoder(eo_weights, bands, eo_bands, eo_init)
@@ -144,28 +123,61 @@ class DualStreamTimmEncoder(BaseModule):
         self.pretrained = bool(pretrained) and checkpoint is None
         self._pretrained_args = dict(pretrained_cfg_overlay=overlay, features_only=True,
                                      out_indices=tuple(out_indices), **kwargs)
-        started = checkpoint is not None or bool(pretrained)
-        for i, fr in enumerate(frozen[:n_enc]):
-            if fr and not started and self._eo[i] is None:
-                print_log(f'DualStreamTimmEncoder: frozen {model_name} encoder {"AB"[i]} keeps '
-                          f'its random initial weights (pretrained=False, no checkpoint, no '
-                          f'eo_weights); set model.backbone.checkpoint to a local weights file',
-                          logger='current', level=logging.WARNING)
-        for enc, fr in zip(self.encoders, frozen):
-            if fr:
-                for p in enc.parameters():
-                    p.requires_grad_(False)
-        if compile_frozen:
-            if not any(frozen):
-                raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
-                                  f'(frozen={frozen!r})')
-            kwargs = compile_frozen if isinstance(compile_frozen, dict) else {}
-            for enc, fr in zip(self.encoders, frozen):
-                if fr:
-                    enc.compile(**kwargs)
+        self._warn_random_frozen(checkpoint is not None or bool(pretrained))
+        self._freeze(compile_frozen)
         # Precomputed channel selectors: a slice (a view, no copy) when the indices are a
         # contiguous increasing run, else an index tensor.
         self._selectors = [self._selector(c) for c in self.stream_channels]
+
+    @staticmethod
+    def _check_frozen(frozen, shared) -> tuple:
+        if isinstance(frozen, bool):
+            frozen = (frozen, frozen)
+        frozen = tuple(bool(f) for f in frozen)
+        if len(frozen) != 2:
+            raise ConfigError(f'DualStreamTimmEncoder: frozen must be a bool or a pair of bools, '
+                              f'got {frozen!r}')
+        if shared and frozen[0] != frozen[1]:
+            raise ConfigError('DualStreamTimmEncoder: with shared=True the one encoder is frozen '
+                              f'or not; got frozen={frozen!r}')
+        return frozen
+
+    @staticmethod
+    def _build_encoder(model_name: str, channels, out_indices: tuple, kwargs: dict):
+        try:
+            return create_timm_model(model_name, 'DualStreamTimmEncoder',
+                                     'model.backbone.checkpoint', features_only=True,
+                                     in_chans=len(channels), out_indices=out_indices, **kwargs)
+        except ConfigError:
+            raise
+        except (AssertionError, IndexError, ValueError) as e:
+            # unknown model name, or fewer feature levels than out_indices asks for
+            raise ConfigError(f'DualStreamTimmEncoder: timm cannot build {model_name!r} with '
+                              f'features_only=True, out_indices={out_indices}: {e}') from e
+
+    def _warn_random_frozen(self, started: bool) -> None:
+        """A frozen encoder with no weight source would stay random for the whole run."""
+        for i, fr in enumerate(self.frozen[:len(self.encoders)]):
+            if fr and not started and self._eo[i] is None:
+                print_log(f'DualStreamTimmEncoder: frozen {self.model_name} encoder {"AB"[i]} '
+                          'keeps its random initial weights (pretrained=False, no checkpoint, '
+                          'no eo_weights); set model.backbone.checkpoint to a local weights file',
+                          logger='current', level=logging.WARNING)
+
+    def _freeze(self, compile_frozen) -> None:
+        """No gradients for the frozen encoders; optionally compile them."""
+        frozen = self.frozen
+        if compile_frozen and not any(frozen):
+            raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
+                              f'(frozen={frozen!r})')
+        kwargs = compile_frozen if isinstance(compile_frozen, dict) else {}
+        for enc, fr in zip(self.encoders, frozen):
+            if not fr:
+                continue
+            for p in enc.parameters():
+                p.requires_grad_(False)
+            if compile_frozen:
+                enc.compile(**kwargs)
 
     @staticmethod
     def _check_streams(stream_channels, shared):

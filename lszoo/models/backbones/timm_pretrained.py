@@ -107,7 +107,7 @@ def read_weights_file(path: str) -> dict:
             return load_file(path, device='cpu')
         except (SafetensorError, OSError, ValueError) as err:
             raise CheckpointError(f'{path}: not a readable safetensors file ({err})') from err
-    from lszoo.engine.checkpoint import load_checkpoint_file
+    from lszoo.utils.checkpoint import load_checkpoint_file
     return load_checkpoint_file(path, map_location='cpu')
 
 

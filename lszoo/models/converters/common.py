@@ -7,7 +7,8 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 import torch
 
 from lszoo.errors import CheckpointError
-from lszoo.utils.checkpoint import clean_state_dict
+from lszoo.utils.checkpoint import clean_state_dict, load_checkpoint_file
+from lszoo.utils.fileio import atomic_path
 
 # (pattern, replacement) pairs, replacement a re.sub template or function; first full match wins
 Rule = Tuple[str, Union[str, Callable]]
@@ -71,13 +72,8 @@ def save_lszoo_checkpoint(state: dict, path: str, meta: Optional[dict] = None) -
     """Save ``{'meta': ..., 'state_dict': state}`` (mmengine's layout), written atomically."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}'
-    try:
+    with atomic_path(path) as tmp:
         torch.save({'meta': dict(meta or {}), 'state_dict': state}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def convert_checkpoint_file(src: str, dst: str, convert: Callable, reference: str,
@@ -86,7 +82,6 @@ def convert_checkpoint_file(src: str, dst: str, convert: Callable, reference: st
 
     Returns the number of tensors written. Used by ``tools/model_converters/*2lszoo.py``.
     """
-    from lszoo.engine.checkpoint import load_checkpoint_file
     ckpt = load_checkpoint_file(src, map_location='cpu')
     out = convert(reference_state_dict(ckpt, src, use_ema=use_ema), src)
     save_lszoo_checkpoint(out, dst, meta=dict(converted_from=os.path.abspath(src),

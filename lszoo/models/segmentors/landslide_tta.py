@@ -12,7 +12,7 @@ from mmengine.model import BaseTTAModel
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from lszoo.engine.tta import invert_op
+from lszoo.utils.tta import invert_op
 
 
 @MODELS.register_module()

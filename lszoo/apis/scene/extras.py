@@ -8,11 +8,11 @@ An extra never turns a finished mapping into a failure: when one cannot be writt
 Item cannot be schema-validated), one ``lszoo: warning:`` line names the extra and the reason, and
 the mask, probabilities and polygons stay as written.
 """
-import hashlib
 import os.path as osp
 import sys
 from typing import Optional, Sequence
 
+from lszoo.utils.fileio import sha256_file, sha256_text
 from lszoo.version import __version__
 
 
@@ -28,7 +28,7 @@ def config_sha256(cfg) -> Optional[str]:
         text = cfg.pretty_text
     except Exception:  # configs holding objects yapf cannot format
         text = repr(cfg.to_dict())
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_text(text)
 
 
 def model_name(cfg, model_file: Optional[str] = None) -> str:
@@ -62,7 +62,7 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
     """
     if quicklook is not None:
         try:
-            from .quicklook import write_quicklook
+            from lszoo.geo.quicklook import write_quicklook
             write_quicklook(input_path, mask, quicklook,
                             band_names=list(band_names) if band_names else None)
         except Exception as err:  # noqa: BLE001  (any failure of an extra is only a warning)
@@ -72,9 +72,7 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
         return None
     path = stac_path_for(mask)
     try:
-        from lszoo.engine.hooks.provenance import sha256_file
-
-        from .stac import scene_item, write_item
+        from lszoo.geo.stac import scene_item, write_item
         item = scene_item(
             path, input_path,
             dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
@@ -91,7 +89,7 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
 
 def _validate_written(path: str) -> None:
     """Schema-check the written Item; a validator that is missing or disagrees is a warning."""
-    from .stac import validate_item
+    from lszoo.geo.stac import validate_item
     try:
         validate_item(path)
     except Exception as err:  # noqa: BLE001

@@ -22,6 +22,7 @@ import rasterio
 from rasterio.warp import transform_geom
 
 from lszoo.errors import ConfigError
+from lszoo.utils.fileio import atomic_write_json
 
 PROCESSING_EXT = 'https://stac-extensions.github.io/processing/v1.2.0/schema.json'
 MEDIA = {
@@ -123,11 +124,7 @@ def scene_item(item_path: str, input_path: str, assets: Dict[str, Optional[str]]
 
 def write_item(item, path: str) -> str:
     """Write ``item`` as JSON to ``path`` atomically (hrefs as given: relative)."""
-    data = json.dumps(item.to_dict(include_self_link=False, transform_hrefs=False), indent=2)
-    tmp = path + '.part'
-    with open(tmp, 'w') as f:
-        f.write(data + '\n')
-    os.replace(tmp, path)
+    atomic_write_json(path, item.to_dict(include_self_link=False, transform_hrefs=False))
     return path
 
 

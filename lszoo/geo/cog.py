@@ -9,9 +9,8 @@ an in-between value), probabilities ``AVERAGE``; nodata is honoured by both.
 
 :func:`cog_problems` checks a file with GDAL's own layout report (no rio-cogeo needed).
 """
-import os
 import os.path as osp
-from typing import List, Optional
+from typing import List
 
 import rasterio
 import rasterio.shutil
@@ -75,14 +74,3 @@ def cog_problems(path: str, min_overview_size: int = COG_BLOCK) -> List[str]:
                 problems.append(f'overviews stop at factor {ovr[-1]}: the smallest is larger '
                                 f'than {min_overview_size} px')
     return problems
-
-
-def replace_with_cog(path: str, kind: str, tmp_suffix: Optional[str] = None, **kw) -> None:
-    """Translate the tiled GeoTIFF ``path`` to a COG in place (through a temporary beside it)."""
-    tmp = path + (tmp_suffix or '.cog.part')
-    try:
-        translate_to_cog(path, tmp, kind, **kw)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)

@@ -5,7 +5,6 @@ overviews when the file has them, which the COG mask does), so memory is bounded
 not by the scene. Outlines are the boundary pixels of the downsampled mask (mask minus its
 3 x 3 erosion), drawn in yellow; nodata is black.
 """
-import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -14,7 +13,8 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
-from lszoo.engine.hooks.overlay_hook import pick_display_channels, stretch_to_uint8
+from .display import pick_display_channels, stretch_to_uint8
+from lszoo.utils.fileio import atomic_path
 
 OUTLINE_RGB = (255, 230, 0)
 
@@ -53,10 +53,9 @@ def write_quicklook(input_path: str, mask_path: str, out_png: str, max_size: int
     if thickness > 1:
         edge = cv2.dilate(edge, np.ones((thickness, thickness), np.uint8))
     rgb[edge.astype(bool)] = OUTLINE_RGB
-    tmp = out_png + '.part.png'
-    if not cv2.imwrite(tmp, np.ascontiguousarray(rgb[..., ::-1])):
-        raise OSError(f'cannot write quicklook {out_png}')
-    os.replace(tmp, out_png)
+    with atomic_path(out_png, '.png') as tmp:  # OpenCV picks the format by extension
+        if not cv2.imwrite(tmp, np.ascontiguousarray(rgb[..., ::-1])):
+            raise OSError(f'cannot write quicklook {out_png}')
     return out_png
 
 

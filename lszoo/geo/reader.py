@@ -1,0 +1,127 @@
+"""Reads windows of a model input from an image raster and an optional DEM raster.
+
+The input is assembled by the band plan (:func:`lszoo.geo.bands.plan_bands`): image bands from
+the image GeoTIFF, elevation from a separate DEM raster, reprojected and resampled to the image
+grid on the fly with a :class:`rasterio.vrt.WarpedVRT`. Values must be on the scale the
+dataset's loading transform produces. Holes (GDAL mask) are filled per tile with the band
+median, as the dataset loader does (:func:`lszoo.geo.nodata.fill_nodata`). Used by scene
+inference and :class:`~lszoo.datasets.transforms.LoadInventoryWindow`.
+"""
+import warnings
+from contextlib import ExitStack
+from typing import Optional, Sequence
+
+import numpy as np
+import rasterio
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from lszoo.errors import DataError
+
+from .bands import plan_bands
+from .grid import Tile
+from .nodata import fill_nodata
+
+
+def has_georef(src) -> bool:
+    return src.crs is not None or not src.transform.almost_equals(rasterio.Affine.identity())
+
+
+def needs_mask(src) -> bool:
+    return src.nodata is not None or any(MaskFlags.all_valid not in flags
+                                         for flags in src.mask_flag_enums)
+
+
+def _open(stack: ExitStack, path: str, what: str):
+    try:
+        return stack.enter_context(rasterio.open(path))
+    except rasterio.errors.RasterioIOError as err:
+        raise DataError(f'cannot open {what} {path}: {err}') from None
+
+
+def open_dem_on_grid(stack: ExitStack, dem_path: str, src, georef: bool):
+    """The DEM ``dem_path`` as a dataset on ``src``'s grid (warped when its grid differs)."""
+    dem = _open(stack, dem_path, 'DEM')
+    same_grid = (dem.width, dem.height) == (src.width, src.height) and (
+        dem.transform.almost_equals(src.transform)) and dem.crs == src.crs
+    if same_grid:
+        return dem
+    if not (georef and has_georef(dem)):
+        raise DataError(
+            f'DEM {dem_path} ({dem.width}x{dem.height}) is not on the grid of {src.name} '
+            f'({src.width}x{src.height}) and one of them has no georeferencing, so it cannot '
+            'be resampled onto the image grid')
+    # warped as float32; outside the DEM's extent: its nodata, NaN if it has none
+    return stack.enter_context(WarpedVRT(
+        dem, crs=src.crs or dem.crs, transform=src.transform, width=src.width,
+        height=src.height, resampling=Resampling.bilinear, dtype='float32',
+        nodata=dem.nodata if dem.nodata is not None else float('nan')))
+
+
+class SceneReader:
+    """Reads windows of the model input, bands assembled in the config's order."""
+
+    def __init__(self, stack: ExitStack, input_path: str, dem_path: Optional[str],
+                 cfg_bands: Optional[Sequence[str]], in_channels: Optional[int],
+                 input_bands: Optional[Sequence[str]]):
+        self.src = src = _open(stack, input_path, 'input scene')
+        self.path = input_path
+        self.georef = has_georef(src)
+        if not self.georef:
+            warnings.warn(f'{input_path} has no georeferencing (no CRS, identity transform): '
+                          'outputs are in pixel coordinates', UserWarning, stacklevel=3)
+        self.dem = None if dem_path is None else open_dem_on_grid(stack, dem_path, src,
+                                                                   self.georef)
+        plan = plan_bands(cfg_bands, src.count, input_bands, src.descriptions, dem_path,
+                          input_path, in_channels)
+        self.plan, self.band_names = plan.sources, plan.band_names
+        self.img_indexes = plan.img_indexes
+        self.mask_sources = [s for s in (src, self.dem) if s is not None and needs_mask(s)]
+        self.has_nodata = bool(self.mask_sources)
+
+    def read(self, y0, y1, x0, x1) -> np.ndarray:
+        """Model input ``C x h x w`` of rows ``y0:y1``, cols ``x0:x1``, in the sources' common
+        dtype (converted to float32 tile by tile); non-finite values become 0."""
+        win = Window(x0, y0, x1 - x0, y1 - y0)
+        img = self.src.read(self.img_indexes, window=win)
+        if self.plan == [('img', i) for i in self.img_indexes]:
+            out = img  # the input's bands, in order: no copy
+        else:
+            pos = {b: k for k, b in enumerate(self.img_indexes)}
+            dem = self.dem.read(1, window=win) if self.dem is not None else None
+            dtype = np.result_type(img.dtype, *([dem.dtype] if dem is not None else []))
+            out = np.empty((len(self.plan), y1 - y0, x1 - x0), dtype)
+            for c, (s, i) in enumerate(self.plan):
+                out[c] = img[pos[i]] if s == 'img' else dem
+        if out.dtype.kind == 'f':
+            bad = ~np.isfinite(out)
+            if bad.any():
+                out[bad] = 0
+        return out
+
+    def valid(self, y0, y1, x0, x1) -> Optional[np.ndarray]:
+        """Boolean valid-data mask of the window (GDAL mask semantics), ``None`` if all valid."""
+        if not self.has_nodata:
+            return None
+        win = Window(x0, y0, x1 - x0, y1 - y0)
+        ok = np.ones((y1 - y0, x1 - x0), bool)
+        for s in self.mask_sources:
+            ok &= s.dataset_mask(window=win) > 0
+        return ok
+
+
+def tile_input(data: np.ndarray, valid: Optional[np.ndarray], t: Tile, y0: int, x0: int,
+               tile: int) -> np.ndarray:
+    """Tile ``t`` of a read window (``data`` ``C x h x w`` from row ``y0``, column ``x0``) as
+    float32 ``tile x tile x C``: holes filled with the band median, edge tiles padded
+    symmetrically to the full tile size."""
+    a = data[:, t.y - y0:t.y - y0 + t.h, t.x - x0:t.x - x0 + t.w].transpose(1, 2, 0)
+    if valid is not None:
+        bad = ~valid[t.y - y0:t.y - y0 + t.h, t.x - x0:t.x - x0 + t.w]
+        if bad.any():
+            a = a.astype(np.float32)
+            fill_nodata(a, bad)
+    if (t.h, t.w) != (tile, tile):
+        a = np.pad(a, ((0, tile - t.h), (0, tile - t.w), (0, 0)), mode='symmetric')
+    return np.ascontiguousarray(a, dtype=np.float32)
