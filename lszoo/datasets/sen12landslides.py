@@ -165,11 +165,6 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
         stream_by_sensor (bool): stream names ``'<sensor>_<group>'`` instead of ``'<group>'``.
         no_event_post (int, optional): post index for patches without ``pre_post_dates``.
         norm_file / splits_file (str, optional): replace the task's json files.
-        synthetic (dict, optional): demos, with ``data_root=None``: read the synthetic copy at
-            ``synthetic['root']``, written there first when missing (the other keys are
-            :func:`lszoo.datasets.synthetic_sen12.write_sen12_synthetic` arguments, e.g.
-            ``dict(root='data/sen12_synthetic', patches=96, size=64)``). Ignored when
-            ``data_root`` is given (e.g. by ``--data-root``).
 
     Streams: ``series`` (``dates='all'``: date-major, each date all sensors' bands), ``pre`` and
     ``post`` (other modes), ``dem``. Channel names ``'<sensor>.<band>@<group>'`` and ``'DEM'``.
@@ -186,15 +181,7 @@ class Sen12LandslidesDataset(LandslideBaseDataset):
                  scl_mask: Optional[Sequence[int]] = SCL_BAD, sar_db: bool = True,
                  clip: bool = True, stream_by_sensor: bool = False,
                  no_event_post: Optional[int] = None, norm_file: Optional[str] = None,
-                 splits_file: Optional[str] = None, n_dates: int = N_DATES,
-                 synthetic: Optional[dict] = None, **kwargs):
-        if synthetic is not None and data_root is None:
-            from .synthetic_sen12 import ensure_sen12_synthetic
-            synthetic = dict(synthetic)
-            if 'root' not in synthetic:
-                raise ConfigError("Sen12LandslidesDataset: `synthetic` needs a 'root' folder")
-            data_root = str(ensure_sen12_synthetic(synthetic.pop('root'), task=task,
-                                                   version=version, **synthetic))
+                 splits_file: Optional[str] = None, n_dates: int = N_DATES, **kwargs):
         sensors = (sensors,) if isinstance(sensors, str) else tuple(sensors)
         bad = [s for s in sensors if s not in SENSORS]
         if not sensors or bad or len(set(sensors)) != len(sensors):

@@ -14,8 +14,6 @@ per sensor and the ``*_aligned.json`` pair, computed like the authors' ``create_
 """
 import argparse
 import json
-import os
-import shutil
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Optional, Sequence
@@ -229,31 +227,6 @@ def write_sen12_synthetic(root, patches: int = 48, size: int = 64, seed: int = 0
         json.dumps({s: _norm(stats[s]) for s in sorted(sensors)}, indent=2))
     (root / 'SYNTHETIC').write_text(f'lszoo synthetic Sen12Landslides: {patches} patches, '
                                     f'{size} px, seed {seed}\n')
-    return root
-
-
-def ensure_sen12_synthetic(root, **kwargs) -> Path:
-    """Write the copy unless ``root`` holds one (demo configs: data made when missing).
-
-    Written to a temporary folder beside ``root`` and renamed, so that a process that finds
-    ``root`` finds it whole."""
-    root = Path(root)
-    if (root / 'SYNTHETIC').is_file():
-        return root
-    if root.exists() and any(root.iterdir()):
-        raise ConfigError(f'{root} exists and is not a synthetic Sen12Landslides copy; '
-                          'point the demo elsewhere')
-    tmp = root.parent / f'.{root.name}.tmp{os.getpid()}'
-    shutil.rmtree(tmp, ignore_errors=True)
-    write_sen12_synthetic(tmp, **kwargs)
-    try:
-        if root.exists():
-            root.rmdir()
-        os.replace(tmp, root)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not (root / 'SYNTHETIC').is_file():
-            raise
     return root
 
 

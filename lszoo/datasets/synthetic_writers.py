@@ -16,7 +16,7 @@ from lszoo.errors import ConfigError
 from lszoo.utils.fileio import atomic_path, atomic_write_text
 from .synthetic import generate_scene
 
-WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'inventory')
+WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'inventory', 'sen12')
 
 # Per-band factors that bring the generator's reflectance-like values (0..1) to the value
 # range of the distributed L4S files (about 0-7; cirrus B10 much larger).
@@ -158,7 +158,8 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
     CAS, and of site scenes for GVLM (scenes are about ``2 * size`` wide; cut them with
     ``tools/dataset_converters/gvlm.py``). ``'inventory'`` writes the georeferenced pair of
     :mod:`lszoo.datasets.synthetic_geo` (two ``4 * size`` scenes, DEM, GeoPackage inventory;
-    ``num_images`` unused). Returns ``root``.
+    ``num_images`` unused); ``'sen12'`` the Sen12Landslides NetCDF layout of
+    :mod:`lszoo.datasets.synthetic_sen12` (``num_images`` patch locations). Returns ``root``.
     """
     if name not in WRITERS:
         raise ConfigError(f'write_synthetic_dataset: unknown dataset {name!r}; '
@@ -175,6 +176,9 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
         _write_cas(root, num_images, size, seed)
     elif name == 'gvlm':
         _write_gvlm(root, num_images, size, seed)
+    elif name == 'sen12':
+        from .synthetic_sen12 import write_sen12_synthetic
+        write_sen12_synthetic(root, patches=num_images, size=size, seed=seed)
     else:
         from .synthetic_geo import write_georeferenced_pair
         write_georeferenced_pair(root, size=4 * size, seed=seed)

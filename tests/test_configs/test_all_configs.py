@@ -28,6 +28,7 @@ WRITER_NAMES = {
     'GVLMDataset': 'gvlm',
     'SyntheticLandslideDataset': None,
     'InventoryDataset': 'inventory',
+    'Sen12LandslidesDataset': 'sen12',
 }
 METRIC_KEYS = ('IoU', 'F1', 'Precision', 'Recall', 'mIoU', 'mF1', 'imgIoU', 'imgF1')
 CROP = 64
