@@ -2,3 +2,4 @@
 from .psa_aspp_head import PSAASPPHead  # noqa: F401
 from .unet_decoder_head import UNetDecoderHead  # noqa: F401
 from .digate_head import DiGATeHead  # noqa: F401
+from .token_change_head import TokenChangeHead  # noqa: F401
