@@ -8,3 +8,5 @@ from .clahe import BandCLAHE  # noqa: F401
 from .geonext_augment import BandColorJitter, RandomElasticDeform  # noqa: F401
 from .inventory_loading import LoadInventoryWindow  # noqa: F401
 from .tta import D4View  # noqa: F401
+from .bitemporal import (DatewisePhotometric, LoadBitemporalSample,  # noqa: F401
+                         RandomMisregistration)
