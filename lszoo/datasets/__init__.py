@@ -6,4 +6,3 @@ from .bijie import BijieDataset  # noqa: F401
 from .cas import CASLandslideDataset  # noqa: F401
 from .gvlm import GVLMDataset  # noqa: F401
 from .inventory import InventoryDataset  # noqa: F401
-from .synthetic_change_dataset import SyntheticChangeDataset  # noqa: F401

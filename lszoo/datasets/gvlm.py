@@ -1,10 +1,12 @@
 """GVLM landslide dataset: tiles cut from its 17 site scenes by tools/dataset_converters/gvlm.py."""
 from pathlib import Path
+from typing import Optional
 
 from mmseg.registry import DATASETS
 
-from lszoo.errors import DataError
+from lszoo.errors import ConfigError, DataError
 from .base import LandslideBaseDataset, check_split_files, seeded_split, warn_orphan_masks
+from .synthetic_change import ensure_change_world
 
 TILE_SUFFIXES = ('.png', '.tif')
 
@@ -59,9 +61,25 @@ class GVLMDataset(LandslideBaseDataset):
     SPLITS = ('train', 'val', 'test', 'all')
     FRACTIONS = (0.6, 0.2, 0.2)
 
-    def __init__(self, *args, tile_dir: str = 'tiles_256', **kwargs):
+    def __init__(self, *args, tile_dir: str = 'tiles_256',
+                 synthetic_world: Optional[dict] = None, **kwargs):
         self.tile_dir = tile_dir
+        if synthetic_world is not None:
+            self._write_synthetic_world(kwargs.get('data_root'), dict(synthetic_world))
         super().__init__(*args, **kwargs)
+
+    def _write_synthetic_world(self, data_root, world: dict) -> None:
+        """``synthetic_world``: write lszoo's synthetic bi-temporal world
+        (:func:`lszoo.datasets.synthetic_change.write_change_world` arguments) to ``data_root``
+        when its tile folder is missing, so the demo configs run on a fresh checkout."""
+        if data_root is None:
+            raise ConfigError('GVLMDataset: synthetic_world needs data_root (where the world '
+                              'is written)')
+        if self.tile_dir != f'tiles_{world.get("tile", 128)}':
+            raise ConfigError(f'GVLMDataset: synthetic_world tile={world.get("tile", 128)} is '
+                              f'written to tiles_{world.get("tile", 128)}, but tile_dir is '
+                              f'{self.tile_dir!r}')
+        ensure_change_world(data_root, **world)
 
     def list_samples(self):
         root = Path(self.data_root)

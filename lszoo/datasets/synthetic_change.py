@@ -179,10 +179,10 @@ def write_change_world(root: Union[str, Path], num_sites: int = 12, size: int = 
 
 
 def ensure_change_world(root: Union[str, Path], **kwargs) -> Path:
-    """:func:`write_change_world` unless ``root`` already holds its split files (demo configs
-    call this so that they run on a fresh checkout)."""
+    """:func:`write_change_world` unless ``root`` already holds its tile folder (demo configs
+    call this through ``GVLMDataset(synthetic_world=...)`` to run on a fresh checkout)."""
     root = Path(root)
-    if not (root / 'splits' / 'gvlm_test_seed42.txt').is_file():
+    if not (root / f'tiles_{kwargs.get("tile", 128)}').is_dir():
         write_change_world(root, **kwargs)
     return root
 

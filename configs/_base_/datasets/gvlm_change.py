@@ -5,7 +5,7 @@
 # photometric ones are drawn per date; the pre image is shifted a little (misregistration).
 _base_ = ['./gvlm.py']
 bands = ['R', 'G', 'B', 'pre_R', 'pre_G', 'pre_B']
-stream_layout = {'post': [0, 1, 2], 'pre': [3, 4, 5]}
+stream_layout = dict(_delete_=True, post=[0, 1, 2], pre=[3, 4, 5])  # replaces 'optical'
 in_channels = 6
 crop_size = (256, 256)
 # GVLM scenes have black (0, 0, 0) unimaged borders: a pixel black in either date is ignored

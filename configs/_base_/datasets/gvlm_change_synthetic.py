@@ -1,9 +1,9 @@
 # lszoo's synthetic bi-temporal world (lszoo/datasets/synthetic_change.py) in GVLM's layout: new
 # scars (the mask) plus old scars and bare soil present in both dates, a seasonal colour shift and
 # a misregistered pre image. Written to data_root on first use (12 sites of 384 px cut into
-# 128-px tiles; train sites 0-8, validation site 9, test sites 10-11: held-out scenes).
+# 128-px tiles; train sites 0-8, validation site 9, test sites 10-11: held-out scenes), by
+# GVLMDataset's synthetic_world option.
 _base_ = ['./gvlm_change.py']
-dataset_type = 'SyntheticChangeDataset'
 data_root = 'data/gvlm_change_synthetic'
 world = dict(num_sites=12, size=384, tile=128, seed=0)
 crop_size = (64, 64)  # 4x cheaper steps on a CPU; validation and test read whole tiles
@@ -24,7 +24,7 @@ test_pipeline = [
     dict(type='NormalizeBands', mode='scale', scale=255.0),
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
-_ds = dict(type=dataset_type, data_root=data_root, world=world, tile_dir='tiles_128')
+_ds = dict(type='GVLMDataset', data_root=data_root, synthetic_world=world, tile_dir='tiles_128')
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         dataset=dict(_ds, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=0, persistent_workers=False,

@@ -54,6 +54,8 @@ class SiameseEncoder(BaseModule):
             to each date's input, so both dates see the same terrain.
         frozen: no gradient for the shared encoder (BatchNorm statistics still update in train
             mode, as DiGATe-UNet's frozen encoders).
+        pretrained: when set, the ``pretrained`` flag of both encoder configs (so
+            ``model.backbone.pretrained``, which lszoo's tools and tests switch, reaches them).
 
     ``forward(x)`` returns :data:`BitemporalFeatures`. The two dates go through the encoder as
     one batch of ``2N`` images (in train mode BatchNorm pools its statistics over both dates),
@@ -61,8 +63,13 @@ class SiameseEncoder(BaseModule):
     """
 
     def __init__(self, encoder: dict, stream_channels: Dict[str, Sequence[int]],
-                 dem_encoder: Optional[dict] = None, frozen: bool = False, init_cfg=None):
+                 dem_encoder: Optional[dict] = None, frozen: bool = False,
+                 pretrained: Optional[bool] = None, init_cfg=None):
         super().__init__(init_cfg)
+        if pretrained is not None:
+            encoder = dict(encoder, pretrained=bool(pretrained))
+            if dem_encoder is not None:
+                dem_encoder = dict(dem_encoder, pretrained=bool(pretrained))
         self.stream_channels = self._check_streams(stream_channels)
         dem = self.stream_channels.get('dem', [])
         if dem_encoder is not None and not dem:
