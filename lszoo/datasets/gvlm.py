@@ -41,6 +41,10 @@ class GVLMDataset(LandslideBaseDataset):
     co-registered with the scene the same way). Bi-temporal configs name the streams ``post``
     and ``pre`` (``stream_layout``).
 
+    ``synthetic_world=dict(...)`` (demo configs) first writes lszoo's synthetic bi-temporal world
+    to ``data_root`` when ``tile_dir`` is missing there (arguments of
+    :func:`lszoo.datasets.synthetic_change.write_change_world`).
+
     Classes: ref 0 -> 0 background, 255 -> 1 landslide. No official split (the authors' demo
     used a random 60/20/20 split of tiles): split files
     ``<split_dir>/gvlm_<split>_seed42.txt`` are written on first use (60/20/20 of the tiles of
