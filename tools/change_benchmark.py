@@ -73,7 +73,8 @@ def score(runner) -> dict:
                 other_fp=pct(c['other_fp'], c['other']), samples=len(ds), pixels=counts)
 
 
-def run_one(config: str, work_root: Path, seed: int, iters: int = None) -> dict:
+def run_one(config: str, work_root: Path, seed: int, iters: int = None,
+            data_root: str = None) -> dict:
     from mmengine.config import Config
 
     from lszoo.engine import build_runner
@@ -83,6 +84,9 @@ def run_one(config: str, work_root: Path, seed: int, iters: int = None) -> dict:
     cfg.randomness = dict(seed=seed)
     if iters:
         cfg.train_cfg.max_iters = iters
+    if data_root:
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[key].dataset.data_root = data_root
     cfg.train_cfg.val_interval = cfg.train_cfg.max_iters  # one validation, at the end
     cfg.default_hooks.visualization = dict(type='SegVisualizationHook', draw=False)
     start = time.time()
@@ -126,6 +130,7 @@ def main(argv=None) -> int:
                         help='configs under configs/ (default: %(default)s)')
     parser.add_argument('--work-dir', default='work_dirs/change_benchmark')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--data-root', help='the world\'s folder (default: the configs\')')
     parser.add_argument('--iters', type=int, help='override max_iters (smoke runs)')
     parser.add_argument('--out', help='write the Markdown table here (and .json beside it)')
     parser.add_argument('--from-json', nargs='+',
@@ -139,7 +144,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     results = []
     for config in args.configs:
-        results.append(run_one(config, Path(args.work_dir), args.seed, args.iters))
+        results.append(run_one(config, Path(args.work_dir), args.seed, args.iters,
+                               args.data_root))
         print(table(results[-1:]), flush=True)
     text = table(results)
     print(text)
