@@ -30,7 +30,14 @@ class GVLMDataset(LandslideBaseDataset):
     ==========  ===================  =======
     R, G, B     post-event (im2)     optical
     pre_R/G/B   pre-event (im1)      pre
+    DEM         ``dem/`` tile        topo
     ==========  ===================  =======
+
+    ``DEM`` is an lszoo extension, not part of GVLM: a single-band elevation tile of the same
+    name in ``<site>/dem/`` beside ``im1``/``im2``/``ref`` (the synthetic bi-temporal world of
+    :mod:`lszoo.datasets.synthetic_change` writes one; for real GVLM sites, cut a DEM
+    co-registered with the scene the same way). Bi-temporal configs name the streams ``post``
+    and ``pre`` (``stream_layout``).
 
     Classes: ref 0 -> 0 background, 255 -> 1 landslide. No official split (the authors' demo
     used a random 60/20/20 split of tiles): split files
@@ -45,9 +52,9 @@ class GVLMDataset(LandslideBaseDataset):
 
     NAME = 'gvlm'
     URL = 'https://github.com/zxk688/GVLM'
-    BANDS = ('R', 'G', 'B', 'pre_R', 'pre_G', 'pre_B')
+    BANDS = ('R', 'G', 'B', 'pre_R', 'pre_G', 'pre_B', 'DEM')
     BAND_STREAMS = {'R': 'optical', 'G': 'optical', 'B': 'optical',
-                    'pre_R': 'pre', 'pre_G': 'pre', 'pre_B': 'pre'}
+                    'pre_R': 'pre', 'pre_G': 'pre', 'pre_B': 'pre', 'DEM': 'topo'}
     DEFAULT_BANDS = ('R', 'G', 'B')
     SPLITS = ('train', 'val', 'test', 'all')
     FRACTIONS = (0.6, 0.2, 0.2)
@@ -84,7 +91,9 @@ class GVLMDataset(LandslideBaseDataset):
             check_split_files('GVLMDataset', [self.split_file(n) for n in ('train', 'val', 'test')],
                               [e for v in per_site.values() for e in v], self.rewrite_hint())
             entries = self.read_split(path)
-        need_pre = any(not isinstance(e, int) or e >= 3 for e in self.band_index)
+        need_dem = self._needs('DEM')
+        # the raw stack is post, pre, DEM in this order: the DEM's index needs the pre bands
+        need_pre = need_dem or self._needs('pre_R', 'pre_G', 'pre_B')
         samples = []
         for entry in entries:
             site, _, name = entry.partition('/')
@@ -99,6 +108,12 @@ class GVLMDataset(LandslideBaseDataset):
                     raise DataError(f'{post}: no pre-event tile {pre}, but the config asks '
                                     'for pre-event bands')
                 sources.append(dict(path=str(pre), kind='raster', bands=3, role='pre'))
+            if need_dem:
+                dem = tiles / site / 'dem' / name
+                if not dem.is_file():
+                    raise DataError(f'{post}: no DEM tile {dem}, but the config asks for the '
+                                    'DEM band')
+                sources.append(dict(path=str(dem), kind='raster', bands=1, role='dem'))
             ref = tiles / site / 'ref' / name
             samples.append(dict(img_path=str(post),
                                 seg_map_path=str(ref) if ref.is_file() else None,

@@ -16,7 +16,7 @@ from lszoo.errors import ConfigError
 from lszoo.utils.fileio import atomic_path, atomic_write_text
 from .synthetic import generate_scene
 
-WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'inventory', 'sen12')
+WRITERS = ('l4s', 'l4s_mirror', 'bijie', 'cas', 'gvlm', 'gvlm_change', 'inventory', 'sen12')
 
 # Per-band factors that bring the generator's reflectance-like values (0..1) to the value
 # range of the distributed L4S files (about 0-7; cirrus B10 much larger).
@@ -148,7 +148,7 @@ def _write_gvlm(root: Path, n: int, size: int, seed: int) -> None:
 
 
 def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int = 8,
-                            size: int = 128, seed: int = 0) -> Path:
+                            size: int = 128, seed: int = 0, **options) -> Path:
     """Write a synthetic copy of dataset ``name`` under ``root`` in its public layout.
 
     ``name`` is one of ``'l4s'`` (Zenodo ``TrainData/ValidData/TestData``), ``'l4s_mirror'``
@@ -159,7 +159,10 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
     ``tools/dataset_converters/gvlm.py``). ``'inventory'`` writes the georeferenced pair of
     :mod:`lszoo.datasets.synthetic_geo` (two ``4 * size`` scenes, DEM, GeoPackage inventory;
     ``num_images`` unused); ``'sen12'`` the Sen12Landslides NetCDF layout of
-    :mod:`lszoo.datasets.synthetic_sen12` (``num_images`` patch locations). Returns ``root``.
+    :mod:`lszoo.datasets.synthetic_sen12` (``num_images`` patch locations); ``'gvlm_change'``
+    the bi-temporal world of :mod:`lszoo.datasets.synthetic_change` in GVLM's layout, cut into
+    tiles (``num_images`` sites of ``size`` pixels). ``options`` go to the writer (e.g. the
+    change world's ``tile``). Returns ``root``.
     """
     if name not in WRITERS:
         raise ConfigError(f'write_synthetic_dataset: unknown dataset {name!r}; '
@@ -178,7 +181,10 @@ def write_synthetic_dataset(name: str, root: Union[str, Path], num_images: int =
         _write_gvlm(root, num_images, size, seed)
     elif name == 'sen12':
         from .synthetic_sen12 import write_sen12_synthetic
-        write_sen12_synthetic(root, patches=num_images, size=size, seed=seed)
+        write_sen12_synthetic(root, patches=num_images, size=size, seed=seed, **options)
+    elif name == 'gvlm_change':
+        from .synthetic_change import write_change_world
+        write_change_world(root, num_sites=num_images, size=size, seed=seed, **options)
     else:
         from .synthetic_geo import write_georeferenced_pair
         write_georeferenced_pair(root, size=4 * size, seed=seed)

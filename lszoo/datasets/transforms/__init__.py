@@ -9,3 +9,5 @@ from .geonext_augment import BandColorJitter, RandomElasticDeform  # noqa: F401
 from .inventory_loading import LoadInventoryWindow  # noqa: F401
 from .tta import D4View  # noqa: F401
 from .sen12_loading import LoadSen12Sample, Sen12Normalize  # noqa: F401
+from .bitemporal import (DatewisePhotometric, LoadBitemporalSample,  # noqa: F401
+                         RandomMisregistration)

@@ -1,0 +1,6 @@
+# BIT-style token transformer change model on GVLM pre/post pairs (shared EfficientNet-B0
+# encoder, TokenChangeHead); docs/change_detection.md.
+_base_ = [
+    '../_base_/models/bit.py', '../_base_/datasets/gvlm_change.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/adam_warmup_poly_bce_dice.py'
+]
