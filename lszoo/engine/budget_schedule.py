@@ -34,6 +34,7 @@ def resolve_fractions(schedulers: Union[dict, List[dict]], max_iters: int,
 
 
 def _resolve_one(cfg: dict, length) -> None:
+    fracs = {}
     for key, target in FRACTION_KEYS.items():
         if key not in cfg:
             continue
@@ -47,7 +48,11 @@ def _resolve_one(cfg: dict, length) -> None:
         if length is None:
             raise ConfigError(f"param_scheduler {cfg.get('type')}: {key} needs the run's length "
                               '(train_cfg.max_iters or max_epochs)')
-        cfg[target] = int(round(frac * length))
-    if 'begin' in cfg and 'end' in cfg and cfg['end'] <= cfg['begin']:
-        raise ConfigError(f"param_scheduler {cfg.get('type')}: the run is too short for this "
-                          f"schedule (begin {cfg['begin']}, end {cfg['end']})")
+        fracs[target] = frac
+    if fracs.get('end', 1) <= fracs.get('begin', 0):
+        raise ConfigError(f"param_scheduler {cfg.get('type')}: end_fraction must be larger "
+                          'than begin_fraction')
+    if 'begin' in fracs:
+        cfg['begin'] = min(int(round(fracs['begin'] * length)), length - 1)
+    if 'end' in fracs:  # a run shorter than the phase still gets one step of it
+        cfg['end'] = max(int(round(fracs['end'] * length)), cfg.get('begin', 0) + 1)

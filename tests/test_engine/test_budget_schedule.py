@@ -49,9 +49,16 @@ def test_fixed_and_fraction_ends_together_are_refused():
         resolve_fractions([dict(type='PolyLR', by_epoch=False, end=10, end_fraction=0.5)], 100)
     with pytest.raises(ConfigError, match=r'\[0, 1\]'):
         resolve_fractions([dict(type='PolyLR', by_epoch=False, end_fraction=2)], 100)
-    with pytest.raises(ConfigError, match='too short'):
-        resolve_fractions([dict(type='LinearLR', by_epoch=False, begin=0, end_fraction=0.01)],
-                          20)
+    with pytest.raises(ConfigError, match='larger than begin_fraction'):
+        resolve_fractions([dict(type='PolyLR', by_epoch=False, begin_fraction=0.5,
+                                end_fraction=0.5)], 100)
+
+
+def test_a_run_shorter_than_the_warm_up_still_gets_one_step_of_each_phase():
+    warm, poly = resolve_fractions([
+        dict(type='LinearLR', by_epoch=False, begin=0, end_fraction=0.1),
+        dict(type='PolyLR', by_epoch=False, begin_fraction=0.1, end_fraction=1.0)], 1)
+    assert (warm['begin'], warm['end']) == (0, 1) and (poly['begin'], poly['end']) == (0, 1)
 
 
 def test_a_run_with_max_iters_overridden_gets_a_schedule_of_that_length(tiny_config):
