@@ -157,10 +157,12 @@ def benchmark_config(config: str, overrides: dict, work_dir: str, data: str, spl
     cfg.test_evaluator = dict(type='LandslideMetric')
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     # the config's own schedule, scaled from its max_iters to the budget (warm-up and decay keep
-    # their proportions)
+    # their proportions); phases given as fractions of the run follow the budget by themselves
     old_iters = (cfg.get('train_cfg') or {}).get('max_iters')
     schedulers = cfg.get('param_scheduler') or []
     for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if 'begin_fraction' in sched or 'end_fraction' in sched:
+            continue
         if old_iters and sched.get('by_epoch', True) is False:
             begin = min(round(sched.get('begin', 0) * iters / old_iters), iters - 1)
             sched['begin'] = begin

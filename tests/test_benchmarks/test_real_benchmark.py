@@ -44,7 +44,9 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
     # recipe 'config': the config's own schedule, scaled to the budget (2000 -> 50 iterations)
     own = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
                               128, 'config')
-    assert [(s['begin'], s['end']) for s in own.param_scheduler] == [(0, 5), (5, 50)]
+    from lszoo.engine.budget_schedule import resolve_fractions
+    resolved = resolve_fractions(own.param_scheduler, own.train_cfg.max_iters)
+    assert [(s['begin'], s['end']) for s in resolved] == [(0, 5), (5, 50)]
     with pytest.raises(ConfigError, match='recipe'):
         rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4, 128,
                             'adamw')
