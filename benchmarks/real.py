@@ -1,19 +1,25 @@
-"""Learning benchmark on real Bijie landslides: every light config under one budget.
+"""Learning benchmark on real landslides: every light config under one budget.
 
-    python -m benchmarks.real [--data ../shared/realdata/bijie_mini] [--iters 300]
+    python -m benchmarks.real [--dataset bijie|nepal] [--data DIR] [--iters 300]
                               [--batch 4] [--crop 256] [--recipe config|bce_dice]
                               [--only NAME ...] [--no-yardstick] [--threads 2]
                               [--work-root work_dirs/real_benchmark] [--out DIR]
-                              [--seed 42] [--cfg-options KEY=VALUE ...]
+                              [--seeds 42 ...] [--cfg-options KEY=VALUE ...]
 
 (from the repository root). Results: ``benchmarks/results/real.md``.
 
-The data are the 36 real Bijie images with masks of ``../shared/realdata/bijie_mini`` (RGB PNG,
-short side 512, mask 0/255; no DEM). They stay where they are: the benchmark only writes split
-files (and work dirs) below ``--work-root``.
+The data (``--dataset``) are 36 real images with masks in the ``image/*.png`` + ``mask/*.png``
+layout of ``../shared/realdata``: ``bijie_mini`` (Bijie, RGB, short side 512, mask 0/255; no
+DEM) or ``nepal_mini`` (Nepal chips, 512x512 RGB, landslides about 0.6 % of the pixels). They
+stay where they are: the benchmark only writes split files (and work dirs) below
+``--work-root``.
 
-Split rule (fixed, no randomness): the 36 image stems sorted by name; every third one (sorted
-positions 2, 5, 8, ...) is a test image, the other 24 train. Training: random 256x256 crops with
+Split rules (fixed, no randomness). Bijie: the 36 image stems sorted by name; every third one
+(sorted positions 2, 5, 8, ...) is a test image, the other 24 train. Nepal: the 15 original chips
+(stems that are numbers) are the test images, the 21 ``barrdistorted_*`` chips (a third party's
+barrel-distorted augmentations of other chips) train; augmentations are never tested on.
+With several ``--seeds`` each model is trained once per seed and the table gives mean ± sd and
+the per-seed values (:mod:`benchmarks.seeds`). Training: random 256x256 crops with
 horizontal/vertical flips, per-image per-band min-max to [0, 1] (the Bijie configs'
 normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation. Test: the 12
 test images at full size (padded to the model's size divisor and cropped back, as mmseg does),
@@ -61,6 +67,8 @@ LIGHT = [
           decode_head=dict(in_channels=(16, 32, 64, 128, 256)))),
 ]
 RECIPES = ('config', 'bce_dice')
+DATASETS = {name: osp.join(REPO, '..', 'shared', 'realdata', f'{name}_mini')
+            for name in ('bijie', 'nepal')}
 
 
 def find_samples(data: str):
@@ -79,17 +87,24 @@ def find_samples(data: str):
     return stems
 
 
-def split_stems(stems):
-    """The fixed rule: sorted stems, every third (positions 2, 5, 8, ...) is test."""
+def split_stems(stems, dataset: str = 'bijie'):
+    """The fixed rules (module doc): (train, test) stems."""
     stems = sorted(stems)
+    if dataset == 'nepal':
+        test = [s for s in stems if s.isdigit()]
+        train = [s for s in stems if not s.isdigit()]
+        if not test or not train:
+            raise DataError('nepal split: need both numbered original chips (test) and '
+                            f'augmented chips (train); found {len(test)} and {len(train)}')
+        return train, test
     test = stems[2::3]
     train = [s for i, s in enumerate(stems) if i % 3 != 2]
     return train, test
 
 
-def write_splits(data: str, split_dir: str):
+def write_splits(data: str, split_dir: str, dataset: str = 'bijie'):
     """Write the BijieDataset split files of the fixed rule; returns (train, test) stems."""
-    train, test = split_stems(find_samples(data))
+    train, test = split_stems(find_samples(data), dataset)
     os.makedirs(split_dir, exist_ok=True)
     for name, stems in (('train', train), ('test', test)):
         with open(osp.join(split_dir, f'bijie_{name}_seed42.txt'), 'w') as f:
@@ -221,7 +236,7 @@ def run_lszoo(name, config, overrides, args, split_dir) -> dict:
     """Train one config, test it on the 12 images; one table row."""
     from lszoo.benchmark.compare import evaluate
 
-    work_dir = osp.join(args.work_root, args.recipe, name)
+    work_dir = osp.join(args.work_root, args.dataset, args.recipe, f'seed{args.seed}', name)
     os.makedirs(work_dir, exist_ok=True)
     cfg = benchmark_config(config, overrides, work_dir, args.data, split_dir, args.iters,
                            args.batch, args.crop, args.recipe, args.seed, args.cfg_options)
@@ -233,7 +248,7 @@ def run_lszoo(name, config, overrides, args, split_dir) -> dict:
     metrics = evaluate(name, path, work_dir, osp.join(work_dir, 'test'))
     threshold = cfg.model.decode_head.get('threshold', 0.5)
     return dict(name=name, config=config, recipe=args.recipe, params=count_params(cfg),
-                seconds=seconds, threshold=threshold, **metrics)
+                seconds=seconds, threshold=threshold, seed=args.seed, **metrics)
 
 
 def run_smp_yardstick(args, split_dir) -> dict:
@@ -252,7 +267,7 @@ def run_smp_yardstick(args, split_dir) -> dict:
           f'{args.iters} iterations ...', flush=True)
     row = run_yardstick(train_set, test_set, args.iters, args.batch, seed=args.seed)
     return dict(name='smp U-Net ResNet-18 (yardstick)', config='segmentation_models_pytorch',
-                recipe='BCE + Dice, Adam 1e-3', threshold=0.5, **row)
+                recipe='BCE + Dice, Adam 1e-3', threshold=0.5, seed=args.seed, **row)
 
 
 COLUMNS = [('IoU', 'IoU'), ('F1', 'F1'), ('Precision', 'P'), ('Recall', 'R'), ('mIoU', 'mIoU'),
@@ -264,22 +279,31 @@ def markdown(rows, args, train, test, machine: str) -> str:
     def fmt(v):
         return 'nan' if v != v else f'{v:.2f}'
     options = ''.join(f', `{k}={v}`' for k, v in (args.cfg_options or {}).items())
-    lines = [f'### Real Bijie benchmark, recipe `{args.recipe}`{options}', '',
+    lines = [f'### Real {args.dataset} benchmark, recipe `{args.recipe}`{options}', '',
              f'Command: `python -m benchmarks.real {" ".join(args.argv)}`', '',
              f'Machine: {machine}. Budget: {args.iters} iterations, batch {args.batch}, random '
-             f'{args.crop}x{args.crop} crops + flips, from scratch, seed {args.seed}, '
-             f'{args.threads} thread(s). Train {len(train)} / test {len(test)} images (sorted '
-             f'stems, every third is test: {", ".join(test)}); tested at full size. '
+             f'{args.crop}x{args.crop} crops + flips, from scratch, seed(s) '
+             f'{", ".join(map(str, args.seeds))}, {args.threads} thread(s). Train {len(train)} / '
+             f'test {len(test)} images (fixed rule, test: {", ".join(test)}); tested at full '
+             'size. '
              'Standard = landslide class, global; GeoNeXt = mean of 2 classes; DiGATe = mean '
              'over images (docs/metrics.md).', '',
              '| Model | recipe | threshold | ' + ' | '.join(c for _, c in COLUMNS)
              + ' | params (M) | train time (s) |',
              '|---|---|---:|' + '---:|' * (len(COLUMNS) + 2)]
     for r in rows:
-        lines.append(f'| {r["name"]} | {r["recipe"]} | {r["threshold"]:g} | '
+        lines.append(f'| {r["name"]}{_seed_tag(r, args)} | {r["recipe"]} | {r["threshold"]:g} | '
                      + ' | '.join(fmt(r[k]) for k, _ in COLUMNS)
                      + f' | {r["params"] / 1e6:.2f} | {r["seconds"]:.0f} |')
+    if len(args.seeds) > 1:
+        from benchmarks.seeds import seed_table, summarize_seeds
+        lines += ['', f'Over the {len(args.seeds)} seeds (mean ± sample sd):', '',
+                  seed_table(summarize_seeds(rows))]
     return '\n'.join(lines) + '\n'
+
+
+def _seed_tag(row: dict, args) -> str:
+    return f' (seed {row["seed"]})' if len(args.seeds) > 1 else ''
 
 
 def machine_name() -> str:
@@ -296,8 +320,6 @@ def machine_name() -> str:
 
 def run(args) -> int:
     """The whole benchmark: split, every selected config, the yardstick, the table."""
-    import json
-
     import torch
 
     import lszoo  # noqa: F401  (registers lszoo modules)
@@ -316,40 +338,43 @@ def run(args) -> int:
     if args.yardstick:
         from benchmarks.yardstick import import_smp
         import_smp()  # fail before any training
-    split_dir = osp.join(args.work_root, 'splits')
-    train, test = write_splits(args.data, split_dir)
+    split_dir = osp.join(args.work_root, args.dataset, 'splits')
+    train, test = write_splits(args.data, split_dir, args.dataset)
     rows = []
-    out = args.out or osp.join(args.work_root, args.recipe)
+    out = args.out or osp.join(args.work_root, args.dataset, args.recipe)
     os.makedirs(out, exist_ok=True)
-    for name, config, overrides in LIGHT:
-        if args.only and name not in args.only:
-            continue
-        row = run_lszoo(name, config, overrides, args, split_dir)
-        print(f'real benchmark: {name}: IoU {row["IoU"]:.2f} in {row["seconds"]:.0f} s',
-              flush=True)
-        rows.append(row)
-        with open(osp.join(out, 'rows.json'), 'w') as f:  # partial results survive a kill
-            json.dump(rows, f, indent=1)
-    if args.yardstick:
-        row = run_smp_yardstick(args, split_dir)
-        print(f'real benchmark: yardstick: IoU {row["IoU"]:.2f} in {row["seconds"]:.0f} s',
-              flush=True)
-        rows.append(row)
-    with open(osp.join(out, 'rows.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
+    for args.seed in args.seeds:
+        rows += run_seed(args, split_dir, out, rows)
+    from lszoo.utils.fileio import atomic_write_text
     md = markdown(rows, args, train, test, machine_name())
-    with open(osp.join(out, 'real.md'), 'w') as f:
-        f.write(md)
+    atomic_write_text(osp.join(out, 'real.md'), md)
     print(md)
     return 0
+
+
+def run_seed(args, split_dir: str, out: str, done: list) -> list:
+    """Every selected model (and the yardstick) with ``args.seed``; rows.json kept current."""
+    from lszoo.utils.fileio import atomic_write_json
+    rows = []
+    models = [m for m in LIGHT if not args.only or m[0] in args.only]
+    for name, config, overrides in models:
+        rows.append(run_lszoo(name, config, overrides, args, split_dir))
+    if args.yardstick:
+        rows.append(run_smp_yardstick(args, split_dir))
+    for row in rows:
+        print(f'real benchmark: {row["name"]}, seed {args.seed}: IoU {row["IoU"]:.2f} in '
+              f'{row["seconds"]:.0f} s', flush=True)
+    atomic_write_json(osp.join(out, 'rows.json'), done + rows)  # partial results survive a kill
+    return rows
 
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
     p = argparse.ArgumentParser(description='Real Bijie learning benchmark (lszoo)')
-    p.add_argument('--data', default=osp.join(REPO, '..', 'shared', 'realdata', 'bijie_mini'),
-                   help='folder with image/*.png and mask/*.png (default '
-                   '../shared/realdata/bijie_mini)')
+    p.add_argument('--dataset', choices=sorted(DATASETS), default='bijie',
+                   help='which real set and split rule (module doc)')
+    p.add_argument('--data', help='folder with image/*.png and mask/*.png (default '
+                   '../shared/realdata/bijie_mini or nepal_mini)')
     p.add_argument('--iters', type=int, default=300, help='training iterations per model')
     p.add_argument('--batch', type=int, default=4, help='training batch size')
     p.add_argument('--crop', type=int, default=256, help='training crop side')
@@ -364,12 +389,16 @@ def parse_args(argv=None):
                    help='split files and one work dir per model below this folder')
     p.add_argument('--out', help='folder for real.md and rows.json (default '
                    '<work-root>/<recipe>)')
-    p.add_argument('--seed', type=int, default=42,
-                   help='seed of every training, the yardstick included (default 42)')
+    p.add_argument('--seeds', '--seed', dest='seeds', type=int, nargs='+', default=[42],
+                   help='seed(s) of every training, the yardstick included (default 42); '
+                   'several: one run per seed, mean ± sd in the table')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                    help='merged into every lszoo config after the recipe (not the yardstick), '
                    'e.g. param_scheduler=None or model.decode_head.upsample_mode=bilinear')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.data = args.data or DATASETS[args.dataset]
+    args.seed = args.seeds[0]
+    return args
 
 
 def main(argv=None) -> int:

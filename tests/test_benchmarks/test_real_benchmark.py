@@ -19,6 +19,32 @@ def test_split_rule_is_fixed_and_documented():
     assert test == stems[2::3] and not set(train) & set(test)
 
 
+def test_nepal_split_tests_the_originals_only():
+    stems = ['10009', '10013', 'barrdistorted_1001_0.3_0.3_10003', '10040',
+             'barrdistorted_1001_0.3_0.3_10010']
+    train, test = rb.split_stems(stems, 'nepal')
+    assert test == ['10009', '10013', '10040']
+    assert train == ['barrdistorted_1001_0.3_0.3_10003', 'barrdistorted_1001_0.3_0.3_10010']
+    with pytest.raises(DataError, match='original chips'):
+        rb.split_stems(['10009', '10013'], 'nepal')
+
+
+def test_seed_summary_is_mean_and_sample_sd():
+    import statistics
+
+    from benchmarks.seeds import seed_table, summarize_seeds
+    rows = [dict(name='A', seed=s, IoU=v, F1=v, Precision=v, Recall=v)
+            for s, v in ((7, 10.0), (1, 30.0), (42, 26.0))]
+    rows.append(dict(name='B', seed=1, IoU=5.0, F1=5.0, Precision=5.0, Recall=float('nan')))
+    (a, b) = summarize_seeds(rows)
+    assert a['seeds'] == [1, 7, 42] and a['IoU_values'] == [30.0, 10.0, 26.0]
+    assert a['IoU_mean'] == pytest.approx(statistics.mean([10, 30, 26]))
+    assert a['IoU_sd'] == pytest.approx(statistics.stdev([10, 30, 26]))
+    assert b['IoU_sd'] == 0.0 and b['Recall_mean'] != b['Recall_mean']  # NaN stays NaN
+    table = seed_table([a])
+    assert '| A | 1, 7, 42 | 22.00 ± 10.58 |' in table and '30.00, 10.00, 26.00 |' in table
+
+
 def test_missing_data_is_one_clear_error(tmp_path):
     with pytest.raises(DataError, match='image'):
         rb.find_samples(str(tmp_path))
@@ -152,5 +178,20 @@ def test_tiny_run_on_the_real_samples(tmp_path):
         assert r['params'] > 0 and r['seconds'] > 0
     md = (tmp_path / 'out' / 'real.md').read_text()
     assert '| imgF1 |' in md and 'Train 24 / test 12 images' in md
-    split = (tmp_path / 'splits' / 'bijie_test_seed42.txt').read_text().split()
+    split = (tmp_path / 'bijie' / 'splits' / 'bijie_test_seed42.txt').read_text().split()
     assert len(split) == 12
+
+
+def test_nepal_with_two_seeds_reports_mean_and_spread(tmp_path):
+    nepal = osp.join(REALDATA, 'nepal_mini')
+    if not osp.isdir(nepal):
+        pytest.skip('../shared/realdata/nepal_mini is not available')
+    code = rb.main(['--dataset', 'nepal', '--iters', '1', '--crop', '64', '--batch', '2',
+                    '--threads', '1', '--only', 'UNet-w16', '--no-yardstick', '--seeds', '1',
+                    '2', '--work-root', str(tmp_path), '--out', str(tmp_path / 'out')])
+    assert code == 0
+    rows = json.loads((tmp_path / 'out' / 'rows.json').read_text())
+    assert [(r['name'], r['seed']) for r in rows] == [('UNet-w16', 1), ('UNet-w16', 2)]
+    md = (tmp_path / 'out' / 'real.md').read_text()
+    assert 'Real nepal benchmark' in md and 'Train 21 / test 15 images' in md
+    assert 'Over the 2 seeds (mean ± sample sd)' in md and '| UNet-w16 | 1, 2 |' in md
