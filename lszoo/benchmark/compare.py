@@ -13,6 +13,7 @@ import re
 from lszoo.benchmark.profile import benchmark
 from lszoo.config.checks import preflight
 from lszoo.config import load_config
+from lszoo.utils.fileio import atomic_write_text
 from lszoo.errors import CheckpointError, ConfigError
 
 #: the metric columns, in table order (LandslideMetric keys, percentages)
@@ -111,7 +112,8 @@ def _fmt(value, digits=2) -> str:
 
 
 def write_csv(rows, path: str) -> None:
-    with open(path, 'w', newline='') as f:
+    from lszoo.utils.fileio import atomic_path
+    with atomic_path(path, '.csv') as tmp, open(tmp, 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
         for r in rows:
@@ -190,8 +192,8 @@ def plot(rows, path: str, title: str, threshold=None) -> None:
         ax.set_xscale('log')
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from lszoo.utils.fileio import atomic_savefig
+    atomic_savefig(fig, path)
 
 
 def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, runs=10,
@@ -218,7 +220,6 @@ def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, 
             budget=training_budget(load_config(config, cfg_options))))
     write_csv(rows, osp.join(out_dir, 'comparison.csv'))
     md = markdown_table(rows, title, command or 'python tools/analysis_tools/compare.py ...')
-    with open(osp.join(out_dir, 'comparison.md'), 'w') as f:
-        f.write(md)
+    atomic_write_text(osp.join(out_dir, 'comparison.md'), md)
     plot(rows, osp.join(out_dir, 'comparison.png'), title, threshold)
     return rows

@@ -149,5 +149,5 @@ def plot_area_frequency(inventories: Mapping[str, np.ndarray], path: str, unit: 
     ax.grid(True, which='both', alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from lszoo.utils.fileio import atomic_savefig
+    atomic_savefig(fig, path)

@@ -177,5 +177,5 @@ def plot_reliability_diagram(counts: np.ndarray, path: str, title: str = '') -> 
     axh.set_xlabel('predicted landslide probability')
     axh.set_ylabel('pixel share')
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from lszoo.utils.fileio import atomic_savefig
+    atomic_savefig(fig, path)

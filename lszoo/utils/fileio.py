@@ -157,3 +157,15 @@ def sha256_file(path, chunk: int = 1 << 20) -> str:
 def sha256_text(text: str) -> str:
     """Hex SHA-256 of a string's UTF-8 bytes."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def atomic_savefig(fig, path, **savefig_kwargs) -> None:
+    """``fig.savefig(path)`` atomically (a matplotlib figure; format from ``path``'s extension),
+    then the figure is closed."""
+    import matplotlib.pyplot as plt
+    fmt = savefig_kwargs.pop('format', None) or osp.splitext(os.fspath(path))[1][1:] or 'png'
+    try:
+        with atomic_path(path, '.' + fmt) as tmp:
+            fig.savefig(tmp, format=fmt, **savefig_kwargs)
+    finally:
+        plt.close(fig)

@@ -235,8 +235,8 @@ def plot_status_map(res: InventoryComparison, path: str, region=None,
     ax.tick_params(labelsize=7)
     ax.ticklabel_format(useOffset=False, style='plain')
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from lszoo.utils.fileio import atomic_savefig
+    atomic_savefig(fig, path)
 
 
 def _draw(ax, geoms, face, edge, lw=0.0, ls='-') -> None:
