@@ -164,7 +164,7 @@ def test_mapping_without_a_stac_validator_exits_0_with_every_output(scene, tmp_p
 def test_a_failing_extra_is_one_warning_and_the_mask_stays(scene, tmp_path, monkeypatch,
                                                            capsys):
     """A quicklook that cannot be written: the mapping succeeds, the Item lists no quicklook."""
-    import lszoo.deploy.quicklook as quicklook
+    import lszoo.geo.quicklook as quicklook
 
     def broken(*args, **kwargs):
         raise OSError('disk full')
