@@ -95,6 +95,17 @@ def open_dem_on_grid(stack: ExitStack, dem_path: str, src, georef: bool,
         nodata=dem.nodata if dem.nodata is not None else float('nan')))
 
 
+def _say_bands_by_position(path: str, src, plan) -> None:
+    """One :class:`SceneWarning`: the scene's bands are taken in order as the config's."""
+    img = list(dict.fromkeys(plan.band_names[c] for c, (s, _) in enumerate(plan.sources)
+                             if s == 'img'))
+    desc = [d for d in src.descriptions if d]
+    why = f'its band descriptions {desc} do not name them' if desc else 'it has no band names'
+    warnings.warn(f'{path}: {why}, so its {src.count} band(s) are taken by position as '
+                  f'{img}; if they are in another order, name them with --bands (input_bands=)',
+                  SceneWarning, stacklevel=4)
+
+
 class SceneReader:
     """Reads windows of the model input, bands assembled in the config's order.
 
@@ -114,6 +125,8 @@ class SceneReader:
             stack, dem_path, src, self.georef, warn_partial_dem)
         plan = plan_bands(cfg_bands, src.count, input_bands, src.descriptions, dem_path,
                           input_path, in_channels)
+        if plan.by_position:
+            _say_bands_by_position(input_path, src, plan)
         self.plan, self.band_names = plan.sources, plan.band_names
         self.img_indexes = plan.img_indexes
         self.mask_sources = [s for s in (src, self.dem) if s is not None and needs_mask(s)]

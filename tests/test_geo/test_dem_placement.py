@@ -18,7 +18,7 @@ BANDS = ['R', 'G', 'B', 'DEM']
 
 def _reader(scene, dem):
     with ExitStack() as stack:
-        return SceneReader(stack, scene, dem, BANDS, 4, None)
+        return SceneReader(stack, scene, dem, BANDS, 4, ['R', 'G', 'B'])
 
 
 def _scene(tmp_path, georef=True, transform=None):
@@ -68,7 +68,8 @@ def test_infer_scene_prints_one_warning_line_and_refuses_no_overlap(tmp_path):
     Config(tiny_scene_config()).dump(str(cfg))
     ckpt = save_checkpoint(tiny_scene_config(), tmp_path / 'm.pth')
     scene = _scene(tmp_path)
-    common = ['--tile', '64', '--overlap', '0', '--window', '256', '--no-progress', '--no-stac']
+    common = ['--tile', '64', '--overlap', '0', '--window', '256', '--no-progress', '--no-stac',
+              '--bands', 'R', 'G', 'B']
     res = run_infer_scene([str(cfg), ckpt, scene, str(tmp_path / 'mask.tif'), '--dem',
                            _dem(tmp_path, 500000.0, 800), *common])
     assert res.returncode == 0, res.stderr
