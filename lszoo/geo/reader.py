@@ -116,7 +116,7 @@ class SceneReader:
                  cfg_bands: Optional[Sequence[str]], in_channels: Optional[int],
                  input_bands: Optional[Sequence[str]], warn_partial_dem: bool = True):
         self.src = src = _open(stack, input_path, 'input scene')
-        self.path = input_path
+        self.path, self.dem_path = input_path, dem_path
         self.georef = has_georef(src)
         if not self.georef:
             warnings.warn(f'{input_path} has no georeferencing (no CRS, identity transform): '
@@ -132,16 +132,33 @@ class SceneReader:
         self.mask_sources = [s for s in (src, self.dem) if s is not None and needs_mask(s)]
         self.has_nodata = bool(self.mask_sources)
 
+    def _damaged(self, ds, err, y0, y1, x0, x1) -> DataError:
+        path = self.path if ds is self.src else getattr(self, 'dem_path', ds.name)
+        cause = err.__cause__ or err  # rasterio's 'Read failed' wraps GDAL's own message
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else \
+            type(err).__name__
+        return DataError(f'{path}: reading rows {y0}:{y1}, columns {x0}:{x1} failed ({reason}): '
+                         'the file is damaged or incomplete')
+
+    def _read(self, ds, y0, y1, x0, x1, what='read', **kwargs):
+        """``ds.read`` / ``ds.dataset_mask`` of a window; a failed read is one
+        :class:`DataError` naming the file and the window."""
+        win = Window(x0, y0, x1 - x0, y1 - y0)
+        try:
+            return getattr(ds, what)(window=win, **kwargs)
+        except rasterio.errors.RasterioError as err:
+            raise self._damaged(ds, err, y0, y1, x0, x1) from None
+
     def read(self, y0, y1, x0, x1) -> np.ndarray:
         """Model input ``C x h x w`` of rows ``y0:y1``, cols ``x0:x1``, in the sources' common
         dtype (converted to float32 tile by tile); non-finite values become 0."""
-        win = Window(x0, y0, x1 - x0, y1 - y0)
-        img = self.src.read(self.img_indexes, window=win)
+        img = self._read(self.src, y0, y1, x0, x1, indexes=self.img_indexes)
         if self.plan == [('img', i) for i in self.img_indexes]:
             out = img  # the input's bands, in order: no copy
         else:
             pos = {b: k for k, b in enumerate(self.img_indexes)}
-            dem = self.dem.read(1, window=win) if self.dem is not None else None
+            dem = self._read(self.dem, y0, y1, x0, x1, indexes=1) \
+                if self.dem is not None else None
             dtype = np.result_type(img.dtype, *([dem.dtype] if dem is not None else []))
             out = np.empty((len(self.plan), y1 - y0, x1 - x0), dtype)
             for c, (s, i) in enumerate(self.plan):
@@ -156,10 +173,9 @@ class SceneReader:
         """Boolean valid-data mask of the window (GDAL mask semantics), ``None`` if all valid."""
         if not self.has_nodata:
             return None
-        win = Window(x0, y0, x1 - x0, y1 - y0)
         ok = np.ones((y1 - y0, x1 - x0), bool)
         for s in self.mask_sources:
-            ok &= s.dataset_mask(window=win) > 0
+            ok &= self._read(s, y0, y1, x0, x1, 'dataset_mask') > 0
         return ok
 
 
