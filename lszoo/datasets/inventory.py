@@ -17,13 +17,13 @@ from .inventory_vector import InventoryWarning, read_inventory, reproject_geoms
 from .spatial_split import SPLITS, spatial_blocks
 
 
-@DATASETS.register_module()
-
 def _rounded(values, digits: int = 1) -> tuple:
     """Numbers for a message: plain floats (a tuple of NumPy scalars prints as
     ``(np.float64(...), ...)``)."""
     return tuple(round(float(v), digits) for v in values)
 
+
+@DATASETS.register_module()
 class InventoryDataset(BaseSegDataset):
     """Landslide windows cut on the fly from your GeoTIFF scenes and polygon inventory.
 
