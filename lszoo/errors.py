@@ -21,6 +21,15 @@ class CheckpointError(LSZooError, RuntimeError):
     """A checkpoint file is missing, not a checkpoint, or holds unsafe content."""
 
 
+class LSZooWarning(UserWarning):
+    """Base of lszoo's warnings that the tools print as one ``lszoo: warning: ...`` line."""
+
+
+class SceneWarning(LSZooWarning):
+    """Scene inference runs, but on an assumption or with a gap the user must know about (a DEM
+    covering part of the scene, bands taken by position)."""
+
+
 _WORKER_HEAD = 'Caught '
 
 

@@ -7,9 +7,10 @@ import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Callable, Optional
 
-from lszoo.errors import LSZooError, unwrap_worker_error
+from lszoo.errors import LSZooError, LSZooWarning, unwrap_worker_error
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
@@ -72,18 +73,29 @@ def report_error(message) -> int:
     return EXIT_BAD_INPUT
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    if isinstance(category, type) and issubclass(category, LSZooWarning):
+        return f'lszoo: warning: {message}\n'
+    return _FORMAT_WARNING(message, category, filename, lineno, line)
+
+
+_FORMAT_WARNING = warnings.formatwarning
+
+
 def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
 
     :class:`~lszoo.errors.LSZooError` and registry misses (an unknown ``type`` in the config)
     print their message without a traceback and return exit code 2 (an error raised in a
     DataLoader worker too: :func:`~lszoo.errors.unwrap_worker_error`); Ctrl-C prints one line
-    and returns 130; anything else propagates.
+    and returns 130; anything else propagates. Warnings of lszoo's own kind
+    (:class:`~lszoo.errors.LSZooWarning`) print as one ``lszoo: warning: <message>`` line.
     The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
     of the user's own project (as with ``PYTHONPATH=.``).
     """
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    warnings.formatwarning = _format_warning  # lszoo's own warnings: one line each
     try:
         return body(args)
     except LSZooError as err:

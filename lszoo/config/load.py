@@ -23,10 +23,33 @@ def load_config(config, cfg_options: Optional[dict] = None):
     return cfg
 
 
+CONFIG_EXTS = ('.py', '.yml', '.yaml', '.json')
+
+
+def _not_a_config(path: str) -> str:
+    """Why ``path`` (not a .py/.yml/.yaml/.json file) cannot be a config, naming what it is."""
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.onnx':
+        what = 'an ONNX model, not a config'
+    else:
+        with open(path, 'rb') as f:
+            head = f.read(4)
+        # torch.save writes a zip (PK..), older PyTorch a pickle (0x80 protocol byte)
+        if head.startswith(b'PK') or head[:1] == b'\x80' or ext in ('.pth', '.pt', '.ckpt'):
+            what = 'a checkpoint (PyTorch file), not a config'
+        else:
+            return (f'config {path}: a config is a {"/".join(CONFIG_EXTS)} file, this one ends '
+                    f'in {ext or "no extension"}')
+    return (f'CONFIG {path} looks like {what}: the arguments are CONFIG first, then the '
+            'checkpoint or model file (e.g. tools/test.py CONFIG CHECKPOINT)')
+
+
 def _read(path: str):
     from mmengine.config import Config
     if not osp.isfile(path):
         raise ConfigError(f'config file {path} does not exist')
+    if not path.lower().endswith(CONFIG_EXTS):
+        raise ConfigError(_not_a_config(path))
     try:
         return Config.fromfile(path)
     except ImportError as err:  # custom_imports that cannot be imported

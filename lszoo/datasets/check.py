@@ -7,7 +7,8 @@ empty: one ``stat`` per file. :func:`check_datasets` (``tools/analysis_tools/che
 reads every file the way :class:`~lszoo.datasets.transforms.LoadLandslideSample` does and reports,
 per split: files, problems by kind with the first few names, dtypes, band counts, shapes, mask
 values and the share of NaN/nodata pixels. The datasets are built with an empty pipeline, so no
-augmentation runs.
+augmentation runs. A dataset of windows of whole scenes (``InventoryDataset``) is checked by its
+files instead: each scene and its DEM read block by block (:mod:`.check_scenes`).
 """
 import copy
 import os
@@ -185,13 +186,17 @@ def check_datasets(cfg, splits: Optional[Sequence[str]] = None, progress: bool =
     ``mask_values``, ``nan_files`` (images with any NaN/nodata) and ``max_nan_share``.
     """
     from lszoo.datasets.transforms import LoadLandslideSample
-    reports = []
+    reports, scene_cache = [], {}
     for label, ds_cfg in dataset_configs(cfg, splits):
         ds = build_dataset(ds_cfg)
         rep = dict(label=label, type=ds_cfg.get('type'), samples=len(ds), files=0,
                    problems=Counter(), examples=defaultdict(list), dtypes=Counter(),
                    bands=Counter(), shapes=Counter(), mask_values=set(), nan_files=0,
                    max_nan_share=0.0)
+        if getattr(ds, 'scenes', None) is not None:  # windows of whole scenes
+            _scene_report(ds, rep, scene_cache, first, progress)
+            reports.append(rep)
+            continue
         loader = LoadLandslideSample()
         bar = None
         if progress and len(ds):
@@ -223,6 +228,24 @@ def check_datasets(cfg, splits: Optional[Sequence[str]] = None, progress: bool =
             print(file=sys.stderr)
         reports.append(rep)
     return reports
+
+
+def _scene_report(ds, rep: dict, cache: dict, first: int, progress: bool) -> None:
+    """Fill ``rep`` for a dataset of scene windows: files are its scenes (and DEM), each read
+    block by block once (:mod:`.check_scenes`); samples are its windows."""
+    from .check_scenes import check_scene_files, scene_files
+    files = scene_files(ds)
+    if progress:
+        print(f'{rep["label"]}: {rep["type"]} ({len(ds)} windows of {len(files)} file(s)), '
+              'reading every block', file=sys.stderr)
+    rep['files'] = len(files)
+    for kind, msg in check_scene_files(ds, cache):
+        rep['problems'][kind] += 1
+        if len(rep['examples'][kind]) < first:
+            rep['examples'][kind].append(msg)
+    for s in ds.scenes:
+        rep['bands'][(s['count'], )] += 1
+        rep['shapes'][(s['height'], s['width'])] += 1
 
 
 def _fmt_counter(counter: Counter, k: int = 3) -> str:

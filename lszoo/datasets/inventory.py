@@ -17,6 +17,12 @@ from .inventory_vector import InventoryWarning, read_inventory, reproject_geoms
 from .spatial_split import SPLITS, spatial_blocks
 
 
+def _rounded(values, digits: int = 1) -> tuple:
+    """Numbers for a message: plain floats (a tuple of NumPy scalars prints as
+    ``(np.float64(...), ...)``)."""
+    return tuple(round(float(v), digits) for v in values)
+
+
 @DATASETS.register_module()
 class InventoryDataset(BaseSegDataset):
     """Landslide windows cut on the fly from your GeoTIFF scenes and polygon inventory.
@@ -187,8 +193,8 @@ class InventoryDataset(BaseSegDataset):
             tb = shapely.total_bounds(by_crs[self.scenes[0]['crs'].to_string()])
             raise DataError(
                 f'{self.inventory_path}: no polygon overlaps any scene (inventory bounds in '
-                f'the CRS of {self.scenes[0]["path"]}: {tuple(np.round(tb, 1))}, scene bounds '
-                f'{tuple(np.round(self.scenes[0]["bounds"], 1))}); wrong file or wrong CRS?')
+                f'the CRS of {self.scenes[0]["path"]}: {_rounded(tb)}, scene bounds '
+                f'{_rounded(self.scenes[0]["bounds"])}); wrong file or wrong CRS?')
         for s, inside in zip(self.scenes, self.polygons):
             if not len(inside):
                 warnings.warn(f'{s["path"]}: no inventory polygon of {self.inventory_path} '
@@ -213,8 +219,8 @@ class InventoryDataset(BaseSegDataset):
             sl, sb, sr, st = s['bounds']
             if l >= sr or r <= sl or b >= st or t <= sb:
                 raise DataError(f'{self.dem_path}: the DEM does not cover scene {s["path"]} '
-                                f'at all (DEM bounds in the scene CRS {(l, b, r, t)}, scene '
-                                f'{s["bounds"]})')
+                                f'at all (DEM bounds in the scene CRS {_rounded((l, b, r, t))}, '
+                                f'scene {_rounded(s["bounds"])})')
             if l > sl or r < sr or b > sb or t < st:
                 warnings.warn(f'{self.dem_path}: the DEM covers only part of scene '
                               f'{s["path"]}; elsewhere its band is filled with the window '

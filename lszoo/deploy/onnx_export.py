@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lszoo.errors import ConfigError
+from lszoo.errors import ConfigError, LSZooWarning
 from lszoo.evaluation.threshold import resolve_threshold
 from lszoo.utils.fileio import atomic_path
 from .normalization import InputNormalization, build_input_normalization
@@ -88,6 +88,35 @@ def default_input_scale(cfg) -> float:
             if mode == 'minmax' or (mode == 'scale' and float(t.get('scale', 255.0)) == 255.0):
                 return 255.0
     return 1.0
+
+
+class DeepnessScaleWarning(LSZooWarning):
+    """The exported model expects raw values far larger than the 0..input_scale Deepness feeds."""
+
+
+def _g(values) -> str:
+    return '[' + ', '.join(f'{float(v):g}' for v in values) + ']'
+
+
+def deepness_scale_note(normalization: InputNormalization, scale: float,
+                        factor: float = 4.0) -> Optional[str]:
+    """A note when the values the graph is trained for are over ``factor`` times larger than
+    the ``0..scale`` Deepness hands it (``uint8 / 255 * scale``), else ``None``.
+
+    The typical raw value of a band is ``|mean| + std`` of the graph's first affine step (the
+    raw value that normalises to 1); a first ``minmax`` step is scale-free.
+    """
+    if not normalization.modes or normalization.modes[0] != 'affine':
+        return None
+    a, b = normalization.a0.flatten().tolist(), normalization.b0.flatten().tolist()
+    typical = max(abs(m) + abs(s) for m, s in zip(a, b))
+    if typical <= factor * scale:
+        return None
+    return (f'the model normalises raw values as (x - {_g(a)}) / {_g(b)} (typical value '
+            f'{typical:g}), but Deepness feeds uint8 / 255 * input_scale, i.e. 0..{scale:g}: in '
+            f'Deepness it would see inputs about {typical / scale:.0f}x smaller than in training. '
+            'Map such rasters with tools/infer_scene.py --onnx, or export with --input-scale S '
+            'when the 8-bit layer is the raw values times 255 / S (docs/deployment.md)')
 
 
 def deepness_metadata(in_channels: int, tile_size: int, overlap_px: int, threshold: float,
@@ -260,6 +289,9 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
     gen = torch.Generator().manual_seed(seed)
     x = wrapper.normalization.sample((2, c, tile_size, tile_size), gen)
     scale = float(input_scale or default_input_scale(cfg))
+    note = deepness_scale_note(wrapper.normalization, scale)
+    if note is not None:
+        warnings.warn(f'{out}: {note}', DeepnessScaleWarning, stacklevel=2)
     with atomic_path(out) as tmp:
         dynamic_hw, diff, shapes = _export_checked(wrapper, x, tmp, dynamic_hw, opset, gen,
                                                    tolerance)
@@ -273,6 +305,8 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             'lszoo_input_scale': json.dumps(scale),
             'lszoo_threshold_source': json.dumps(thr_source),
         })
+        if note is not None:  # what the warning said, for whoever loads the file later
+            meta['lszoo_deepness_warning'] = json.dumps(note)
         meta.update(extra_metadata or {})
         _write_metadata(onnx, tmp, meta)
     return ExportResult(out, dynamic_hw, diff, shapes, meta)

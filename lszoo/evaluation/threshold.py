@@ -51,15 +51,15 @@ def resolve_threshold(model=None, cfg=None, checkpoint: Optional[str] = None,
     if is_exported_model(model):
         return float(model.threshold), f'stored in {osp.basename(getattr(model, "path", ""))}'
     if cfg is not None and not cfg.get('use_calibrated_threshold', True):
-        source = "the config's own (use_calibrated_threshold = False)"
+        source = "the config's own, use_calibrated_threshold = False"
     elif checkpoint:
         info = load_calibration(checkpoint)
         if info is not None:
             f1 = 100 * float(info.get('F1', float('nan')))
             return float(info['threshold']), (
-                f'calibrated on {info.get("split", "val")} (F1 {f1:.2f}), stored in '
+                f'calibrated on {info.get("split", "val")}, F1 {f1:.2f}, stored in '
                 f'{calibration_path(checkpoint)}')
-        source = "the model's own (no calibration beside the checkpoint)"
+        source = "the model's own, no calibration beside the checkpoint"
     else:
         source = "the model's own"
     return (None if model is None else model_threshold(model)), source

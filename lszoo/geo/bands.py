@@ -26,6 +26,8 @@ class BandPlan:
 
     sources: List[Tuple[str, int]]
     band_names: List[str]
+    #: the image's bands were matched to the config's by position (no names to match by)
+    by_position: bool = False
 
     @property
     def img_indexes(self) -> List[int]:
@@ -114,7 +116,7 @@ def plan_bands(bands: Optional[Sequence[str]], n_img: int,
     else:
         where = _bands_in_order(img_names, n_img, source, has_dem)
     plan = BandPlan([('dem', 1) if d else ('img', where[b]) for b, d in zip(names, from_dem)],
-                    names)
+                    names, by_position=image_names is None)
     if in_channels is not None and len(plan.sources) != in_channels:
         raise ConfigError(f'config bands {names} give {len(plan.sources)} channels but the '
                           f'model expects in_channels={in_channels}')

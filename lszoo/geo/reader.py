@@ -17,7 +17,7 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from lszoo.errors import DataError
+from lszoo.errors import DataError, SceneWarning
 
 from .bands import plan_bands
 from .grid import Tile
@@ -40,56 +40,125 @@ def _open(stack: ExitStack, path: str, what: str):
         raise DataError(f'cannot open {what} {path}: {err}') from None
 
 
-def open_dem_on_grid(stack: ExitStack, dem_path: str, src, georef: bool):
-    """The DEM ``dem_path`` as a dataset on ``src``'s grid (warped when its grid differs)."""
-    dem = _open(stack, dem_path, 'DEM')
-    same_grid = (dem.width, dem.height) == (src.width, src.height) and (
-        dem.transform.almost_equals(src.transform)) and dem.crs == src.crs
-    if same_grid:
-        return dem
+def dem_cover_share(dem, src) -> float:
+    """Share of ``src``'s extent that ``dem``'s extent covers (the DEM's bounds taken into the
+    scene's CRS, densified at the edges). Both must have a CRS."""
+    from rasterio.warp import transform_bounds
+    left, bottom, right, top = transform_bounds(dem.crs, src.crs, *dem.bounds, densify_pts=21)
+    sl, sb, sr, st = src.bounds
+    area = (sr - sl) * (st - sb)
+    w, h = min(right, sr) - max(left, sl), min(top, st) - max(bottom, sb)
+    return 0.0 if w <= 0 or h <= 0 or area <= 0 else min(1.0, w * h / area)
+
+
+def _check_dem_placement(dem, dem_path: str, src, georef: bool, warn_partial: bool) -> None:
+    """A DEM on another grid can be warped onto the scene only when both have a CRS, and must
+    cover some of it; a partial cover is one :class:`~lszoo.errors.SceneWarning`."""
     if not (georef and has_georef(dem)):
         raise DataError(
             f'DEM {dem_path} ({dem.width}x{dem.height}) is not on the grid of {src.name} '
             f'({src.width}x{src.height}) and one of them has no georeferencing, so it cannot '
             'be resampled onto the image grid')
+    for what, path, ds in (('scene', src.name, src), ('DEM', dem_path, dem)):
+        if ds.crs is None:
+            raise DataError(
+                f'{what} {path} has no CRS, so the DEM {dem_path} cannot be placed on the grid '
+                f'of scene {src.name} (it is on another grid and would be warped as if both '
+                'were in one CRS); set the CRS (gdal_edit.py -a_srs EPSG:<code>) or give a DEM '
+                'on the exact grid of the scene')
+    share = dem_cover_share(dem, src)
+    if share == 0:
+        raise DataError(f'the DEM {dem_path} does not cover scene {src.name} (DEM bounds '
+                        f'{tuple(round(v, 1) for v in dem.bounds)} in {dem.crs}, scene bounds '
+                        f'{tuple(round(v, 1) for v in src.bounds)} in {src.crs})')
+    if share < 0.9995 and warn_partial:
+        warnings.warn(f'the DEM {dem_path} covers {100 * share:.1f}% of scene {src.name}: the '
+                      'rest of the mask is nodata (255)', SceneWarning, stacklevel=4)
+
+
+def open_dem_on_grid(stack: ExitStack, dem_path: str, src, georef: bool,
+                     warn_partial: bool = True):
+    """The DEM ``dem_path`` as a dataset on ``src``'s grid (warped when its grid differs).
+
+    Raises :class:`DataError` when it cannot be placed (no CRS on either side) or covers none
+    of the scene; ``warn_partial``: a :class:`SceneWarning` when it covers only part of it."""
+    dem = _open(stack, dem_path, 'DEM')
+    same_grid = (dem.width, dem.height) == (src.width, src.height) and (
+        dem.transform.almost_equals(src.transform)) and dem.crs == src.crs
+    if same_grid:
+        return dem
+    _check_dem_placement(dem, dem_path, src, georef, warn_partial)
     # warped as float32; outside the DEM's extent: its nodata, NaN if it has none
     return stack.enter_context(WarpedVRT(
-        dem, crs=src.crs or dem.crs, transform=src.transform, width=src.width,
+        dem, crs=src.crs, transform=src.transform, width=src.width,
         height=src.height, resampling=Resampling.bilinear, dtype='float32',
         nodata=dem.nodata if dem.nodata is not None else float('nan')))
 
 
+def _say_bands_by_position(path: str, src, plan) -> None:
+    """One :class:`SceneWarning`: the scene's bands are taken in order as the config's."""
+    img = list(dict.fromkeys(plan.band_names[c] for c, (s, _) in enumerate(plan.sources)
+                             if s == 'img'))
+    desc = [d for d in src.descriptions if d]
+    why = f'its band descriptions {desc} do not name them' if desc else 'it has no band names'
+    warnings.warn(f'{path}: {why}, so its {src.count} band(s) are taken by position as '
+                  f'{img}; if they are in another order, name them with --bands (input_bands=)',
+                  SceneWarning, stacklevel=4)
+
+
 class SceneReader:
-    """Reads windows of the model input, bands assembled in the config's order."""
+    """Reads windows of the model input, bands assembled in the config's order.
+
+    ``warn_partial_dem=False`` leaves the warning about a DEM covering part of the scene to the
+    caller (:class:`~lszoo.datasets.InventoryDataset` says it once when it is built)."""
 
     def __init__(self, stack: ExitStack, input_path: str, dem_path: Optional[str],
                  cfg_bands: Optional[Sequence[str]], in_channels: Optional[int],
-                 input_bands: Optional[Sequence[str]]):
+                 input_bands: Optional[Sequence[str]], warn_partial_dem: bool = True):
         self.src = src = _open(stack, input_path, 'input scene')
-        self.path = input_path
+        self.path, self.dem_path = input_path, dem_path
         self.georef = has_georef(src)
         if not self.georef:
             warnings.warn(f'{input_path} has no georeferencing (no CRS, identity transform): '
                           'outputs are in pixel coordinates', UserWarning, stacklevel=3)
-        self.dem = None if dem_path is None else open_dem_on_grid(stack, dem_path, src,
-                                                                   self.georef)
+        self.dem = None if dem_path is None else open_dem_on_grid(
+            stack, dem_path, src, self.georef, warn_partial_dem)
         plan = plan_bands(cfg_bands, src.count, input_bands, src.descriptions, dem_path,
                           input_path, in_channels)
+        if plan.by_position:
+            _say_bands_by_position(input_path, src, plan)
         self.plan, self.band_names = plan.sources, plan.band_names
         self.img_indexes = plan.img_indexes
         self.mask_sources = [s for s in (src, self.dem) if s is not None and needs_mask(s)]
         self.has_nodata = bool(self.mask_sources)
 
+    def _damaged(self, ds, err, y0, y1, x0, x1) -> DataError:
+        path = self.path if ds is self.src else getattr(self, 'dem_path', ds.name)
+        cause = err.__cause__ or err  # rasterio's 'Read failed' wraps GDAL's own message
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else \
+            type(err).__name__
+        return DataError(f'{path}: reading rows {y0}:{y1}, columns {x0}:{x1} failed ({reason}): '
+                         'the file is damaged or incomplete')
+
+    def _read(self, ds, y0, y1, x0, x1, what='read', **kwargs):
+        """``ds.read`` / ``ds.dataset_mask`` of a window; a failed read is one
+        :class:`DataError` naming the file and the window."""
+        win = Window(x0, y0, x1 - x0, y1 - y0)
+        try:
+            return getattr(ds, what)(window=win, **kwargs)
+        except rasterio.errors.RasterioError as err:
+            raise self._damaged(ds, err, y0, y1, x0, x1) from None
+
     def read(self, y0, y1, x0, x1) -> np.ndarray:
         """Model input ``C x h x w`` of rows ``y0:y1``, cols ``x0:x1``, in the sources' common
         dtype (converted to float32 tile by tile); non-finite values become 0."""
-        win = Window(x0, y0, x1 - x0, y1 - y0)
-        img = self.src.read(self.img_indexes, window=win)
+        img = self._read(self.src, y0, y1, x0, x1, indexes=self.img_indexes)
         if self.plan == [('img', i) for i in self.img_indexes]:
             out = img  # the input's bands, in order: no copy
         else:
             pos = {b: k for k, b in enumerate(self.img_indexes)}
-            dem = self.dem.read(1, window=win) if self.dem is not None else None
+            dem = self._read(self.dem, y0, y1, x0, x1, indexes=1) \
+                if self.dem is not None else None
             dtype = np.result_type(img.dtype, *([dem.dtype] if dem is not None else []))
             out = np.empty((len(self.plan), y1 - y0, x1 - x0), dtype)
             for c, (s, i) in enumerate(self.plan):
@@ -104,10 +173,9 @@ class SceneReader:
         """Boolean valid-data mask of the window (GDAL mask semantics), ``None`` if all valid."""
         if not self.has_nodata:
             return None
-        win = Window(x0, y0, x1 - x0, y1 - y0)
         ok = np.ones((y1 - y0, x1 - x0), bool)
         for s in self.mask_sources:
-            ok &= s.dataset_mask(window=win) > 0
+            ok &= self._read(s, y0, y1, x0, x1, 'dataset_mask') > 0
         return ok
 
 

@@ -169,6 +169,14 @@ def load_checkpoint_file(path, map_location='cpu') -> dict:
         raise CheckpointError(f'checkpoint path {path} is not a file')
     if osp.getsize(path) == 0:
         raise CheckpointError(f'checkpoint file {path} is empty (0 bytes)')
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.onnx':
+        raise CheckpointError(f'{path} is an ONNX model, not a PyTorch checkpoint: add --onnx '
+                              '(tools/infer_scene.py runs ONNX models with --onnx; the other '
+                              'tools need the .pth checkpoint)')
+    if ext in ('.py', '.yml', '.yaml', '.json'):
+        raise CheckpointError(f'CHECKPOINT {path} looks like a config ({ext} file), not a '
+                              'checkpoint: the arguments are CONFIG first, then CHECKPOINT')
     checkpoint = torch_load_safe(path, path, map_location)
     if not isinstance(checkpoint, Mapping):
         raise CheckpointError(

@@ -393,9 +393,9 @@ def test_tool_killed_midway_leaves_no_file(tmp_path, setup):
          '--window', '256', '--no-progress'], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline and not os.listdir(out.parent):
+    while time.time() < deadline and not _tmp_parts(out.parent):
         time.sleep(0.2)
-    parts = os.listdir(out.parent)
+    parts = _tmp_parts(out.parent)
     assert parts and parts[0].startswith('.mask.tif.lszoo-tmp-')
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
@@ -415,14 +415,19 @@ def _start_tool(tmp_path, setup, out, *extra):
         stderr=subprocess.PIPE, text=True)
 
 
+def _tmp_parts(folder):
+    """The files in ``folder`` but the output locks (``.NAME.lszoo-lock``), sorted."""
+    return sorted(n for n in os.listdir(folder) if not n.endswith('.lszoo-lock'))
+
+
 def _wait_for_part(proc, folder, old=()):
     import time
     deadline = time.time() + 120
-    while time.time() < deadline and not set(os.listdir(folder)) - set(old):
+    while time.time() < deadline and not set(_tmp_parts(folder)) - set(old):
         if proc.poll() is not None:
             pytest.fail(proc.communicate()[1][-2000:])
         time.sleep(0.2)
-    parts = sorted(set(os.listdir(folder)) - set(old))
+    parts = sorted(set(_tmp_parts(folder)) - set(old))
     assert parts and '.lszoo-tmp-' in parts[0]
     return parts
 

@@ -115,6 +115,9 @@ def test_saved_beside_the_checkpoint_and_reloaded(tmp_path):
     assert resolve_threshold(None, None, ckpt)[0] == pytest.approx(0.3)
     paper = Config(dict(use_calibrated_threshold=False))
     assert resolve_threshold(None, paper, ckpt)[0] is None
+    # the tools print the source in parentheses: it holds none itself (issue 24)
+    for thr_cfg in (None, paper):
+        assert '(' not in resolve_threshold(None, thr_cfg, ckpt)[1]
     assert resolve_threshold(None, None, None)[0] is None
 
 
@@ -126,7 +129,7 @@ def test_stale_sidecar_is_ignored_with_a_warning(tmp_path):
         assert load_calibration(ckpt) is None
     with pytest.warns(CalibrationWarning):
         assert resolve_threshold(None, None, ckpt) == (
-            None, "the model's own (no calibration beside the checkpoint)")
+            None, "the model's own, no calibration beside the checkpoint")
 
 
 def test_failed_save_leaves_the_checkpoint_whole(tmp_path, monkeypatch):

@@ -125,6 +125,7 @@ def test_bad_inputs_give_one_error_line(tool, tmp_path, capsys):
         assert tool.main(argv + ['--bootstrap', '0']) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith('lszoo: error:') and message in err[0]
+        assert 'np.' not in err[0]  # plain numbers, not NumPy reprs
 
 
 def test_empty_prediction_and_invalid_geometry_warn(tool, tmp_path):

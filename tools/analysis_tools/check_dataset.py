@@ -2,11 +2,12 @@
 """Open every file of every split of a config's dataloaders and report what is wrong.
 
     python tools/analysis_tools/check_dataset.py CONFIG [--split train val test]
-        [--cfg-options KEY=VALUE ...]
+        [--data-root PATH] [--cfg-options KEY=VALUE ...]
 
 Reads each sample's files as training would (readable, shape, dtype, band count, mask values,
-share of NaN/nodata pixels), with a progress bar, then prints a summary table: files, problems by
-kind and the first few names of each. Exit code 0 when no problem was found, 1 when some were,
+share of NaN/nodata pixels; for windows cut from whole scenes, ``InventoryDataset``: every block
+of each scene and of the DEM), with a progress bar, then prints a summary table: files, problems
+by kind and the first few names of each. Exit code 0 when no problem was found, 1 when some were,
 2 on bad input (a config that does not load, a missing data_root). The logic is in
 :mod:`lszoo.datasets.check`; ``tools/train.py`` runs only its cheap part (every listed file exists
 and is not empty).
@@ -26,6 +27,8 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. '
                         'train_dataloader.dataset.data_root=/data/l4s')
+    from lszoo.config.data_root import add_data_root_arg
+    add_data_root_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -34,6 +37,9 @@ def check(args) -> int:
     from lszoo.datasets.check import check_datasets, format_report, problem_count
 
     cfg = load_config(args.config, args.cfg_options)
+    if args.data_root:
+        from lszoo.config.data_root import apply_data_root
+        apply_data_root(cfg, args.data_root, config_path=args.config)
     reports = check_datasets(cfg, args.split, progress=True, first=args.first)
     print(format_report(reports))
     n = problem_count(reports)

@@ -227,7 +227,8 @@ def _check_overlap(pred: Inventory, ref: Inventory, has_region: bool) -> None:
     rb = shapely.box(*shapely.total_bounds(ref.geoms))
     if not pb.intersects(rb):
         raise DataError(f'PRED {pred.path} and REF {ref.path} do not overlap (bounds '
-                        f'{tuple(np.round(pb.bounds, 1))} and {tuple(np.round(rb.bounds, 1))} '
+                        f'{tuple(round(float(v), 1) for v in pb.bounds)} and '
+                        f'{tuple(round(float(v), 1) for v in rb.bounds)} '
                         f'in {pred.crs.to_string()}); wrong CRS in one of them?')
     if not has_region:
         for a, b, name in ((ref, pb, 'reference'), (pred, rb, 'predicted')):

@@ -16,6 +16,8 @@ from typing import List, Optional, Sequence
 
 from lszoo.errors import ConfigError, DataError, LSZooError
 
+from .outputs import check_geotiff_names
+
 RASTER_EXTS = ('.tif', '.tiff', '.vrt', '.img', '.jp2')
 GLOB_CHARS = '*?['
 
@@ -98,6 +100,7 @@ def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
             plan.quicklook = default_quicklook_path(plan.output)
         else:
             plan.quicklook = per_scene(quicklook, name, '--quicklook')
+        check_geotiff_names({'OUTPUT': plan.output, '--prob': plan.prob})
         for p in (plan.output, plan.prob, plan.polygons, plan.quicklook):
             if p is None:
                 continue

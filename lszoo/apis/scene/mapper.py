@@ -25,6 +25,7 @@ from lszoo.evaluation.threshold import resolve_threshold
 from lszoo.config import load_config
 from lszoo.geo.grid import Grid
 from lszoo.geo.reader import SceneReader
+from lszoo.utils.output_lock import output_locks
 
 from .blend import BlockBlender
 from .options import SceneOptions, check_output_paths
@@ -178,10 +179,25 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
     model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
     unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
+    Two runs writing one output at once are refused: each output is locked for the run
+    (:mod:`lszoo.utils.output_lock`), and the second stops with ``OUTPUT ... is being written by
+    process N``.
     """
-    t_start, opts = time.perf_counter(), SceneOptions(**options)
-    rank, world = _dist_info() if opts.split_tiles else (0, 1)
+    opts = SceneOptions(**options)
+    rank = _dist_info()[0] if opts.split_tiles else 0
     check_output_paths(input, output, prob, polygons, dem, quicklook)
+    outputs = {'OUTPUT': output, '--prob': prob, '--polygons': polygons,
+               '--quicklook': quicklook} if rank == 0 else {}
+    with output_locks(outputs):  # rank 0 writes every output
+        return _map_scene(model, input, output, checkpoint, cfg, dem, prob, polygons,
+                          quicklook, opts)
+
+
+def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polygons,
+               quicklook, opts: SceneOptions) -> SceneResult:
+    """:func:`map_scene` once its outputs are checked and locked."""
+    t_start = time.perf_counter()
+    rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
     times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
                  polygons=0.0)

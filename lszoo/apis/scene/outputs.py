@@ -62,6 +62,19 @@ def check_output_files(outputs: Dict[str, Optional[str]],
             raise DataError(f'{key} {path} is a folder; give a file name')
 
 
+GEOTIFF_EXTS = ('.tif', '.tiff')
+
+
+def check_geotiff_names(outputs: Dict[str, Optional[str]]) -> None:
+    """The raster outputs (option name -> path) are written as GeoTIFFs, so their names must
+    end in ``.tif`` / ``.tiff`` (any case): ``mask.png`` would be a GeoTIFF under a PNG name."""
+    for key, path in outputs.items():
+        if path and not path.lower().endswith(GEOTIFF_EXTS):
+            ext = osp.splitext(path)[1] or 'no extension'
+            raise ConfigError(f'{key} {path}: this output is written as a GeoTIFF, so its name '
+                              f'must end in {" or ".join(GEOTIFF_EXTS)} (got {ext})')
+
+
 def part_path(path: str) -> str:
     """The temporary file an output is written to before it is renamed over ``path``."""
     return temp_path(osp.abspath(path))

@@ -42,7 +42,7 @@ class LoadInventoryWindow(LoadLandslideSample):
         if key not in self._readers:
             stack = ExitStack()
             reader = SceneReader(stack, path, dem if uses_dem else None, list(bands), None,
-                                 list(scene_bands))
+                                 list(scene_bands), warn_partial_dem=False)
             self._readers[key] = (stack, reader)
         return self._readers[key][1]
 
