@@ -34,11 +34,37 @@ import sys
 import warnings
 
 
+EXAMPLES = """examples:
+  one scene, mask + probabilities + polygons, with a separate DEM:
+    python tools/infer_scene.py configs/demo/inventory_synthetic.py iter_400.pth \\
+        scene_b.tif out/scene_b_mask.tif --dem dem.tif --prob out/scene_b_prob.tif \\
+        --polygons out/scene_b.gpkg
+  an exported ONNX model (tools/export_onnx.py), test-time augmentation:
+    python tools/infer_scene.py CONFIG model.onnx scene.tif out.tif --onnx --tta flip
+  many scenes, two processes:
+    torchrun --nproc_per_node=2 tools/infer_scene.py CONFIG CKPT 'scenes/*.tif' out/ \\
+        --polygons 'out/{name}.gpkg' --launcher pytorch
+docs/scene_inference.md has the details."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (unless it has none or the help names it); the
+    examples kept as written."""
+
+    def _get_help_string(self, action):
+        text = action.help or ''
+        if action.default in (None, False, argparse.SUPPRESS) or 'default' in text \
+                or not action.option_strings:
+            return text
+        return f'{text} (default: %(default)s)'
+
+
 def parse_args(argv=None):
     from lszoo.cli.tool import add_trust_arg
 
-    p = argparse.ArgumentParser(description='Whole-scene landslide mapping (GeoTIFF in, '
-                                'georeferenced mask / probabilities / polygons out).')
+    p = argparse.ArgumentParser(
+        description='Whole-scene landslide mapping (GeoTIFF in, georeferenced mask / '
+        'probabilities / polygons out).', epilog=EXAMPLES, formatter_class=HelpFormatter)
     p.add_argument('config', help='model config file')
     p.add_argument('checkpoint', help='local checkpoint file (.pth)')
     p.add_argument('inputs', nargs='+', metavar='INPUT',
@@ -51,10 +77,10 @@ def parse_args(argv=None):
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--min-area', default='5px', metavar='AREA',
                    help='polygon inventory: leave out landslides smaller than AREA, in map '
-                   "units² (m² in a projected CRS) or pixels ('5px'); 0 keeps all (default 5px)")
+                   "units² (m² in a projected CRS) or pixels ('5px'); 0 keeps all")
     p.add_argument('--fill-holes', default='5px', metavar='AREA',
                    help='polygon inventory: fill holes smaller than AREA (map units² or '
-                   "'<n>px'); 0 keeps all holes (default 5px)")
+                   "'<n>px'); 0 keeps all holes")
     p.add_argument('--bands', nargs='+', help="names of the input's bands, to select the "
                    "config's bands by name (default: band descriptions, else in order)")
     p.add_argument('--tile', type=int, help='tile size (multiple of 32; default 512, or the '
