@@ -102,18 +102,15 @@ class GVLMDataset(LandslideBaseDataset):
                 raise DataError(f'GVLMDataset: split entry {entry!r} points to missing tile '
                                 f'{post}; {self.rewrite_hint()}')
             sources = [dict(path=str(post), kind='raster', bands=3, role='image')]
-            if need_pre:
-                pre = tiles / site / 'im1' / name
-                if not pre.is_file():
-                    raise DataError(f'{post}: no pre-event tile {pre}, but the config asks '
-                                    'for pre-event bands')
-                sources.append(dict(path=str(pre), kind='raster', bands=3, role='pre'))
-            if need_dem:
-                dem = tiles / site / 'dem' / name
-                if not dem.is_file():
-                    raise DataError(f'{post}: no DEM tile {dem}, but the config asks for the '
-                                    'DEM band')
-                sources.append(dict(path=str(dem), kind='raster', bands=1, role='dem'))
+            for needed, folder, bands, role, what in (
+                    (need_pre, 'im1', 3, 'pre', ('pre-event tile', 'pre-event bands')),
+                    (need_dem, 'dem', 1, 'dem', ('DEM tile', 'DEM band'))):
+                extra = tiles / site / folder / name
+                if needed and not extra.is_file():
+                    raise DataError(f'{post}: no {what[0]} {extra}, but the config asks for '
+                                    f'the {what[1]}')
+                if needed:
+                    sources.append(dict(path=str(extra), kind='raster', bands=bands, role=role))
             ref = tiles / site / 'ref' / name
             samples.append(dict(img_path=str(post),
                                 seg_map_path=str(ref) if ref.is_file() else None,

@@ -55,18 +55,8 @@ def best_f1_threshold(probs, labels, ignore_index: int = 255) -> Tuple[float, fl
     predicted pixels). Raises :class:`DataError` when there is no landslide pixel (F1 undefined
     for every threshold).
     """
-    probs = np.asarray(probs, dtype=np.float64).ravel()
-    labels = np.asarray(labels).ravel()
-    if probs.shape != labels.shape:
-        raise DataError(f'calibration: {probs.size} probabilities for {labels.size} labels')
-    keep = labels != ignore_index
-    probs, labels = probs[keep], labels[keep]
-    bad = np.setdiff1d(np.unique(labels), [0, 1])
-    if bad.size:
-        raise DataError(f'calibration: labels hold {bad[:5].tolist()}; expected 0, 1 or '
-                        f'{ignore_index}')
-    if probs.size and (probs.min() < 0 or probs.max() > 1):
-        raise DataError('calibration: probabilities outside [0, 1]')
+    from .probability_calibration import scored_pairs
+    probs, labels = scored_pairs(probs, labels, ignore_index)
     n_pos = int(labels.sum())
     if n_pos == 0:
         raise DataError('calibration: the split has no landslide pixel, F1 is undefined')

@@ -23,7 +23,10 @@ import numpy as np
 from lszoo.errors import DataError
 
 
-def _scored(probs, labels, ignore_index: Optional[int] = 255) -> Tuple[np.ndarray, np.ndarray]:
+def scored_pairs(probs, labels,
+                 ignore_index: Optional[int] = 255) -> Tuple[np.ndarray, np.ndarray]:
+    """Flat float64 probabilities and 0/1 labels with ``ignore_index`` left out; a shape
+    mismatch, another label or a probability outside [0, 1] is a :class:`DataError`."""
     p = np.asarray(probs, np.float64).ravel()
     y = np.asarray(labels).ravel()
     if p.shape != y.shape:
@@ -45,7 +48,7 @@ def reliability_counts(probs, labels, n_bins: int = 15,
     """``(3, n_bins)`` additive counts: pixels, sum of ``p`` and landslide pixels per bin."""
     if n_bins < 1:
         raise DataError(f'calibration: n_bins must be >= 1, got {n_bins}')
-    p, y = _scored(probs, labels, ignore_index)
+    p, y = scored_pairs(probs, labels, ignore_index)
     idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
     return np.stack([np.bincount(idx, minlength=n_bins).astype(np.float64),
                      np.bincount(idx, p, minlength=n_bins),
@@ -69,7 +72,7 @@ def expected_calibration_error(probs, labels, n_bins: int = 15,
 
 def brier_score(probs, labels, ignore_index: Optional[int] = 255) -> float:
     """Mean squared difference between the landslide probability and the 0/1 label."""
-    p, y = _scored(probs, labels, ignore_index)
+    p, y = scored_pairs(probs, labels, ignore_index)
     return float(np.mean((p - y) ** 2)) if p.size else float('nan')
 
 
