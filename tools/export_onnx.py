@@ -77,5 +77,7 @@ def main(argv=None):
     return run_tool(body, args)
 
 
+LSZOO_TOOL = True  # lszoo registers its modules after parsing: --help stays fast
+
 if __name__ == '__main__':
     sys.exit(main())

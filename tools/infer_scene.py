@@ -248,5 +248,7 @@ def main(argv=None) -> int:
     return run_tool(run, parse_args(argv))
 
 
+LSZOO_TOOL = True  # lszoo registers its modules after parsing: --help stays fast
+
 if __name__ == '__main__':
     sys.exit(main())

@@ -48,7 +48,7 @@ def parse_args(argv=None):
     parser.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
                         help='test-time augmentation: mean probability over the views')
     add_run_args(parser, what='the checkpoint')
-    from lszoo.config.data_root import add_data_root_arg
+    from lszoo.cli.tool import add_data_root_arg
     add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
@@ -160,6 +160,8 @@ def main(argv=None) -> int:
     from lszoo.cli.tool import run_tool
     return run_tool(test, parse_args(argv))
 
+
+LSZOO_TOOL = True  # lszoo registers its modules after parsing: --help stays fast
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -42,7 +42,7 @@ def parse_args(argv=None):
                         'fine-tuning on a dataset with other classes); without it a checkpoint '
                         'that does not fit is an error')
     add_run_args(parser)
-    from lszoo.config.data_root import add_data_root_arg
+    from lszoo.cli.tool import add_data_root_arg
     add_data_root_arg(parser)
     return parse_run_args(parser, argv)
 
@@ -116,6 +116,8 @@ def main(argv=None) -> int:
     from lszoo.cli.tool import run_tool
     return run_tool(train, parse_args(argv))
 
+
+LSZOO_TOOL = True  # lszoo registers its modules after parsing: --help stays fast
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -20,12 +20,10 @@ def add_run_args(parser: argparse.ArgumentParser, launchers=('none', 'pytorch', 
                  what: str = 'checkpoints') -> argparse.ArgumentParser:
     """The options ``tools/train.py`` and ``tools/test.py`` share with mmsegmentation's tools:
     ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``, ``--trust-checkpoint``."""
-    from mmengine.config import DictAction
-
     parser.add_argument('--work-dir', help='folder for logs and checkpoints '
                         '(default: ./work_dirs/<config name>)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config keys, e.g. train_cfg.max_iters=100 '
         'test_dataloader.dataset.data_root=/data/l4s')
     parser.add_argument('--launcher', choices=list(launchers), default='none',
@@ -33,6 +31,23 @@ def add_run_args(parser: argparse.ArgumentParser, launchers=('none', 'pytorch', 
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_trust_arg(parser, what)
     return parser
+
+
+class CfgOptionsAction(argparse.Action):
+    """mmengine's ``DictAction`` (``KEY=VALUE ...``), imported only when the option is parsed,
+    so that building a parser (``--help``) does not import torch through mmengine."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from mmengine.config import DictAction
+        DictAction(self.option_strings, self.dest)(parser, namespace, values, option_string)
+
+
+def add_data_root_arg(parser: argparse.ArgumentParser) -> None:
+    """``--data-root PATH`` for a tool that reads a config's datasets."""
+    parser.add_argument(
+        '--data-root', metavar='PATH',
+        help='folder of the dataset: sets data_root of every dataset the run reads (all '
+        'loaders, nested datasets included) instead of one --cfg-options per loader')
 
 
 def add_trust_arg(parser: argparse.ArgumentParser, what: str = 'checkpoints') -> None:
@@ -93,6 +108,8 @@ def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace
     The current directory goes on ``sys.path`` first, so configs can ``custom_imports`` modules
     of the user's own project (as with ``PYTHONPATH=.``).
     """
+    import lszoo
+    lszoo.register_all_modules()  # deferred by a tool run for --help only (lszoo/__init__.py)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     warnings.formatwarning = _format_warning  # lszoo's own warnings: one line each

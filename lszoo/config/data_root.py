@@ -98,14 +98,6 @@ def warn_mixed_data_roots(cfg, config_path: Optional[str] = None) -> List[str]:
     return messages
 
 
-def add_data_root_arg(parser) -> None:
-    """``--data-root PATH`` for a tool that reads a config's datasets."""
-    parser.add_argument(
-        '--data-root', metavar='PATH',
-        help='folder of the dataset: sets data_root of every dataset the run reads (all '
-        'loaders, nested datasets included) instead of one --cfg-options per loader')
-
-
 def apply_data_options(cfg, args, loaders: Sequence[str],
                        config_path: Optional[str] = None) -> None:
     """What a tool does with the data options once the config (with ``--cfg-options``) is

@@ -41,7 +41,7 @@ from lszoo.benchmark import (Contender, benchmark, format_side_by_side, format_t
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import CfgOptionsAction
 
     p = argparse.ArgumentParser(description='Benchmark a config\'s model (lszoo)')
     p.add_argument('config')
@@ -54,11 +54,11 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None,
                    help='torch CPU threads (default: torch\'s choice)')
     p.add_argument('--json', help='also write the results to this JSON file')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='override config keys, e.g. model.backbone.base_channels=32')
     g = p.add_argument_group('side by side (any of these switches it on)')
     g.add_argument('--vs', metavar='CONFIG_B', help='B\'s config (default: CONFIG again)')
-    g.add_argument('--cfg-options-b', nargs='+', action=DictAction,
+    g.add_argument('--cfg-options-b', nargs='+', action=CfgOptionsAction,
                    help='override config keys for B only, e.g. compile=True')
     g.add_argument('--amp-b', action='store_true',
                    help='B in mixed precision (bf16 autocast on the CPU, fp16 on CUDA)')

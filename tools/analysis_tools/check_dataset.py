@@ -17,17 +17,17 @@ import sys
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import CfgOptionsAction
     parser = argparse.ArgumentParser(description='Check every file of a config\'s datasets')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--split', nargs='+', choices=['train', 'val', 'test'],
                         help='dataloaders to check (default: all the config has)')
     parser.add_argument('--first', type=int, default=3,
                         help='how many file names to show per kind of problem (default 3)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config keys, e.g. '
                         'train_dataloader.dataset.data_root=/data/l4s')
-    from lszoo.config.data_root import add_data_root_arg
+    from lszoo.cli.tool import add_data_root_arg
     add_data_root_arg(parser)
     return parser.parse_args(argv)
 
@@ -51,6 +51,8 @@ def main(argv=None) -> int:
     from lszoo.cli.tool import run_tool
     return run_tool(check, parse_args(argv))
 
+
+LSZOO_TOOL = True  # lszoo registers its modules after parsing: --help stays fast
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -26,7 +26,7 @@ from lszoo.benchmark.compare import compare, split_pairs
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from lszoo.cli.tool import CfgOptionsAction
 
     from lszoo.cli.tool import add_trust_arg
 
@@ -49,11 +49,11 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'],
                    help='device for the latency measurement')
     p.add_argument('--title', default='Model comparison', help='heading of the Markdown table')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='overrides applied to every config, e.g. '
                    'test_dataloader.dataset.data_root=/data/l4s')
     add_trust_arg(p)
-    from lszoo.config.data_root import add_data_root_arg
+    from lszoo.cli.tool import add_data_root_arg
     add_data_root_arg(p)
     return p.parse_args(argv)
 
