@@ -307,8 +307,8 @@ class InventoryDataset(BaseSegDataset):
         for i, r0, c0, r1, c1 in self._regions:
             for y in tile_origins(r1 - r0, w, self.test_stride):
                 for x in tile_origins(c1 - c0, w, self.test_stride):
-                    out.append(dict(scene=i, window=(c0 + x, r0 + y, min(w, c1 - c0 - x),
-                                                     min(w, r1 - r0 - y))))
+                    win = (c0 + x, r0 + y, min(w, c1 - c0 - x), min(w, r1 - r0 - y))
+                    out.append(dict(scene=i, window=tuple(int(v) for v in win)))
         return out
 
     def _positive_points(self):
@@ -341,7 +341,7 @@ class InventoryDataset(BaseSegDataset):
             i, r0, c0, r1, c1 = self._train_regions[np.random.choice(len(areas),
                                                                      p=areas / areas.sum())]
             y, x = np.random.randint(r0, r1 - w + 1), np.random.randint(c0, c1 - w + 1)
-        return i, (x, y, w, w)
+        return i, (int(x), int(y), int(w), int(w))  # plain ints: messages, JSON
 
     def get_data_info(self, idx: int) -> dict:
         import shapely

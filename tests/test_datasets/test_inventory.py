@@ -258,8 +258,10 @@ def test_nodata_pixels_are_filled_and_ignored(tmp_path):
         dst.write(data)
     inv = write_inventory(tmp_path / 'inv.gpkg', [pixel_box(0, 0, 10, 10)])
     ds = InventoryDataset(scenes=str(path), inventory=inv, split='all', window_size=64)
-    with pytest.warns(UserWarning, match=r's\.tif: 16 nodata pixels'):
+    with pytest.warns(UserWarning, match=r's\.tif: 16 nodata pixels') as rec:
         out = load(ds, 0)
+    message = next(str(w.message) for w in rec if 'nodata pixels' in str(w.message))
+    assert '(x, y, w, h) = (0, 0, 64, 64)' in message and 'np.' not in message
     assert (out['gt_seg_map'][:4, :4] == 255).all() and out['gt_seg_map'][5, 5] == 1
     assert (out['img'][:4, :4] != -1).all()
 
