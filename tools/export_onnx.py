@@ -40,14 +40,10 @@ def parse_args(argv=None):
 
 
 def body(args) -> int:
-    import json
     import os.path as osp
 
-    from lszoo.apis.scene import init_scene_model
-    from lszoo.deploy.onnx_export import export_onnx, require_onnx
-    from lszoo.utils.fileio import sha256_file
+    from lszoo.deploy.onnx_export import require_onnx
     from lszoo.errors import CheckpointError, ConfigError
-    from lszoo.version import __version__
 
     require_onnx()
     if not args.out.endswith('.onnx'):
@@ -57,6 +53,25 @@ def body(args) -> int:
     if args.trust_checkpoint:
         from lszoo.cli.tool import enable_trust
         enable_trust()
+    from lszoo.utils.output_lock import output_locks
+    with output_locks({'OUT': args.out}):  # a second export to the same file stops at once
+        res = _export(args)
+    size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
+    print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '
+          f'difference {res.max_abs_diff:.2e} on inputs {res.checked_shapes}')
+    return 0
+
+
+def _export(args):
+    """Build the model from CONFIG + CHECKPOINT and write OUT (checked against PyTorch)."""
+    import json
+    import os.path as osp
+
+    from lszoo.apis.scene import init_scene_model
+    from lszoo.deploy.onnx_export import export_onnx
+    from lszoo.utils.fileio import sha256_file
+    from lszoo.version import __version__
+
     model, cfg = init_scene_model(args.config, args.checkpoint, 'cpu')
     extra = {'lszoo_version': __version__, 'lszoo_config': osp.basename(args.config),
              'lszoo_checkpoint_sha256': sha256_file(args.checkpoint)}
@@ -65,10 +80,7 @@ def body(args) -> int:
                       dynamic_hw=args.dynamic_size, opset=args.opset,
                       input_scale=args.input_scale, checkpoint=args.checkpoint,
                       extra_metadata={k: json.dumps(v) for k, v in extra.items()})
-    size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
-    print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '
-          f'difference {res.max_abs_diff:.2e} on inputs {res.checked_shapes}')
-    return 0
+    return res
 
 
 def main(argv=None):

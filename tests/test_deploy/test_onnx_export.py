@@ -2,6 +2,9 @@
 metadata, the normalisation inside the graph, and tools/export_onnx.py end to end."""
 import json
 import os.path as osp
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ from lszoo.apis.scene import init_scene_model  # noqa: E402
 from lszoo.deploy.normalization import build_input_normalization  # noqa: E402
 from lszoo.deploy.onnx_export import (TOLERANCE, ProbabilityModel, export_onnx,  # noqa: E402
                                       max_prob_difference, onnx_session, read_metadata)
+
+from lszoo.utils.output_lock import lock_path  # noqa: E402
 
 from helpers import REPO, run_tool
 
@@ -149,3 +154,16 @@ def test_export_tool_end_to_end(tmp_path):
     assert bad.returncode == 2 and 'missing.pth' in bad.stderr
     assert not (tmp_path / 'x.onnx').exists()
     assert json.loads(json.dumps(meta))  # plain JSON values throughout
+    # a second export to a file another live process is writing stops at once, file untouched
+    other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+    try:
+        with open(lock_path(str(out)), 'w') as f:
+            f.write(f'{other.pid} {socket.gethostname()}\n')
+        before = out.read_bytes()
+        busy = run_tool('export_onnx.py', cfg_path, ckpt, out, '--tile', 64)
+    finally:
+        other.kill()
+        other.wait()
+    assert busy.returncode == 2 and 'Traceback' not in busy.stderr
+    assert f'OUT {out} is being written by process {other.pid}' in busy.stderr
+    assert out.read_bytes() == before
