@@ -94,3 +94,14 @@ def plan_pair_bands(bands: Optional[Sequence[str]], stream_layout, n_img: int,
         raise ConfigError(f'config bands {names} give {len(sources)} channels but the model '
                           f'expects in_channels={in_channels}')
     return BandPlan(sources, names, by_position=post_plan.by_position)
+
+
+def pre_then_post_order(bands: Optional[Sequence[str]], stream_layout=None
+                        ) -> Optional[List[int]]:
+    """The config's channels in the order of one raster stacking both dates: the pre-event
+    channels, then every other one (post-event, then e.g. a DEM), each in config order;
+    ``None`` for a single-date config. ``stack[:, k]`` is config channel ``order[k]``."""
+    pre = pre_channels(bands, stream_layout)
+    if not pre:
+        return None
+    return pre + [c for c in range(len(list(bands or []))) if c not in pre]
