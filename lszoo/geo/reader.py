@@ -98,7 +98,20 @@ def on_grid(stack: ExitStack, aux, aux_path: str, src, georef: bool, warn_partia
     return stack.enter_context(WarpedVRT(
         aux, crs=src.crs, transform=src.transform, width=src.width,
         height=src.height, resampling=Resampling.bilinear, dtype='float32',
-        nodata=aux.nodata if aux.nodata is not None else float('nan')))
+        nodata=aux.nodata if aux.nodata is not None else float('nan'),
+        **warp_scales(aux, src)))
+
+
+def warp_scales(aux, src) -> dict:
+    """GDAL's ``XSCALE``/``YSCALE`` warp options of the whole warp of ``aux`` onto ``src``'s grid
+    (destination per source pixels, at most 1). GDAL otherwise takes the scale, which widens
+    the bilinear kernel when a finer raster is reduced, from each read window, so a window read
+    would differ from the same pixels of another window (by a fraction of a grey level);
+    fixed, every window equals ``gdalwarp -r bilinear`` of the whole raster."""
+    from rasterio.warp import transform_bounds
+    left, bottom, right, top = transform_bounds(src.crs, aux.crs, *src.bounds, densify_pts=21)
+    cols, rows = (right - left) / abs(aux.res[0]), (top - bottom) / abs(aux.res[1])
+    return dict(XSCALE=min(1.0, src.width / cols), YSCALE=min(1.0, src.height / rows))
 
 
 def open_on_grid(stack: ExitStack, path: str, src, georef: bool, warn_partial: bool = True,
