@@ -126,15 +126,16 @@ def open_dem_on_grid(stack: ExitStack, dem_path: str, src, georef: bool,
     return open_on_grid(stack, dem_path, src, georef, warn_partial, 'DEM')
 
 
-def check_pre_image(input_path: str, pre_path: str) -> None:
+def check_pre_image(input_path: str, pre_path: str, warn_partial: bool = False) -> None:
     """Before any work: the pre-event image ``pre_path`` has the bands of the post-event image
     ``input_path`` (:func:`~lszoo.geo.pre_event.check_same_bands`) and overlaps it
-    (:func:`on_grid`: a :class:`DataError` when it covers none of it)."""
+    (:func:`on_grid`: a :class:`DataError` when it covers none of it; with ``warn_partial`` a
+    :class:`SceneWarning` when it covers part of it)."""
     with ExitStack() as stack:
         src = _open(stack, input_path, 'input scene')
         pre = _open(stack, pre_path, 'pre-event image')
         check_same_bands(src, input_path, pre, pre_path)
-        on_grid(stack, pre, pre_path, src, has_georef(src), False, 'pre-event image')
+        on_grid(stack, pre, pre_path, src, has_georef(src), warn_partial, 'pre-event image')
 
 
 def _say_bands_by_position(path: str, src, plan) -> None:
