@@ -261,8 +261,8 @@ CHANGE_CONFIG = osp.join(REPO, 'configs', 'demo', 'fc_siam_diff_synthetic.py')
 def write_change_pair(folder, h=192, w=256, pre_crs='EPSG:4326', pre_res=6e-5, seed=0):
     """A post-event scene (:data:`SCENE_CRS`, 10 m, 3 bands of 0..255 float32) and its pre-event
     image in ``pre_crs`` at ``pre_res`` covering a larger extent (the post scene is the pre
-    scene in another season plus bright new patches); also the pre image aligned onto the post grid with
-    ``rasterio.warp.reproject`` (bilinear, what ``gdalwarp -r bilinear`` does).
+    scene in another season plus bright new patches); also the pre image aligned onto the post
+    grid with ``rasterio.warp.reproject`` (bilinear, what ``gdalwarp -r bilinear`` does).
     Returns ``dict(post=, pre=, aligned=)`` paths."""
     import cv2
     import numpy as np
