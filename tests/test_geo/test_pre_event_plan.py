@@ -7,7 +7,7 @@ import pytest
 import rasterio
 from rasterio.warp import Resampling, reproject
 
-from helpers import SCENE_CRS, SCENE_TRANSFORM, write_change_pair
+from helpers import SCENE_CRS, SCENE_TRANSFORM, write_change_pair, write_scene
 from lszoo.errors import ConfigError, DataError
 from lszoo.geo.pre_event import (check_pre_given, check_same_bands, plan_pair_bands, pre_channels,
                                  pre_then_post_order)
@@ -79,3 +79,11 @@ def test_pre_in_another_crs_is_gdalwarp_of_it_in_every_window(tmp_path):
             np.testing.assert_array_equal(got[3:], ref[:, y0:y1, x0:x1])
             with rasterio.open(pair['post']) as post:
                 np.testing.assert_array_equal(got[:3], post.read(window=((y0, y1), (x0, x1))))
+    # with a DEM on the post grid as a third source (a bi-temporal DiGATe-UNet's input)
+    dem, dem_data = write_scene(tmp_path / 'dem.tif', 160, 224, bands=1)
+    with ExitStack() as stack:
+        reader = SceneReader(stack, pair['post'], dem, BANDS + ['DEM'], 7, None,
+                             pre_path=pair['pre'], stream_layout=dict(LAYOUT, topo=[6]))
+        got = reader.read(17, 80, 33, 190)
+    np.testing.assert_array_equal(got[3:6], ref[:, 17:80, 33:190])
+    np.testing.assert_array_equal(got[6], dem_data[0, 17:80, 33:190])
