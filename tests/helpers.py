@@ -253,3 +253,73 @@ def run_infer_scene(args, nproc=None, env_extra=None):
     else:
         cmd = [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+CHANGE_CONFIG = osp.join(REPO, 'configs', 'demo', 'fc_siam_diff_synthetic.py')
+
+
+def write_change_pair(folder, h=192, w=256, pre_crs='EPSG:4326', pre_res=6e-5, seed=0):
+    """A post-event scene (:data:`SCENE_CRS`, 10 m, 3 bands of 0..255 float32) and its pre-event
+    image in ``pre_crs`` at ``pre_res`` covering a larger extent (the post scene is the pre
+    scene in another season plus bright new patches); also the pre image aligned onto the post
+    grid with ``rasterio.warp.reproject`` (bilinear, what ``gdalwarp -r bilinear`` does).
+    Returns ``dict(post=, pre=, aligned=)`` paths."""
+    import cv2
+    import numpy as np
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    rng = np.random.default_rng(seed)
+    m = 32  # pre margin in post pixels
+    big = cv2.resize(rng.random(((h + 2 * m) // 16, (w + 2 * m) // 16, 3)).astype(np.float32),
+                     (w + 2 * m, h + 2 * m), interpolation=cv2.INTER_CUBIC)
+    big = (255 * np.clip(big, 0, 1)).transpose(2, 0, 1).astype(np.float32)
+    post = big[:, m:m + h, m:m + w].copy()
+    big = 0.75 * big + 15.0  # another season: duller, and no date equals the other anywhere
+    for _ in range(6):  # new scars: bright patches in the post image only
+        y, x = rng.integers(0, h - 24), rng.integers(0, w - 24)
+        post[:, y:y + 20, x:x + 20] = 230.0
+    folder = str(folder)
+    paths = dict(post=osp.join(folder, 'post.tif'), pre=osp.join(folder, 'pre.tif'),
+                 aligned=osp.join(folder, 'pre_aligned.tif'))
+    big_tf = rasterio.Affine(10.0, 0, SCENE_TRANSFORM.c - 10 * m, 0, -10.0,
+                             SCENE_TRANSFORM.f + 10 * m)
+    bounds = rasterio.transform.array_bounds(h + 2 * m, w + 2 * m, big_tf)
+    tf, pw, ph = calculate_default_transform(SCENE_CRS, pre_crs, w + 2 * m, h + 2 * m,
+                                             *bounds, resolution=pre_res)
+    pre = np.zeros((3, ph, pw), np.float32)
+    reproject(big, pre, src_transform=big_tf, src_crs=SCENE_CRS, dst_transform=tf,
+              dst_crs=pre_crs, resampling=Resampling.bilinear)
+    aligned = np.zeros((3, h, w), np.float32)
+    reproject(pre, aligned, src_transform=tf, src_crs=pre_crs, dst_transform=SCENE_TRANSFORM,
+              dst_crs=SCENE_CRS, resampling=Resampling.bilinear)
+    for key, data, crs, transform in (('post', post, SCENE_CRS, SCENE_TRANSFORM),
+                                      ('pre', pre, pre_crs, tf),
+                                      ('aligned', aligned, SCENE_CRS, SCENE_TRANSFORM)):
+        with rasterio.open(paths[key], 'w', driver='GTiff', width=data.shape[2],
+                           height=data.shape[1], count=3, dtype='float32', crs=crs,
+                           transform=transform) as dst:
+            dst.write(data)
+    return paths
+
+
+def save_change_checkpoint(config, pair: dict, path, seed=0):
+    """Random weights of the change ``config`` whose landslide logits on ``pair`` (post and the
+    aligned pre, 0..255 / 255) spread over about +-4 around 0: a mask with both classes and
+    margins well above the differences between ways of warping. Returns ``(path, model)``."""
+    import numpy as np
+    import rasterio
+    from lszoo.apis import scene as si
+    torch.manual_seed(seed)
+    model, _ = si.init_scene_model(config)
+    with rasterio.open(pair['post']) as a, rasterio.open(pair['aligned']) as b:
+        x = np.concatenate([a.read(window=((0, 128), (0, 128))),
+                            b.read(window=((0, 128), (0, 128)))]) / 255.0
+    meta = dict(img_shape=(128, 128), ori_shape=(128, 128), pad_shape=(128, 128))
+    seg = model.decode_head.conv_seg
+    with torch.no_grad():
+        logits = model.inference(torch.from_numpy(x[None]).float(), [meta])[0, -1]
+        seg.weight *= 2.0 / float(logits.std())
+        logits = model.inference(torch.from_numpy(x[None]).float(), [meta])[0, -1]
+        seg.bias[-1] -= logits.median()
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return str(path), model

@@ -6,8 +6,9 @@
 
 The graph takes the raster's values (N x C x H x W, float32, bands in the config's order),
 applies the config's test-pipeline normalisation, and outputs the landslide probability
-(N x 1 x H x W). The export is checked with onnxruntime against PyTorch (max abs probability
-difference printed; above 1e-4 nothing is written). ``--dynamic-size`` leaves height and width
+(N x 1 x H x W); a change (pre/post) model takes both dates stacked, the pre-event bands first,
+then the post-event bands (the metadata say so). The export is checked with onnxruntime against
+PyTorch (max abs probability difference printed; above 1e-4 nothing is written). ``--dynamic-size`` leaves height and width
 free where the architecture allows (Deepness needs a fixed tile size, the default).
 See docs/deployment.md.
 """

@@ -1,7 +1,7 @@
 """Map landslides over a whole GeoTIFF scene: mask (+ probabilities, + polygon inventory).
 
     python tools/infer_scene.py CONFIG CHECKPOINT INPUT.tif OUTPUT.tif \
-        [--dem DEM.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
+        [--dem DEM.tif] [--pre PRE.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
         [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac] [--prefetch N]
         [--min-area 5px|M2] [--fill-holes 5px|M2]
@@ -39,6 +39,9 @@ EXAMPLES = """examples:
     python tools/infer_scene.py configs/demo/inventory_synthetic.py iter_400.pth \\
         scene_b.tif out/scene_b_mask.tif --dem dem.tif --prob out/scene_b_prob.tif \\
         --polygons out/scene_b.gpkg
+  a change (pre/post) model: the post-event image, its pre-event image on any grid:
+    python tools/infer_scene.py configs/demo/fc_siam_diff_synthetic.py iter_400.pth \\
+        post.tif out/change_mask.tif --pre pre.tif --polygons out/new_landslides.gpkg
   an exported ONNX model (tools/export_onnx.py), test-time augmentation:
     python tools/infer_scene.py CONFIG model.onnx scene.tif out.tif --onnx --tta flip
   many scenes, two processes:
@@ -73,6 +76,10 @@ def parse_args(argv=None):
     p.add_argument('output', help='output mask GeoTIFF (uint8: 1 landslide, 0 background, '
                    '255 nodata); with many scenes a folder or a template with {name}')
     p.add_argument('--dem', help='separate DEM raster, resampled to the image grid on the fly')
+    p.add_argument('--pre', metavar='PRE.tif',
+                   help='pre-event image of a change (bi-temporal) config, same bands as INPUT '
+                   '(the post-event image), any grid/CRS: warped to the image grid on the fly '
+                   '(docs/change_detection.md)')
     p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--min-area', default='5px', metavar='AREA',
@@ -139,7 +146,7 @@ def run_many(args) -> int:
 
     start = time.perf_counter()
     plans = batch.plan_scenes(args.inputs, args.output, args.prob, args.polygons, args.dem,
-                              args.quicklook)
+                              args.quicklook, args.pre)
     device, rank, world = args.device, 0, 1
     if args.launcher == 'pytorch':  # gloo for the summary; scenes do not talk to each other
         import torch.distributed as dist
@@ -223,7 +230,7 @@ def run(args) -> int:
             warnings.simplefilter('ignore', NotGeoreferencedWarning)  # lszoo warns once itself
             res = map_scene(
                 model, args.input, args.output, None if args.onnx else args.checkpoint,
-                cfg=cfg, dem=args.dem, prob=args.prob, polygons=args.polygons,
+                cfg=cfg, dem=args.dem, pre=args.pre, prob=args.prob, polygons=args.polygons,
                 quicklook=quicklook, progress=not args.no_progress,
                 **scene_options(args, tile, device))
     finally:

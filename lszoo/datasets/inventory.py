@@ -10,8 +10,11 @@ from mmseg.registry import DATASETS
 
 from lszoo.errors import ConfigError, DataError
 from lszoo.geo.bands import is_dem_band, plan_bands
+from lszoo.geo.pre_event import check_pre_given, plan_pair_bands
 from lszoo.geo.grid import tile_origins
 from .base import resolve_stream_layout
+from .inventory_pre import (check_pre_images, default_pair_bands, pair_band_streams,
+                            resolve_pre_paths)
 from .inventory_scenes import apply_affine, find_scenes, scene_header, under_root
 from .inventory_vector import InventoryWarning, read_inventory, reproject_geoms
 from .spatial_split import SPLITS, spatial_blocks
@@ -47,6 +50,11 @@ class InventoryDataset(BaseSegDataset):
         scenes: GeoTIFF path(s), a folder or a glob; same band count, one CRS for blocks.
         inventory: vector file of landslide polygons, any CRS (reprojected to each scene).
         dem: optional elevation raster, any grid and CRS; band name ``'DEM'`` selects it.
+        pre: pre-event image of each scene for a change model, any grid and CRS, same bands
+            as the scene: one path, a template with ``{name}`` (scene file stem), a list in
+            the scenes' order or a dict scene -> path (:mod:`.inventory_pre`); bands ``pre_*``
+            (or the ``pre`` stream of ``stream_layout``) read it. Default bands with it: the
+            scene's, then ``pre_`` + each; streams ``post``, ``pre`` (and ``topo``).
         data_root: folder that relative ``scenes``, ``inventory`` and ``dem`` paths are in.
         split: ``'train'``, ``'val'``, ``'test'`` or ``'all'``.
         split_mode: ``'blocks'`` or ``'scenes'``.
@@ -74,7 +82,7 @@ class InventoryDataset(BaseSegDataset):
     METAINFO = dict(classes=('background', 'landslide'), palette=[[0, 0, 0], [255, 0, 0]])
     NAME = 'inventory'
 
-    def __init__(self, scenes, inventory: str, dem: Optional[str] = None,
+    def __init__(self, scenes, inventory: str, dem: Optional[str] = None, pre=None,
                  data_root: Optional[str] = None, split: str = 'train',
                  split_mode: str = 'blocks', block_size: Optional[float] = None,
                  split_fractions: Sequence[float] = (0.7, 0.15, 0.15), split_seed: int = 42,
@@ -121,11 +129,15 @@ class InventoryDataset(BaseSegDataset):
         self.ignore_buffer = float(ignore_buffer)
         self.scenes = [scene_header(p) for p in find_scenes(scenes)]
         self._check_scenes()
+        paths = [s['path'] for s in self.scenes]
+        self.pre_paths = resolve_pre_paths(pre, paths, data_root)
+        check_pre_images(paths, self.pre_paths)
         self.scene_band_names = self._scene_band_names(scene_band_names)
-        self.band_names = self._resolve_bands(bands)
-        self.stream_layout = resolve_stream_layout(
-            self.band_names, stream_layout,
-            {b: 'topo' for b in self.band_names if is_dem_band(b)}, type(self).__name__)
+        self.band_names = self._resolve_bands(bands, stream_layout)
+        streams = pair_band_streams(self.band_names, stream_layout) if pre is not None else {}
+        streams.update({b: 'topo' for b in self.band_names if is_dem_band(b)})
+        self.stream_layout = resolve_stream_layout(self.band_names, stream_layout, streams,
+                                                   type(self).__name__)
         self._load_inventory(attribute_filter)
         if dem is not None:
             self._check_dem()
@@ -159,7 +171,7 @@ class InventoryDataset(BaseSegDataset):
             return list(desc)
         return [f'band{i + 1}' for i in range(n)]
 
-    def _resolve_bands(self, bands) -> List[str]:
+    def _resolve_bands(self, bands, stream_layout=None) -> List[str]:
         avail = self.scene_band_names
         names = None
         if bands is not None:
@@ -171,8 +183,19 @@ class InventoryDataset(BaseSegDataset):
                                           f'for {self.scenes[0]["path"]} (bands {avail})')
                     b = avail[b]
                 names.append(b)
-        return plan_bands(names, len(avail), avail, dem=self.dem_path,
-                          source=self.scenes[0]['path']).band_names
+        pre = self.pre_paths[0]
+        if pre is None and names is None:
+            return plan_bands(None, len(avail), avail, dem=self.dem_path,
+                              source=self.scenes[0]['path']).band_names
+        names = names if names is not None else default_pair_bands(avail) + (
+            ['DEM'] if self.dem_path is not None else [])
+        check_pre_given(names, stream_layout, pre, 'the InventoryDataset bands',
+                        'pre= of InventoryDataset')
+        if pre is None:
+            return plan_bands(names, len(avail), avail, dem=self.dem_path,
+                              source=self.scenes[0]['path']).band_names
+        return plan_pair_bands(names, stream_layout, len(avail), avail, dem=self.dem_path,
+                               source=self.scenes[0]['path'], pre_source=pre).band_names
 
     def _load_inventory(self, attribute_filter):
         import shapely
@@ -355,6 +378,7 @@ class InventoryDataset(BaseSegDataset):
         geoms = self.polygons[info['scene']][self.trees[info['scene']].query(
             box, predicate='intersects')]
         info.update(img_path=s['path'], seg_map_path=None, dem_path=self.dem_path,
+                    pre_path=self.pre_paths[info['scene']],
                     geometries=list(geoms), ignore_buffer=self.ignore_buffer,
                     scene_band_names=list(self.scene_band_names),
                     band_names=list(self.band_names),

@@ -17,12 +17,18 @@ Deepness takes the tile size from the input's spatial shape (``input_0_shape[-1]
 default export has a fixed square ``tile_size`` and a dynamic batch; ``dynamic_hw=True`` also
 leaves height and width free (for ``tools/infer_scene.py --onnx`` with any tile size), checked
 at a second size before it is kept.
+
+A change (bi-temporal) model takes one raster stacking both dates, the pre-event image's bands
+first, then the post-event image's (what ``gdalbuildvrt -separate stack.vrt pre.tif post.tif``
+gives); the graph reorders them to the config's channels and ``lszoo_input``,
+``lszoo_input_bands``, ``lszoo_dates`` and ``lszoo_input_channels`` say so
+(:mod:`lszoo.deploy.stacked_dates`).
 """
 import json
 import os.path as osp
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -31,8 +37,10 @@ from torch import nn
 
 from lszoo.errors import ConfigError, LSZooWarning
 from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.geo.pre_event import pre_then_post_order
 from lszoo.utils.fileio import atomic_path
 from .normalization import InputNormalization, build_input_normalization
+from .stacked_dates import date_metadata
 
 INPUT_NAME = 'image'
 OUTPUT_NAME = 'probability'
@@ -53,12 +61,21 @@ def require_onnx():
 
 
 class ProbabilityModel(nn.Module):
-    """Raster values ``N x C x H x W`` -> landslide probability ``N x 1 x H x W``."""
+    """Raster values ``N x C x H x W`` -> landslide probability ``N x 1 x H x W``.
 
-    def __init__(self, segmentor: nn.Module, normalization: InputNormalization):
+    ``input_order``: the input's channels are config channels ``input_order`` (a change model
+    takes one stack of both dates, pre-event bands first:
+    :func:`lszoo.geo.pre_event.pre_then_post_order`); the graph puts them back in config order.
+    """
+
+    def __init__(self, segmentor: nn.Module, normalization: InputNormalization,
+                 input_order: Optional[Sequence[int]] = None):
         super().__init__()
         self.segmentor = segmentor
         self.normalization = normalization
+        self.input_order = list(input_order) if input_order is not None else None
+        self.to_config = None if input_order is None else torch.as_tensor(
+            np.argsort(self.input_order), dtype=torch.long)
         head = segmentor.decode_head
         self.align_corners = bool(getattr(head, 'align_corners', False))
         self.out_channels = int(getattr(head, 'out_channels', getattr(head, 'num_classes', 2)))
@@ -66,7 +83,14 @@ class ProbabilityModel(nn.Module):
             raise ConfigError(f'the decode head has {self.out_channels} output channels; export '
                               'needs a binary model (1 sigmoid or 2 softmax channels)')
 
+    def sample(self, shape, gen) -> torch.Tensor:
+        """Random raster-like input in the graph's input channel order."""
+        x = self.normalization.sample(shape, gen)
+        return x if self.input_order is None else x[:, self.input_order]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.to_config is not None:
+            x = x.index_select(1, self.to_config)
         x = self.normalization(x)
         # EncoderDecoder's tensor mode: backbone (+ neck) and the decode head, no auxiliary head
         logits = self.segmentor(x, mode='tensor')
@@ -214,7 +238,7 @@ def _check_export_args(out: str, tile_size: int, overlap: int) -> None:
 
 def _free_size_difference(sess, wrapper, c: int, tile_size: int, gen) -> tuple:
     """Difference at another batch and size: a graph whose shapes tracing froze fails here."""
-    x2 = wrapper.normalization.sample((1, c, tile_size + 32, tile_size + 64), gen)
+    x2 = wrapper.sample((1, c, tile_size + 32, tile_size + 64), gen)
     try:
         return max_prob_difference(sess, wrapper, x2), tuple(x2.shape)
     except Exception:  # onnxruntime rejects the shape: sizes are baked in
@@ -284,10 +308,11 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
         raise ConfigError('the number of input channels is unknown: pass in_channels')
     wrapper = ProbabilityModel(
         segmentor, build_input_normalization(cfg, data_preprocessor=getattr(
-            segmentor, 'data_preprocessor', None))).eval()
+            segmentor, 'data_preprocessor', None)),
+        pre_then_post_order(cfg.get('bands'), cfg.get('stream_layout'))).eval()
     thr, thr_source = resolve_threshold(segmentor, cfg, checkpoint, threshold)
     gen = torch.Generator().manual_seed(seed)
-    x = wrapper.normalization.sample((2, c, tile_size, tile_size), gen)
+    x = wrapper.sample((2, c, tile_size, tile_size), gen)
     scale = float(input_scale or default_input_scale(cfg))
     note = deepness_scale_note(wrapper.normalization, scale)
     if note is not None:
@@ -305,6 +330,7 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             'lszoo_input_scale': json.dumps(scale),
             'lszoo_threshold_source': json.dumps(thr_source),
         })
+        meta.update(date_metadata(cfg, wrapper.input_order))
         if note is not None:  # what the warning said, for whoever loads the file later
             meta['lszoo_deepness_warning'] = json.dumps(note)
         meta.update(extra_metadata or {})

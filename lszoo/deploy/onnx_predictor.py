@@ -39,6 +39,10 @@ class OnnxTileModel:
         self.metadata = {k: json.loads(v) for k, v in meta.items()}
         self.threshold = float(self.metadata.get('seg_thresh', 0.5))
         self.bands: List[str] = list(self.metadata.get('lszoo_bands') or [])
+        # a change model takes both dates stacked, pre-event first (lszoo.deploy.stacked_dates)
+        order = self.metadata.get('lszoo_input_channels')
+        self.input_order = None if order is None or order == sorted(order) else \
+            torch.as_tensor(order, dtype=torch.long)
 
     def check_bands(self, cfg_bands: Optional[Sequence[str]]) -> None:
         """The config's bands must be the ones the model was exported with."""
@@ -47,6 +51,9 @@ class OnnxTileModel:
                               f'lists {list(cfg_bands)}')
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        """``batch``'s channels in the config's order (as scene inference reads them)."""
+        if self.input_order is not None:
+            batch = batch.index_select(1, self.input_order.to(batch.device))
         x = np.ascontiguousarray(batch.detach().cpu().numpy(), dtype=np.float32)
         if self.fixed_size is not None and x.shape[-2:] != (self.fixed_size, self.fixed_size):
             raise ConfigError(f'{self.path} takes {self.fixed_size}x{self.fixed_size} tiles, '

@@ -81,8 +81,12 @@ def footprint(src, densify: int = 21):
 
 def scene_item(item_path: str, input_path: str, assets: Dict[str, Optional[str]], *,
                model: str, config_sha256: Optional[str], checkpoint_sha256: Optional[str],
-               threshold: float, version: str, extra: Optional[dict] = None):
-    """Build the :class:`pystac.Item` for the outputs in ``assets`` (name -> path or None)."""
+               threshold: float, version: str, extra: Optional[dict] = None,
+               pre_path: Optional[str] = None):
+    """Build the :class:`pystac.Item` for the outputs in ``assets`` (name -> path or None).
+
+    The inputs are ``derived_from`` links (``input_path``, and ``pre_path``, the pre-event image
+    of a change model) and named in ``lszoo:inputs`` and the lineage."""
     pystac = require_pystac()
     from pystac.extensions.projection import ProjectionExtension
 
@@ -96,8 +100,8 @@ def scene_item(item_path: str, input_path: str, assets: Dict[str, Optional[str]]
     props = {
         'lszoo:datetime_source': 'TIFFTAG_DATETIME' if when else 'processing time',
         'processing:software': {'lszoo': version},
-        'processing:lineage': (f'landslide segmentation of {osp.basename(input_path)} with '
-                               f'{model}, probability threshold {threshold:g}'),
+        'processing:lineage': _lineage(input_path, pre_path, model, threshold),
+        'lszoo:inputs': {k: osp.basename(v) for k, v in _inputs(input_path, pre_path).items()},
         'processing:datetime': now.isoformat().replace('+00:00', 'Z'),
         'lszoo:model': model,
         'lszoo:config_sha256': config_sha256,
@@ -112,6 +116,10 @@ def scene_item(item_path: str, input_path: str, assets: Dict[str, Optional[str]]
     proj.apply(epsg=epsg, shape=shape, transform=transform,
                bbox=bounds if epsg is not None else None)
     base = osp.dirname(osp.abspath(item_path))
+    for role, path in _inputs(input_path, pre_path).items():
+        item.add_link(pystac.Link('derived_from', osp.relpath(osp.abspath(path), base),
+                                  media_type='image/tiff; application=geotiff',
+                                  title=INPUT_TITLES[role]))
     for name, path in assets.items():
         if path is None:
             continue
@@ -120,6 +128,21 @@ def scene_item(item_path: str, input_path: str, assets: Dict[str, Optional[str]]
             href=osp.relpath(osp.abspath(path), base), media_type=MEDIA.get(ext),
             roles=ROLES.get(name, ['data']), title=TITLES.get(name)))
     return item
+
+
+INPUT_TITLES = {'input': 'Input image', 'post': 'Post-event image',
+                'pre': 'Pre-event image'}
+
+
+def _inputs(input_path: str, pre_path: Optional[str]) -> Dict[str, str]:
+    return {'input': input_path} if pre_path is None else {'post': input_path, 'pre': pre_path}
+
+
+def _lineage(input_path: str, pre_path: Optional[str], model: str, threshold: float) -> str:
+    what = f'landslide segmentation of {osp.basename(input_path)}' if pre_path is None else (
+        f'landslide change segmentation of the post-event image {osp.basename(input_path)} '
+        f'against the pre-event image {osp.basename(pre_path)}')
+    return f'{what} with {model}, probability threshold {threshold:g}'
 
 
 def write_item(item, path: str) -> str:

@@ -5,7 +5,7 @@ Under ``torchrun`` each process loads the model once and maps its own share of t
 (largest files first, spread so that the shares are even) with :func:`~.mapper.map_scene` on
 one process (``split_tiles=False``), so a scene's outputs are the same as from a single run.
 Output paths are per scene: a folder (``<folder>/<name>.tif``) or a template with ``{name}``
-(the input's file name without extension), as are ``prob``, ``polygons`` and ``dem``.
+(the input's file name without extension), as are ``prob``, ``polygons``, ``dem`` and ``pre``.
 """
 import glob
 import os
@@ -79,10 +79,11 @@ class ScenePlan:
     polygons: Optional[str] = None
     dem: Optional[str] = None
     quicklook: Optional[str] = None
+    pre: Optional[str] = None
 
 
 def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
-                dem=None, quicklook=None) -> List[ScenePlan]:
+                dem=None, quicklook=None, pre=None) -> List[ScenePlan]:
     """The scenes of ``inputs`` with their outputs; checked before any work: outputs of two
     scenes must not collide and their folders must exist (an output folder is created).
     ``quicklook=''`` puts each scene's quicklook at its default path beside its mask."""
@@ -94,7 +95,8 @@ def plan_scenes(inputs: Sequence[str], output: str, prob=None, polygons=None,
         name = scene_name(path)
         plan = ScenePlan(path, per_scene(output, name, 'OUTPUT', '.tif'),
                          per_scene(prob, name, '--prob'),
-                         per_scene(polygons, name, '--polygons'), per_scene(dem, name, '--dem'))
+                         per_scene(polygons, name, '--polygons'), per_scene(dem, name, '--dem'),
+                         pre=per_scene(pre, name, '--pre'))
         if quicklook == '':
             from lszoo.geo.quicklook import default_quicklook_path
             plan.quicklook = default_quicklook_path(plan.output)
@@ -175,7 +177,8 @@ def map_scenes(model, cfg, plans: Sequence[ScenePlan], rank: int = 0, world: int
         start = time.perf_counter()
         try:
             map_scene(model, plan.input, plan.output, cfg=cfg, dem=plan.dem, prob=plan.prob,
-                      polygons=plan.polygons, quicklook=plan.quicklook, split_tiles=False,
+                      polygons=plan.polygons, quicklook=plan.quicklook, pre=plan.pre,
+                      split_tiles=False,
                       **options)
         except (LSZooError, OSError, RuntimeError, ValueError) as err:
             reason = str(err) if isinstance(err, LSZooError) else f'{type(err).__name__}: {err}'

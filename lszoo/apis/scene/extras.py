@@ -54,9 +54,11 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
                        polygons: Optional[str] = None, quicklook: Optional[str] = None,
                        stac: bool = True, cfg=None, model_file: Optional[str] = None,
                        threshold: float = 0.5, band_names: Optional[Sequence[str]] = None,
-                       extra: Optional[dict] = None) -> Optional[str]:
+                       extra: Optional[dict] = None,
+                       pre: Optional[str] = None) -> Optional[str]:
     """Write the quicklook (when ``quicklook`` is a path) and the STAC Item (when ``stac``).
 
+    ``pre``: the pre-event image of a change model, recorded in the Item beside the input.
     ``model_file`` is the checkpoint or ONNX file (hashed into the Item). Returns the Item path,
     or None when no Item was written. Failures are warnings (module docstring), never errors.
     """
@@ -78,7 +80,7 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
             dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
             model=model_name(cfg, model_file), config_sha256=config_sha256(cfg),
             checkpoint_sha256=sha256_file(model_file) if model_file and osp.isfile(model_file)
-            else None, threshold=threshold, version=__version__, extra=extra)
+            else None, threshold=threshold, version=__version__, extra=extra, pre_path=pre)
         write_item(item, path)
     except Exception as err:  # noqa: BLE001
         warn_extra(f'STAC Item {path} not written', err)

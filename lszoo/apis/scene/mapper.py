@@ -29,6 +29,7 @@ from lszoo.utils.output_lock import output_locks
 
 from .blend import BlockBlender
 from .options import SceneOptions, check_output_paths
+from .pair import check_pair_inputs
 from .predictor import TileBatch, TilePredictor, build_normalizer, init_scene_model
 from .prefetch import Prefetcher, default_prefetch
 from .writer import SceneWriter, atomic_outputs
@@ -164,6 +165,7 @@ def _run_blocks(items, predict: TilePredictor, blender: BlockBlender,
 def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
               dem: Optional[str] = None, prob: Optional[str] = None,
               polygons: Optional[str] = None, quicklook: Optional[str] = None,
+              pre: Optional[str] = None,
               **options) -> SceneResult:
     """Map landslides over the GeoTIFF ``input`` in bounded memory.
 
@@ -171,7 +173,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     segmentor (pass its ``cfg`` for the bands and normalisation). Writes ``output`` (uint8 mask:
     1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
-    resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
+    resampled to the image grid; ``pre`` the pre-event image of a change (bi-temporal) config, on
+    any grid, warped to the image grid per window (:mod:`lszoo.geo.pre_event`; pre and post are
+    checked to overlap and to have the same bands before any work); ``quicklook`` a PNG
+    (RGB + landslide outlines). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
     normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
@@ -185,16 +190,17 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     """
     opts = SceneOptions(**options)
     rank = _dist_info()[0] if opts.split_tiles else 0
-    check_output_paths(input, output, prob, polygons, dem, quicklook)
+    check_output_paths(input, output, prob, polygons, dem, quicklook, pre)
+    check_pair_inputs(model, cfg, input, pre)
     outputs = {'OUTPUT': output, '--prob': prob, '--polygons': polygons,
                '--quicklook': quicklook} if rank == 0 else {}
     with output_locks(outputs):  # rank 0 writes every output
         return _map_scene(model, input, output, checkpoint, cfg, dem, prob, polygons,
-                          quicklook, opts)
+                          quicklook, opts, pre)
 
 
 def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polygons,
-               quicklook, opts: SceneOptions) -> SceneResult:
+               quicklook, opts: SceneOptions, pre: Optional[str] = None) -> SceneResult:
     """:func:`map_scene` once its outputs are checked and locked."""
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
@@ -204,7 +210,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     with ExitStack() as stack:
         stack.enter_context(_gdal_env())
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
-                             _cfg_get(cfg, 'in_channels'), opts.input_bands)
+                             _cfg_get(cfg, 'in_channels'), opts.input_bands, pre_path=pre,
+                             stream_layout=_cfg_get(cfg, 'stream_layout'))
         predict = TilePredictor(model, reader, opts.tile,
                                 _normalizer(cfg, reader, opts.normalize, model), opts.device,
                                 times, opts.tta)
@@ -230,7 +237,7 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
                            stac=opts.stac, cfg=cfg,
                            model_file=getattr(model, 'path', None) or checkpoint,
                            threshold=thr, band_names=input_bands,
-                           extra={'lszoo:tta': opts.tta})
+                           extra={'lszoo:tta': opts.tta}, pre=pre)
         times['extras'] = time.perf_counter() - t0
     if world > 1:
         torch.distributed.barrier()

@@ -15,9 +15,10 @@ from .loading import InvalidPixelWarning, LoadLandslideSample
 class LoadInventoryWindow(LoadLandslideSample):
     """Read the window an :class:`~lszoo.datasets.InventoryDataset` sample names.
 
-    Only the window is read (rasterio window reads; the DEM through a
-    :class:`rasterio.vrt.WarpedVRT` on the scene grid, as scene inference reads it, so training
-    and mapping see the same resampled elevation). Bands come in the dataset's order.
+    Only the window is read (rasterio window reads; the DEM and a pre-event image through a
+    :class:`rasterio.vrt.WarpedVRT` on the scene grid, as scene inference reads them, so
+    training and mapping see the same resampled values). A pixel missing in the scene or the
+    pre-event image is labelled 255. Bands come in the dataset's order.
     NaN / nodata pixels are replaced by the window's channel median (as in scene inference and
     :class:`LoadLandslideSample`, reported once per loader) and labelled 255 (ignored): there is
     no image to learn from there. Adds ``img`` (float32 ``H x W x C``), ``gt_seg_map`` (uint8
@@ -35,14 +36,15 @@ class LoadInventoryWindow(LoadLandslideSample):
         super().__init__(nodata_fill=nodata_fill, with_seg=with_seg)
         self._readers = {}
 
-    def _reader(self, path, dem, scene_bands, bands):
+    def _reader(self, path, dem, scene_bands, bands, pre=None, stream_layout=None):
         from lszoo.geo.reader import SceneReader  # rasterio only when windows are read
         uses_dem = dem is not None and any(is_dem_band(b) for b in bands)
-        key = (path, dem if uses_dem else None, tuple(bands))
+        key = (path, dem if uses_dem else None, tuple(bands), pre)
         if key not in self._readers:
             stack = ExitStack()
             reader = SceneReader(stack, path, dem if uses_dem else None, list(bands), None,
-                                 list(scene_bands), warn_partial_dem=False)
+                                 list(scene_bands), warn_partial_dem=False, pre_path=pre,
+                                 stream_layout=stream_layout)
             self._readers[key] = (stack, reader)
         return self._readers[key][1]
 
@@ -50,7 +52,8 @@ class LoadInventoryWindow(LoadLandslideSample):
         from rasterio.windows import Window
         x, y, w, h = results['window']
         reader = self._reader(results['img_path'], results.get('dem_path'),
-                              results['scene_band_names'], results['band_names'])
+                              results['scene_band_names'], results['band_names'],
+                              results.get('pre_path'), results.get('stream_layout'))
         img = reader.read(y, y + h, x, x + w).transpose(1, 2, 0).astype(np.float32)
         valid = reader.valid(y, y + h, x, x + w)
         if valid is not None and not valid.all():
@@ -70,8 +73,9 @@ class LoadInventoryWindow(LoadLandslideSample):
         if self.with_seg:
             label = rasterize_window(results.get('geometries') or [], transform, (h, w),
                                      results.get('ignore_buffer', 0.0))
-            if reader.has_nodata:
-                label[reader.src.dataset_mask(window=win) == 0] = IGNORE_INDEX
+            dates_ok = reader.valid(y, y + h, x, x + w, dem=False)
+            if dates_ok is not None:  # no image, or no pre-event image: nothing to learn
+                label[~dates_ok] = IGNORE_INDEX
             results['gt_seg_map'] = label
             results.setdefault('seg_fields', [])
             if 'gt_seg_map' not in results['seg_fields']:
