@@ -61,7 +61,8 @@ class LoadInventoryWindow(LoadLandslideSample):
             if not self._reported:
                 self._reported = True
                 warnings.warn(f'{results["img_path"]}: {int((~valid).sum())} nodata pixels in '
-                              f'window (x, y, w, h) = {tuple(map(int, results["window"]))} replaced ({self.nodata_fill}); further '
+                              f'window (x, y, w, h) = {tuple(map(int, results["window"]))} '
+                              f'replaced ({self.nodata_fill}); further '
                               'windows with nodata are not reported', InvalidPixelWarning,
                               stacklevel=2)
         win = Window(x, y, w, h)
