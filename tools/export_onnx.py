@@ -9,6 +9,8 @@ applies the config's test-pipeline normalisation, and outputs the landslide prob
 (N x 1 x H x W). The export is checked with onnxruntime against PyTorch (max abs probability
 difference printed; above 1e-4 nothing is written). ``--dynamic-size`` leaves height and width
 free where the architecture allows (Deepness needs a fixed tile size, the default).
+A temperature fitted by ``tools/test.py --calibrate`` beside the checkpoint is folded into the
+graph (its output is the calibrated probability) and recorded in ``lszoo_temperature``.
 See docs/deployment.md.
 """
 import argparse
@@ -66,6 +68,10 @@ def body(args) -> int:
                       input_scale=args.input_scale, checkpoint=args.checkpoint,
                       extra_metadata={k: json.dumps(v) for k, v in extra.items()})
     size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
+    from lszoo.evaluation.threshold import temperature_message
+    temp = json.loads(res.metadata['lszoo_temperature'])
+    print(temperature_message(temp, json.loads(res.metadata['lszoo_temperature_source']))
+          + (', folded into the graph' if temp else ''))
     print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '
           f'difference {res.max_abs_diff:.2e} on inputs {res.checked_shapes}')
     return 0

@@ -21,7 +21,8 @@ import numpy as np
 import rasterio
 import torch
 
-from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.evaluation.threshold import resolve_temperature, resolve_threshold, temperature_message
+from lszoo.models.decode_heads.temperature import temperature_scaled
 from lszoo.config import load_config
 from lszoo.geo.grid import Grid
 from lszoo.geo.reader import SceneReader
@@ -49,6 +50,7 @@ class SceneResult:
     world_size: int = 1
     threshold: float = 0.5
     threshold_source: str = ''
+    temperature: Optional[float] = None
     times: Dict[str, float] = field(default_factory=dict)
 
 
@@ -178,7 +180,9 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. The threshold
     is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
     model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
-    unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
+    unless the config sets ``use_calibrated_threshold = False``, else the decode head's; the
+    temperature of the logits is :func:`~lszoo.evaluation.threshold.resolve_temperature`'s
+    (fitted beside ``checkpoint``; an ONNX model has it folded in), applied for the run.
     Two runs writing one output at once are refused: each output is locked for the run
     (:mod:`lszoo.utils.output_lock`), and the second stops with ``OUTPUT ... is being written by
     process N``.
@@ -199,10 +203,14 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
+    temperature, t_source = resolve_temperature(model, cfg, checkpoint)
+    if rank == 0:
+        print(temperature_message(temperature, t_source), flush=True)
     times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
                  polygons=0.0)
     with ExitStack() as stack:
         stack.enter_context(_gdal_env())
+        stack.enter_context(temperature_scaled(model, temperature))
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands)
         predict = TilePredictor(model, reader, opts.tile,
@@ -238,7 +246,7 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
                        height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
-                       threshold_source=source, times=times)
+                       threshold_source=source, temperature=temperature, times=times)
 
 
 def _progress_bar(n: int):
