@@ -41,6 +41,7 @@ class SceneResult:
 
     output: str
     prob: Optional[str] = None
+    uncertainty: Optional[str] = None
     polygons: Optional[str] = None
     n_polygons: int = 0
     height: int = 0
@@ -166,14 +167,16 @@ def _run_blocks(items, predict: TilePredictor, blender: BlockBlender,
 def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
               dem: Optional[str] = None, prob: Optional[str] = None,
               polygons: Optional[str] = None, quicklook: Optional[str] = None,
-              **options) -> SceneResult:
+              uncertainty: Optional[str] = None, **options) -> SceneResult:
     """Map landslides over the GeoTIFF ``input`` in bounded memory.
 
     ``model`` is a config (path, dict or Config; ``checkpoint`` is loaded into it) or a built
     segmentor (pass its ``cfg`` for the bands and normalisation). Writes ``output`` (uint8 mask:
     1 landslide, 0 background, 255 nodata) and optionally ``prob`` (float32 probabilities) and
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
-    resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
+    resampled to the image grid; ``quicklook`` a PNG (map figure); ``uncertainty`` a float32
+    per-pixel uncertainty GeoTIFF (:mod:`.uncertainty`: TTA spread with ``tta``, else the
+    entropy of the probability). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
     normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
@@ -189,16 +192,16 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     """
     opts = SceneOptions(**options)
     rank = _dist_info()[0] if opts.split_tiles else 0
-    check_output_paths(input, output, prob, polygons, dem, quicklook)
+    check_output_paths(input, output, prob, polygons, dem, quicklook, uncertainty)
     outputs = {'OUTPUT': output, '--prob': prob, '--polygons': polygons,
-               '--quicklook': quicklook} if rank == 0 else {}
+               '--quicklook': quicklook, '--uncertainty': uncertainty} if rank == 0 else {}
     with output_locks(outputs):  # rank 0 writes every output
         return _map_scene(model, input, output, checkpoint, cfg, dem, prob, polygons,
-                          quicklook, opts)
+                          quicklook, opts, uncertainty)
 
 
 def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polygons,
-               quicklook, opts: SceneOptions) -> SceneResult:
+               quicklook, opts: SceneOptions, uncertainty=None) -> SceneResult:
     """:func:`map_scene` once its outputs are checked and locked."""
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
@@ -215,13 +218,13 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
                              _cfg_get(cfg, 'in_channels'), opts.input_bands)
         predict = TilePredictor(model, reader, opts.tile,
                                 _normalizer(cfg, reader, opts.normalize, model), opts.device,
-                                times, opts.tta)
+                                times, opts.tta, spread=uncertainty is not None)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
         thr, source = resolve_threshold(model, cfg, checkpoint, opts.threshold)
         blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
         writer = bar = None
         if rank == 0:
-            paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
+            paths = stack.enter_context(atomic_outputs([output, prob, polygons, uncertainty]))
             writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts)
             bar = _progress_bar(grid.n_tiles) if opts.progress else None
         depth = default_prefetch(opts.device) if opts.prefetch is None else opts.prefetch
@@ -243,8 +246,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     if world > 1:
         torch.distributed.barrier()
     times['total'] = time.perf_counter() - t_start
-    return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
-                       height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
+    return SceneResult(output=output, prob=prob, uncertainty=uncertainty, polygons=polygons,
+                       n_polygons=n_polygons, height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
                        threshold_source=source, temperature=temperature, times=times)
 
