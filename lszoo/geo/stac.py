@@ -36,7 +36,7 @@ ROLES = {'mask': ['data'], 'probabilities': ['data'], 'polygons': ['data'],
 TITLES = {'mask': 'Landslide mask (1 landslide, 0 background, 255 nodata)',
           'probabilities': 'Landslide probability (float32, 0..1)',
           'polygons': 'Landslide polygon inventory',
-          'quicklook': 'Quicklook: RGB with landslide outlines'}
+          'quicklook': 'Quicklook: map figure of the landslide outlines over RGB'}
 
 
 def require_pystac():

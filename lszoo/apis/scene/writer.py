@@ -111,10 +111,13 @@ class SceneWriter:
                     stack.callback(_remove_if_exists, targets[i])
         self.mask_ds = stack.enter_context(rasterio.open(
             targets[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
+        from lszoo.geo.mask_style import PROBABILITY_DESCRIPTION, style_mask
+        style_mask(self.mask_ds)  # colour table and band description
         self.prob_ds = None
         if paths[1] is not None:
             self.prob_ds = stack.enter_context(rasterio.open(
                 targets[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
+            self.prob_ds.set_band_description(1, PROBABILITY_DESCRIPTION)
         self.unc_ds, self.unc_kind = None, None
         if paths[3] is not None:
             from .uncertainty import tag_uncertainty, uncertainty_kind
