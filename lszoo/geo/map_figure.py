@@ -97,6 +97,7 @@ def render_map(panel: np.ndarray, bounds: Sequence[float], layout, *, title: str
     if north_up:
         ax.annotate('N', xy=(0.93, 0.95), xytext=(0.93, 0.80), xycoords='axes fraction',
                     ha='center', va='center', fontsize=9, fontweight='bold',
+                    bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.8),
                     arrowprops=dict(facecolor='black', edgecolor='white', width=3,
                                     headwidth=10, headlength=9))
     _legend(fig, ax)

@@ -30,7 +30,7 @@ def quicklook_shape(height: int, width: int, max_size: int):
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def mask_cells(ds, shape: Tuple[int, int], budget: int = 1 << 23):
+def mask_cells(ds, shape: Tuple[int, int], budget: int = 1 << 22):
     """Per cell of a ``shape`` grid over mask ``ds``: whether any pixel is landslide, whether
     most are nodata; plus the scene's landslide and valid pixel counts. Reads strips of whole
     rows of about ``budget`` pixels."""
@@ -50,7 +50,7 @@ def mask_cells(ds, shape: Tuple[int, int], budget: int = 1 << 23):
         starts = rows[i0:i1] - rows[i0]
         is_land, is_nd = a == 1, a == MASK_NODATA
         land[i0:i1] = np.logical_or.reduceat(np.logical_or.reduceat(is_land, starts, 0), cols, 1)
-        nd = np.add.reduceat(np.add.reduceat(is_nd.astype(np.int64), starts, 0), cols, 1)
+        nd = np.add.reduceat(np.add.reduceat(is_nd.astype(np.int32), starts, 0), cols, 1)
         cell = np.diff(rows[i0:i1 + 1])[:, None] * widths[None, :]
         nodata[i0:i1] = 2 * nd > cell
         n_land += int(is_land.sum())
@@ -113,7 +113,9 @@ def write_quicklook(input_path: str, mask_path: str, out_png: str, max_size: int
         max_size: longest side of the whole figure in pixels.
         title: the figure's title (default: ``Landslides: <input file name>``).
     """
-    with rasterio.open(input_path) as src, rasterio.open(mask_path) as msk:
+    # a small GDAL block cache: the reads are single passes, the default cache is 5 % of RAM
+    with rasterio.Env(GDAL_CACHEMAX=64), rasterio.open(input_path) as src, \
+            rasterio.open(mask_path) as msk:
         layout = figure_layout(msk.height, msk.width, max_size)
         shape = (min(layout[0], msk.height), min(layout[1], msk.width))
         rgb = _read_rgb(src, shape, band_names, rgb_bands)
