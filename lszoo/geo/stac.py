@@ -32,10 +32,13 @@ MEDIA = {
     '.png': 'image/png',
 }
 ROLES = {'mask': ['data'], 'probabilities': ['data'], 'polygons': ['data'],
+         'uncertainty': ['data'],
          'quicklook': ['overview', 'visual']}
 TITLES = {'mask': 'Landslide mask (1 landslide, 0 background, 255 nodata)',
           'probabilities': 'Landslide probability (float32, 0..1)',
           'polygons': 'Landslide polygon inventory',
+          'uncertainty': 'Per-pixel uncertainty (float32; TTA spread or entropy, see its band '
+                         'description)',
           'quicklook': 'Quicklook: map figure of the landslide outlines over RGB'}
 
 

@@ -126,3 +126,9 @@ def test_infer_scene_writes_the_uncertainty_cog(setup, tmp_path):
     assert res.returncode == 0, res.stderr
     assert cog_problems(str(unc)) == [] and _read(str(unc))[3]['LSZOO_UNCERTAINTY'] == 'tta_std'
     assert 'lszoo: temperature: none calibrated beside the checkpoint' in res.stdout
+    import json
+    with open(tmp_path / 'm.stac.json') as f:  # the STAC Item lists the layer
+        item = json.load(f)
+    assert item['assets']['uncertainty']['href'] == 'u.tif'
+    assert item['properties']['lszoo:temperature'] is None
+    assert 'not written' not in res.stderr and 'not validated' not in res.stderr

@@ -54,7 +54,8 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
                        polygons: Optional[str] = None, quicklook: Optional[str] = None,
                        stac: bool = True, cfg=None, model_file: Optional[str] = None,
                        threshold: float = 0.5, band_names: Optional[Sequence[str]] = None,
-                       extra: Optional[dict] = None) -> Optional[str]:
+                       extra: Optional[dict] = None,
+                       uncertainty: Optional[str] = None) -> Optional[str]:
     """Write the quicklook (when ``quicklook`` is a path) and the STAC Item (when ``stac``).
 
     ``model_file`` is the checkpoint or ONNX file (hashed into the Item). Returns the Item path,
@@ -75,7 +76,8 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
         from lszoo.geo.stac import scene_item, write_item
         item = scene_item(
             path, input_path,
-            dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
+            dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook,
+                 uncertainty=uncertainty),
             model=model_name(cfg, model_file), config_sha256=config_sha256(cfg),
             checkpoint_sha256=sha256_file(model_file) if model_file and osp.isfile(model_file)
             else None, threshold=threshold, version=__version__, extra=extra)

@@ -241,7 +241,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
                            stac=opts.stac, cfg=cfg,
                            model_file=getattr(model, 'path', None) or checkpoint,
                            threshold=thr, band_names=input_bands,
-                           extra={'lszoo:tta': opts.tta})
+                           extra={'lszoo:tta': opts.tta, 'lszoo:temperature': temperature},
+                           uncertainty=uncertainty)
         times['extras'] = time.perf_counter() - t0
     if world > 1:
         torch.distributed.barrier()
