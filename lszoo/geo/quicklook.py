@@ -25,11 +25,6 @@ from .map_figure import OUTLINE_RGB, compose, figure_layout, render_map  # noqa:
 MASK_NODATA = 255
 
 
-def quicklook_shape(height: int, width: int, max_size: int):
-    scale = min(1.0, max_size / max(height, width))
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
 def mask_cells(ds, shape: Tuple[int, int], budget: int = 1 << 22):
     """Per cell of a ``shape`` grid over mask ``ds``: whether any pixel is landslide, whether
     most are nodata; plus the scene's landslide and valid pixel counts. Reads strips of whole
