@@ -19,27 +19,33 @@ from lszoo.errors import ConfigError
 _HANDLE = '_lszoo_temperature_handle'
 
 
-def _classifier(model: nn.Module) -> nn.Module:
-    """The decode head's ``conv_seg`` of ``model`` (DDP / TTA wrappers unwrapped)."""
+def _classifier(model: nn.Module, required: bool = True) -> Optional[nn.Module]:
+    """The decode head's ``conv_seg`` of ``model`` (DDP / TTA wrappers unwrapped); ``None``
+    when there is none and it is not ``required``."""
     while isinstance(getattr(model, 'module', None), nn.Module):
         model = model.module
     head = getattr(model, 'decode_head', None)
     conv = getattr(head, 'conv_seg', None)
     if not isinstance(conv, nn.Module):
+        if not required:
+            return None
         raise ConfigError(f'temperature scaling needs a decode head with a conv_seg classifier; '
                           f'{type(model).__name__} has {type(head).__name__}')
     return conv
 
 
 def get_temperature(model: nn.Module) -> Optional[float]:
-    """The temperature set on ``model`` (``None``: none)."""
-    return getattr(_classifier(model), '_lszoo_temperature', None)
+    """The temperature set on ``model`` (``None``: none, or no classifier to scale)."""
+    return getattr(_classifier(model, required=False), '_lszoo_temperature', None)
 
 
 def set_temperature(model: nn.Module, temperature: Optional[float]) -> None:
     """Divide ``model``'s logits by ``temperature`` from now on; ``None`` removes the scaling.
-    Setting it again replaces the previous value (never compounds)."""
-    conv = _classifier(model)
+    Setting it again replaces the previous value (never compounds). A model without a
+    ``conv_seg`` classifier is a :class:`ConfigError` unless ``temperature`` is ``None``."""
+    conv = _classifier(model, required=temperature is not None)
+    if conv is None:
+        return
     handle = getattr(conv, _HANDLE, None)
     if handle is not None:
         handle.remove()
