@@ -13,7 +13,8 @@ exact maximisers, both for the rule ``landslide = prob > t`` (strict, as mmseg's
 
 :func:`calibrate_threshold` runs a config's validation split, fits the temperature of the
 landslide logits there (:func:`~lszoo.evaluation.probability_calibration.fit_temperature`) and
-stores it with the chosen threshold in a sidecar file beside the checkpoint, ``<checkpoint>.calibration.json`` (:func:`save_calibration`,
+stores it with the chosen threshold in a sidecar file beside the checkpoint,
+``<checkpoint>.calibration.json`` (:func:`save_calibration`,
 written atomically; the checkpoint itself is not touched), with the checkpoint's SHA-256 so that a
 sidecar left beside another version of the file is ignored with a warning. The one threshold
 resolver, :func:`lszoo.evaluation.threshold.resolve_threshold`, and its temperature twin

@@ -122,7 +122,8 @@ def test_infer_scene_writes_the_uncertainty_cog(setup, tmp_path):
     scene, _ = write_scene(tmp_path / 's.tif', 96, 96)
     unc = tmp_path / 'u.tif'
     res = run_infer_scene([config, ckpt, scene, str(tmp_path / 'm.tif'), '--tile', '64',
-                           '--overlap', '16', '--no-progress', '--tta', 'flip', '--uncertainty', str(unc)])
+                           '--overlap', '16', '--no-progress', '--tta', 'flip',
+                           '--uncertainty', str(unc)])
     assert res.returncode == 0, res.stderr
     assert cog_problems(str(unc)) == [] and _read(str(unc))[3]['LSZOO_UNCERTAINTY'] == 'tta_std'
     assert 'lszoo: temperature: none calibrated beside the checkpoint' in res.stdout

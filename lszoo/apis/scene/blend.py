@@ -45,7 +45,8 @@ class BlockBlender:
             wsum[ty0 - y0:ty1 - y0, tx0 - x0:tx1 - x0] += ws
         for key in [k for k, (t, _) in self.cache.items() if t.last_block == block]:
             del self.cache[key]
-        mask = ((acc[0] if lead else acc) > wsum * self.thr_q).view(np.uint8)  # wsum * QUANT fits, see acc_dtype
+        # wsum * QUANT fits, see acc_dtype
+        mask = ((acc[0] if lead else acc) > wsum * self.thr_q).view(np.uint8)
         prob = None
         if with_prob:
             prob = acc.astype(np.float32)

@@ -248,7 +248,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
         torch.distributed.barrier()
     times['total'] = time.perf_counter() - t_start
     return SceneResult(output=output, prob=prob, uncertainty=uncertainty, polygons=polygons,
-                       n_polygons=n_polygons, height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
+                       n_polygons=n_polygons, height=grid.height, width=grid.width,
+                       n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
                        threshold_source=source, temperature=temperature, times=times)
 
