@@ -8,8 +8,11 @@ The graph takes the raster's values (N x C x H x W, float32, bands in the config
 applies the config's test-pipeline normalisation, and outputs the landslide probability
 (N x 1 x H x W); a change (pre/post) model takes both dates stacked, the pre-event bands first,
 then the post-event bands (the metadata say so). The export is checked with onnxruntime against
-PyTorch (max abs probability difference printed; above 1e-4 nothing is written). ``--dynamic-size`` leaves height and width
-free where the architecture allows (Deepness needs a fixed tile size, the default).
+PyTorch (max abs probability difference printed; above 1e-4 nothing is written).
+``--dynamic-size`` leaves height and width free where the architecture allows (Deepness needs
+a fixed tile size, the default).
+A temperature fitted by ``tools/test.py --calibrate`` beside the checkpoint is folded into the
+graph (its output is the calibrated probability) and recorded in ``lszoo_temperature``.
 See docs/deployment.md.
 """
 import argparse
@@ -41,6 +44,7 @@ def parse_args(argv=None):
 
 
 def body(args) -> int:
+    import json
     import os.path as osp
 
     from lszoo.deploy.onnx_export import require_onnx
@@ -58,6 +62,10 @@ def body(args) -> int:
     with output_locks({'OUT': args.out}):  # a second export to the same file stops at once
         res = _export(args)
     size = 'dynamic height/width' if res.dynamic_hw else f'fixed {args.tile}x{args.tile} tiles'
+    from lszoo.evaluation.threshold import temperature_message
+    temp = json.loads(res.metadata['lszoo_temperature'])
+    print(temperature_message(temp, json.loads(res.metadata['lszoo_temperature_source']))
+          + (', folded into the graph' if temp else ''))
     print(f'{res.path}: {size}, dynamic batch; onnxruntime vs PyTorch max abs probability '
           f'difference {res.max_abs_diff:.2e} on inputs {res.checked_shapes}')
     return 0

@@ -4,7 +4,7 @@
         [--dem DEM.tif] [--pre PRE.tif] [--prob PROB.tif] [--polygons OUT.gpkg|OUT.geojson] \
         [--tile 512 --overlap 64 --batch 4 --window 2048 --device cpu]
         [--quicklook [PNG]] [--tta flip|d4] [--no-cog] [--no-stac] [--prefetch N]
-        [--min-area 5px|M2] [--fill-holes 5px|M2]
+        [--min-area 5px|M2] [--fill-holes 5px|M2] [--uncertainty OUT.tif]
 
     python tools/infer_scene.py CONFIG MODEL.onnx INPUT.tif OUTPUT.tif --onnx ...
 
@@ -81,6 +81,10 @@ def parse_args(argv=None):
                    '(the post-event image), any grid/CRS: warped to the image grid on the fly '
                    '(docs/change_detection.md)')
     p.add_argument('--prob', help='also write a float32 probability GeoTIFF here')
+    p.add_argument('--uncertainty', metavar='OUT.tif',
+                   help='also write a float32 per-pixel uncertainty GeoTIFF here: with --tta '
+                   'the standard deviation of the probability over the views, else the binary '
+                   'entropy (bits) of the probability (docs/scene_inference.md); one scene only'),
     p.add_argument('--polygons', help='also write a polygon inventory (.gpkg or .geojson)')
     p.add_argument('--min-area', default='5px', metavar='AREA',
                    help='polygon inventory: leave out landslides smaller than AREA, in map '
@@ -145,6 +149,9 @@ def run_many(args) -> int:
     from lszoo.cli.tool import enable_trust
 
     start = time.perf_counter()
+    if args.uncertainty:
+        from lszoo.errors import ConfigError
+        raise ConfigError('--uncertainty maps one scene; run the scenes one by one for it')
     plans = batch.plan_scenes(args.inputs, args.output, args.prob, args.polygons, args.dem,
                               args.quicklook, args.pre)
     device, rank, world = args.device, 0, 1
@@ -232,6 +239,7 @@ def run(args) -> int:
                 model, args.input, args.output, None if args.onnx else args.checkpoint,
                 cfg=cfg, dem=args.dem, pre=args.pre, prob=args.prob, polygons=args.polygons,
                 quicklook=quicklook, progress=not args.no_progress,
+                uncertainty=args.uncertainty,
                 **scene_options(args, tile, device))
     finally:
         if args.launcher == 'pytorch':

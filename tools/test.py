@@ -18,10 +18,13 @@ stderr and exit code 2.
 The decision threshold: ``--calibrate`` first runs the config's validation split and picks the
 probability threshold that maximises landslide F1 there (``lszoo.evaluation.calibrate_threshold``),
 stores it beside the checkpoint in ``CHECKPOINT.calibration.json`` (the checkpoint is not
-touched) and tests with it. Later runs, ``tools/infer_scene.py`` and ``tools/export_onnx.py`` use
-a stored threshold unless ``--threshold T`` is given or the config sets
-``use_calibrated_threshold = False`` (the paper configs keep their papers' thresholds). The
-metric's log names the threshold it used.
+touched) and tests with it. It also fits a temperature ``T`` of the landslide logits there
+(temperature scaling: probabilities ``sigmoid(z / T)``, or ``softmax(z / T)`` for two channels),
+stored in the same file; the stored threshold is on that calibrated probability. Later runs,
+``tools/infer_scene.py`` and ``tools/export_onnx.py`` use a stored threshold and temperature
+unless ``--threshold T`` is given (the threshold alone) or the config sets
+``use_calibrated_threshold = False`` (the paper configs keep their papers' thresholds and
+probabilities). The metric's log names the threshold it used; one line names the temperature.
 """
 import argparse
 import os.path as osp
@@ -113,7 +116,8 @@ def calibrate(cfg, args):
         print('lszoo: --calibrate: the threshold is calibrated without TTA', flush=True)
     info = calibrate_threshold(cfg, args.checkpoint)
     print(f'lszoo: calibrated threshold {info["threshold"]:g} (val F1 {100 * info["F1"]:.2f}) '
-          f'stored in {calibration_path(args.checkpoint)}', flush=True)
+          f'and temperature {info["temperature"]:g} stored in '
+          f'{calibration_path(args.checkpoint)}', flush=True)
     return info['threshold'], 'calibrated on the validation split just now'
 
 
@@ -125,7 +129,9 @@ def test(args):
     from lszoo.config.checks import check_checkpoint_fits
     from lszoo.engine import build_runner
     from lszoo.errors import ConfigError
-    from lszoo.evaluation import resolve_threshold
+    from lszoo.evaluation import resolve_temperature, resolve_threshold
+    from lszoo.evaluation.threshold import temperature_message
+    from lszoo.models.decode_heads.temperature import set_temperature
 
     if args.calibrate and args.threshold is not None:
         raise ConfigError('--calibrate picks the threshold, --threshold gives one: use one')
@@ -146,6 +152,10 @@ def test(args):
     while isinstance(getattr(model, 'module', None), torch.nn.Module):  # DDP / TTA wrappers
         model = model.module
     check_checkpoint_fits(model, args.checkpoint, args.config)
+    temperature, t_source = resolve_temperature(None, None if args.calibrate else cfg,
+                                                args.checkpoint)
+    set_temperature(model, temperature)
+    print(temperature_message(temperature, t_source), flush=True)
     metrics = runner.test()
     if runner.rank == 0:
         print(format_metrics(metrics, title='test'), flush=True)

@@ -15,11 +15,14 @@ from lszoo.config.checks import preflight
 from lszoo.config import load_config
 from lszoo.utils.fileio import atomic_write_text
 from lszoo.errors import CheckpointError, ConfigError
+from lszoo.evaluation.bootstrap import format_ci, format_mean_sd, summarize_runs
 
 #: the metric columns, in table order (LandslideMetric keys, percentages)
 METRIC_KEYS = ('IoU', 'F1', 'Precision', 'Recall', 'mIoU', 'mF1', 'imgIoU', 'imgF1')
-#: every CSV column, in order
-CSV_FIELDS = ('name', 'config', 'checkpoint') + METRIC_KEYS + (
+#: the bootstrap interval columns LandslideMetric(bootstrap=...) adds, per metric key
+CI_KEYS = tuple(f'{k}_ci_{e}' for k in METRIC_KEYS for e in ('low', 'high'))
+#: every CSV column, in order (interval columns empty when the metric gave none)
+CSV_FIELDS = ('name', 'run', 'config', 'checkpoint') + METRIC_KEYS + CI_KEYS + (
     'params_total', 'params_trainable', 'gflops', 'latency_ms', 'input_shape', 'device_name',
     'torch_threads')
 
@@ -56,7 +59,9 @@ def resolve_checkpoint(path: str) -> str:
 
 
 def split_pairs(pairs, names=None):
-    """``[(name, config, checkpoint), ...]`` from the positional arguments."""
+    """``[(name, config, checkpoint), ...]`` from the positional arguments. A name given to
+    several pairs (by default: one config with several checkpoints) marks runs of one config,
+    e.g. seeds; they must share the config."""
     if len(pairs) % 2:
         raise ConfigError(f'expected CONFIG CHECKPOINT pairs, got {len(pairs)} arguments '
                           f'(last one: {pairs[-1]})')
@@ -68,15 +73,19 @@ def split_pairs(pairs, names=None):
         names = [osp.splitext(osp.basename(c))[0] for c in configs]
     if len(names) != len(configs):
         raise ConfigError(f'--names gives {len(names)} names for {len(configs)} models')
-    if len(set(names)) != len(names):
-        raise ConfigError(f'row names must be unique, got {names} (use --names)')
+    seen = {}
+    for name, config in zip(names, configs):
+        if seen.setdefault(name, config) != config:
+            raise ConfigError(f'row name {name} is given to {seen[name]} and {config}: runs of '
+                              'one name must share the config (use --names)')
     return list(zip(names, configs, ckpts))
 
 
 def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options=None,
-             threshold=None, data_root=None) -> dict:
-    """Run the config's test split once with the checkpoint; LandslideMetric's dict.
-    ``data_root``: the test data's folder (``--data-root``)."""
+             threshold=None, data_root=None, bootstrap=None) -> dict:
+    """Run the config's test split once with the checkpoint; LandslideMetric's dict (with the
+    ``<key>_ci_low/high`` intervals when the metric makes them). ``data_root``: the test data's
+    folder (``--data-root``); ``bootstrap``: LandslideMetric's ``bootstrap`` (replicates)."""
     from lszoo.config.data_root import apply_data_root
     from lszoo.engine import build_runner
 
@@ -94,6 +103,8 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
                           f'the protocols, got {evaluator}')
     if threshold is not None:
         cfg.test_evaluator['threshold'] = threshold
+    if bootstrap:
+        cfg.test_evaluator['bootstrap'] = bootstrap
     # overlays are not needed for a table
     cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
                         if h.get('type') != 'LandslideOverlayHook']
@@ -102,7 +113,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
     missing = [k for k in METRIC_KEYS if k not in metrics]
     if missing:
         raise ConfigError(f'config {config}: test metrics lack {missing} (got {sorted(metrics)})')
-    return {k: float(metrics[k]) for k in METRIC_KEYS}
+    return {k: float(metrics[k]) for k in METRIC_KEYS + CI_KEYS if k in metrics}
 
 
 def _fmt(value, digits=2) -> str:
@@ -129,8 +140,10 @@ def markdown_table(rows, title: str, command: str) -> str:
              '', '```bash', command, '```', '',
              '| ' + ' | '.join(head) + ' |',
              '|' + '|'.join(['---'] + ['---:'] * (len(head) - 1)) + '|']
+    multi = {r['name'] for r in rows if r.get('run', 1) > 1}
     for r in rows:
-        cells = [r['name']] + [_fmt(r[k]) for k in METRIC_KEYS] + [
+        label = f"{r['name']} (run {r.get('run', 1)})" if r['name'] in multi else r['name']
+        cells = [label] + [metric_cell(r, k) for k in METRIC_KEYS] + [
             _fmt(r['params_total'] / 1e6), _fmt(r['gflops']), _fmt(r['latency_ms'], 1)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     first = rows[0]
@@ -140,7 +153,10 @@ def markdown_table(rows, title: str, command: str) -> str:
         'confusion matrix over all pixels): IoU, F1, Precision, Recall. GeoNeXt protocol (mean of '
         'background and landslide): mIoU, mF1. DiGATe protocol (mean over images of the per-image '
         'landslide score; an image with no landslide and an empty prediction counts 1): imgIoU, '
-        'imgF1. See docs/metrics.md.',
+        'imgF1. See docs/metrics.md.' + (
+            ' A value with [low, high] carries its percentile bootstrap interval over the test '
+            "images (LandslideMetric's bootstrap, --bootstrap)." if any(
+                f'{k}_ci_low' in r for r in rows for k in METRIC_KEYS) else ''),
         '',
         f'Params: all parameters. GFLOPs and latency (median of the timed runs, batch 1, '
         f'torch.no_grad) from tools/analysis_tools/benchmark.py on {first["device_name"]}, '
@@ -149,7 +165,29 @@ def markdown_table(rows, title: str, command: str) -> str:
         '',
         '| Model | Config | Checkpoint |', '|---|---|---|']
     lines += [f'| {r["name"]} | `{r["config"]}` | `{r["checkpoint"]}` |' for r in rows]
+    if multi:
+        lines += [''] + run_summary_table(rows)
     return '\n'.join(lines) + '\n'
+
+
+def metric_cell(row: dict, key: str) -> str:
+    """``value`` or, with a bootstrap interval in ``row``, ``value [low, high]``."""
+    if f'{key}_ci_low' in row and f'{key}_ci_high' in row:
+        return format_ci(row[key], row[f'{key}_ci_low'], row[f'{key}_ci_high'])
+    return _fmt(row[key])
+
+
+def run_summary_table(rows) -> list:
+    """Markdown lines: each name with several runs (seeds of one config) as mean ± sample
+    sd over its runs (:func:`lszoo.evaluation.bootstrap.summarize_runs`)."""
+    summary = [s for s in summarize_runs(rows, METRIC_KEYS, 'name', 'run') if s['n'] > 1]
+    lines = ['Runs of one config (e.g. seeds), mean ± sample standard deviation over the runs:',
+             '', '| Model | runs | ' + ' | '.join(METRIC_KEYS) + ' |',
+             '|---|---:|' + '---:|' * len(METRIC_KEYS)]
+    for s in summary:
+        cells = [format_mean_sd(s[f'{k}_mean'], s[f'{k}_sd']) for k in METRIC_KEYS]
+        lines.append(f"| {s['name']} | {s['n']} | " + ' | '.join(cells) + ' |')
+    return lines
 
 
 def training_budget(cfg) -> str:
@@ -198,20 +236,27 @@ def plot(rows, path: str, title: str, threshold=None) -> None:
 
 def compare(models, out_dir: str, cfg_options=None, threshold=None, shape=None, runs=10,
             warmup=3, device='cpu', title='Model comparison', command='', data_root=None,
-            work_dir=None) -> list:
+            work_dir=None, bootstrap=None) -> list:
     """Evaluate and benchmark every ``(name, config, checkpoint)``; write md, csv and png to
-    ``out_dir``. Each test run logs to ``work_dir/<name>`` (default ``out_dir/runs``)."""
+    ``out_dir``. Each test run logs to ``work_dir/<name>`` (default ``out_dir/runs``;
+    ``<name>_run<i>`` for several runs of one name, which are benchmarked once)."""
     os.makedirs(out_dir, exist_ok=True)
     work_dir = work_dir or osp.join(out_dir, 'runs')
-    rows = []
+    rows, counts, speed = [], {}, {}
+    total = {n: sum(m[0] == n for m in models) for n, _, _ in models}
     for name, config, checkpoint in models:
+        counts[name] = run = counts.get(name, 0) + 1
         print(f'compare: {name}: testing {config} with {checkpoint}', flush=True)
-        metrics = evaluate(name, config, checkpoint, osp.join(work_dir, name),
-                           cfg_options, threshold, data_root)
-        b = benchmark(load_config(config, cfg_options), config, shape=shape, batch=1,
-                            device=device, warmup=warmup, runs=runs)
+        run_dir = name if total[name] == 1 else f'{name}_run{run}'
+        metrics = evaluate(name, config, checkpoint, osp.join(work_dir, run_dir),
+                           cfg_options, threshold, data_root, bootstrap)
+        if config not in speed:
+            speed[config] = benchmark(load_config(config, cfg_options), config, shape=shape,
+                                      batch=1, device=device, warmup=warmup, runs=runs)
+        b = speed[config]
         rows.append(dict(
-            name=name, config=config, checkpoint=portable_path(resolve_checkpoint(checkpoint)),
+            name=name, run=run, config=config,
+            checkpoint=portable_path(resolve_checkpoint(checkpoint)),
             **metrics,
             params_total=b['params_total'], params_trainable=b['params_trainable'],
             gflops=b['gflops'], latency_ms=b['latency_ms_median'],

@@ -36,8 +36,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from lszoo.errors import ConfigError, LSZooWarning
-from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.evaluation.threshold import resolve_temperature, resolve_threshold
 from lszoo.geo.pre_event import pre_then_post_order
+from lszoo.models.decode_heads.temperature import temperature_scaled
 from lszoo.utils.fileio import atomic_path
 from .normalization import InputNormalization, build_input_normalization
 from .stacked_dates import date_metadata
@@ -288,7 +289,8 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
                 dynamic_hw: bool = False, opset: int = DEFAULT_OPSET,
                 input_scale: Optional[float] = None,
                 extra_metadata: Optional[Dict[str, str]] = None, seed: int = 0,
-                tolerance: float = TOLERANCE, checkpoint: Optional[str] = None) -> ExportResult:
+                tolerance: float = TOLERANCE, checkpoint: Optional[str] = None,
+                temperature: Optional[float] = None) -> ExportResult:
     """Export ``segmentor`` (eval mode, CPU) with ``cfg``'s normalisation to ``out``.
 
     The export is verified with onnxruntime on random raster-like input
@@ -298,7 +300,11 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
     ``seg_thresh`` (Deepness's threshold, also read by ``infer_scene --onnx``) is what
     :func:`lszoo.evaluation.threshold.resolve_threshold` gives: ``threshold``, else the one
     calibrated beside ``checkpoint`` (the file the weights came from), else the segmentor's own;
-    ``lszoo_threshold_source`` says which.
+    ``lszoo_threshold_source`` says which. A temperature fitted beside ``checkpoint``
+    (:func:`~lszoo.evaluation.threshold.resolve_temperature`, or ``temperature``) is folded
+    into the graph (the logits are divided by it before the sigmoid / softmax) and recorded in
+    ``lszoo_temperature`` / ``lszoo_temperature_source``; the exported probability is the
+    calibrated one.
     """
     onnx, _ = require_onnx()
     _check_export_args(out, tile_size, overlap)
@@ -311,13 +317,14 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             segmentor, 'data_preprocessor', None)),
         pre_then_post_order(cfg.get('bands'), cfg.get('stream_layout'))).eval()
     thr, thr_source = resolve_threshold(segmentor, cfg, checkpoint, threshold)
+    temp, temp_source = resolve_temperature(segmentor, cfg, checkpoint, temperature)
     gen = torch.Generator().manual_seed(seed)
     x = wrapper.sample((2, c, tile_size, tile_size), gen)
     scale = float(input_scale or default_input_scale(cfg))
     note = deepness_scale_note(wrapper.normalization, scale)
     if note is not None:
         warnings.warn(f'{out}: {note}', DeepnessScaleWarning, stacklevel=2)
-    with atomic_path(out) as tmp:
+    with atomic_path(out) as tmp, temperature_scaled(segmentor, temp):
         dynamic_hw, diff, shapes = _export_checked(wrapper, x, tmp, dynamic_hw, opset, gen,
                                                    tolerance)
         meta = deepness_metadata(c, tile_size, overlap, thr, resolution_cm=resolution_cm,
@@ -329,6 +336,8 @@ def export_onnx(segmentor: nn.Module, cfg, out: str, *, tile_size: int = 512,
             'lszoo_dynamic_hw': json.dumps(bool(dynamic_hw)),
             'lszoo_input_scale': json.dumps(scale),
             'lszoo_threshold_source': json.dumps(thr_source),
+            'lszoo_temperature': json.dumps(temp),
+            'lszoo_temperature_source': json.dumps(temp_source),
         })
         meta.update(date_metadata(cfg, wrapper.input_order))
         if note is not None:  # what the warning said, for whoever loads the file later

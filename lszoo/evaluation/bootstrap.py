@@ -13,7 +13,7 @@ drawn, so a statistic is a function ``f(w)`` of a ``(B, N)`` weight matrix retur
 everywhere gives the point estimate.
 """
 from collections import OrderedDict
-from typing import Callable, Dict, Iterable, Mapping, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
@@ -127,6 +127,33 @@ def mean_sd(runs: Sequence[Mapping[str, float]]) -> Dict[str, Tuple[float, float
         sd = float(v.std(ddof=1)) if v.size > 1 else float('nan')
         out[k] = (float(v.mean()) if v.size else float('nan'), sd, int(v.size))
     return out
+
+
+def summarize_runs(rows: Sequence[Mapping], keys: Sequence[str], group: str = 'name',
+                   order: str = 'seed') -> List[dict]:
+    """Rows of several runs -> one row per ``group`` value (first-seen order) with ``runs``
+    (the ``order`` values, sorted), ``n``, and per key ``<key>_mean``, ``<key>_sd`` (sample sd,
+    :func:`mean_sd`) and ``<key>_values`` (per run, in ``order``)."""
+    groups: Dict[object, List[Mapping]] = OrderedDict()
+    for r in rows:
+        groups.setdefault(r[group], []).append(r)
+    out = []
+    for name, runs in groups.items():
+        runs = sorted(runs, key=lambda r: r[order])
+        stats = mean_sd([{k: r[k] for k in keys if k in r} for r in runs])
+        row = {group: name, 'runs': [r[order] for r in runs], 'n': len(runs)}
+        for k in keys:
+            row[f'{k}_mean'], row[f'{k}_sd'], _ = stats.get(k, (np.nan, np.nan, 0))
+            row[f'{k}_values'] = [r.get(k, np.nan) for r in runs]
+        out.append(row)
+    return out
+
+
+def format_mean_sd(mean: float, sd: float, digits: int = 2) -> str:
+    """``'72.00 ± 2.00'``; one run (``sd`` nan) gives the value alone."""
+    if not np.isfinite(mean):
+        return 'nan'
+    return f'{mean:.{digits}f}' + (f' ± {sd:.{digits}f}' if np.isfinite(sd) else '')
 
 
 def format_ci(estimate: float, low: float, high: float, digits: int = 2) -> str:

@@ -11,12 +11,18 @@ exact maximisers, both for the rule ``landslide = prob > t`` (strict, as mmseg's
   probability in ``bins`` bins (exact over the thresholds ``j / bins``), which is what
   :class:`~lszoo.evaluation.metrics.ThresholdCalibrationMetric` accumulates over a split.
 
-:func:`calibrate_threshold` runs a config's validation split and stores the chosen threshold in
-a sidecar file beside the checkpoint, ``<checkpoint>.calibration.json`` (:func:`save_calibration`,
+:func:`calibrate_threshold` runs a config's validation split, fits the temperature of the
+landslide logits there (:func:`~lszoo.evaluation.probability_calibration.fit_temperature`) and
+stores it with the chosen threshold in a sidecar file beside the checkpoint,
+``<checkpoint>.calibration.json`` (:func:`save_calibration`,
 written atomically; the checkpoint itself is not touched), with the checkpoint's SHA-256 so that a
 sidecar left beside another version of the file is ignored with a warning. The one threshold
-resolver, :func:`lszoo.evaluation.threshold.resolve_threshold`, reads it back for
-``tools/test.py``, scene inference and the ONNX export.
+resolver, :func:`lszoo.evaluation.threshold.resolve_threshold`, and its temperature twin
+:func:`~lszoo.evaluation.threshold.resolve_temperature` read it back for ``tools/test.py``,
+scene inference and the ONNX export. With a temperature ``T`` in the sidecar, its threshold is
+on the calibrated probability ``sigmoid(z / T)`` (the F1-best threshold ``t`` found on the
+model's own probability, mapped as ``sigmoid(logit(t) / T)``: the same pixels), and
+``threshold_uncalibrated`` keeps ``t``.
 """
 import json
 import os
@@ -28,6 +34,10 @@ import numpy as np
 
 from lszoo.errors import CheckpointError, ConfigError, DataError
 from lszoo.utils.fileio import atomic_write_json, sha256_file
+
+#: The temperature the model runs with during calibration (undone by the metric): keeps a
+#: one-channel model's float32 sigmoid from saturating, so its logits can be recovered.
+PROBE_TEMPERATURE = 8.0
 
 #: The sidecar of checkpoint ``X`` is ``X`` + this suffix.
 SIDECAR_SUFFIX = '.calibration.json'
@@ -100,6 +110,13 @@ def best_f1_threshold_from_histograms(pos_hist, neg_hist) -> Tuple[float, float]
     return float(j[1:][best] / bins), float(f1[best])
 
 
+def calibrated_threshold(threshold: float, temperature: float) -> float:
+    """The threshold on ``sigmoid(z / T)`` that selects the pixels ``sigmoid(z) > threshold``
+    does: ``sigmoid(logit(threshold) / T)``."""
+    z = np.log(threshold) - np.log1p(-threshold)
+    return float(1.0 / (1.0 + np.exp(-z / temperature)))
+
+
 def calibration_path(checkpoint) -> str:
     """The sidecar file that holds ``checkpoint``'s calibrated threshold."""
     return os.fspath(checkpoint) + SIDECAR_SUFFIX
@@ -149,9 +166,11 @@ def load_calibration(checkpoint) -> Optional[dict]:
 
 def calibrate_threshold(cfg, checkpoint) -> dict:
     """Run ``cfg``'s validation split with the weights of ``checkpoint`` under
-    :class:`~lszoo.evaluation.metrics.ThresholdCalibrationMetric` and store the landslide-F1
-    maximising threshold beside the checkpoint (rank 0). Returns the stored record
-    (``threshold``, ``F1`` and ``IoU`` as fractions, ``split``, ``config``).
+    :class:`~lszoo.evaluation.metrics.ThresholdCalibrationMetric`, fit the temperature and the
+    landslide-F1 maximising threshold, and store them beside the checkpoint (rank 0). Returns
+    the stored record (``threshold`` on the calibrated probability, ``threshold_uncalibrated``,
+    ``temperature``, ``nll_before`` / ``nll_after``, ``F1`` and ``IoU`` as fractions,
+    ``split``, ``config``).
 
     A ``LandslideTTAModel`` wrapper is calibrated without its views (the validation pipeline
     has none).
@@ -166,14 +185,20 @@ def calibrate_threshold(cfg, checkpoint) -> dict:
                           '(val_dataloader / val_cfg)')
     vcfg = copy.deepcopy(cfg)
     vcfg.load_from, vcfg.resume = os.fspath(checkpoint), False
-    vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric')
+    vcfg.val_evaluator = dict(type='ThresholdCalibrationMetric', temperature=True,
+                              probe_temperature=PROBE_TEMPERATURE)
     if vcfg.model.get('type') == 'LandslideTTAModel':
         vcfg.model = vcfg.model.module
     vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
                          if h.get('type') != 'LandslideOverlayHook']
+    from lszoo.models.decode_heads.temperature import set_temperature
     runner = build_runner(vcfg)
+    set_temperature(runner.model, PROBE_TEMPERATURE)
     metrics = runner.val()
-    info = dict(threshold=float(metrics['threshold']), F1=metrics['F1'] / 100,
+    t, temp = float(metrics['threshold']), float(metrics['temperature'])
+    info = dict(threshold=calibrated_threshold(t, temp), threshold_uncalibrated=t,
+                temperature=temp, nll_before=float(metrics['nll_before']),
+                nll_after=float(metrics['nll_after']), F1=metrics['F1'] / 100,
                 IoU=metrics['IoU'] / 100, split='val', config=osp.basename(name))
     if runner.rank == 0:
         save_calibration(checkpoint, info)

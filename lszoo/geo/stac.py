@@ -32,11 +32,14 @@ MEDIA = {
     '.png': 'image/png',
 }
 ROLES = {'mask': ['data'], 'probabilities': ['data'], 'polygons': ['data'],
+         'uncertainty': ['data'],
          'quicklook': ['overview', 'visual']}
 TITLES = {'mask': 'Landslide mask (1 landslide, 0 background, 255 nodata)',
           'probabilities': 'Landslide probability (float32, 0..1)',
           'polygons': 'Landslide polygon inventory',
-          'quicklook': 'Quicklook: RGB with landslide outlines'}
+          'uncertainty': 'Per-pixel uncertainty (float32; TTA spread or entropy, see its band '
+                         'description)',
+          'quicklook': 'Quicklook: map figure of the landslide outlines over RGB'}
 
 
 def require_pystac():

@@ -7,7 +7,6 @@ import json
 import os
 import tracemalloc
 
-import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin

@@ -118,3 +118,54 @@ def test_bad_input_is_one_message(args, msg, tmp_path, capsys):
     rc = compare.main(args + ['--out-dir', str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and msg in err and 'Traceback' not in err
+
+
+def _row(name, run, iou, **extra):
+    row = dict(name=name, run=run, config=f'{name}.py', checkpoint='c.pth', params_total=1e6,
+               gflops=1.0, latency_ms=2.0, input_shape='1x3x8x8', device_name='cpu',
+               torch_threads=1)
+    row.update({k: iou for k in compare_lib.METRIC_KEYS}, **extra)
+    return row
+
+
+def test_table_shows_intervals_and_mean_sd_of_runs():
+    import statistics
+    rows = [_row('a', 1, 70.0), _row('a', 2, 74.0), _row('a', 3, 75.0),
+            _row('b', 1, 50.0, IoU_ci_low=41.234, IoU_ci_high=58.9)]
+    md = compare_lib.markdown_table(rows, 't', 'cmd')
+    assert '| b | 50.00 [41.23, 58.90] | 50.00 |' in md  # IoU with its interval, F1 without
+    assert '| a (run 2) | 74.00 |' in md
+    mean, sd = statistics.mean([70, 74, 75]), statistics.stdev([70, 74, 75])
+    assert f'| a | 3 | {mean:.2f} ± {sd:.2f} |' in md
+    assert '| b | 1 |' not in md  # a single run has no spread to report
+    assert compare_lib.metric_cell(rows[0], 'IoU') == '70.00'
+
+
+def test_runs_of_one_config_must_share_it():
+    from lszoo.errors import ConfigError
+    pairs = ['x/a.py', 'c1', 'x/a.py', 'c2']
+    assert [m[0] for m in compare_lib.split_pairs(pairs)] == ['a', 'a']
+    with pytest.raises(ConfigError, match='must share the config'):
+        compare_lib.split_pairs(['x/a.py', 'c1', 'y/b.py', 'c2'], ['n', 'n'])
+
+
+def test_bootstrap_intervals_and_runs_reach_the_report(trained, tmp_path):
+    """One config given twice (two runs) with --bootstrap: CSV interval columns that bracket
+    the value, a run summary with zero spread (the same checkpoint twice)."""
+    compare = _compare_module()
+    config, work_dir = trained['unet_tiny']
+    out_dir = tmp_path / 'cmp'
+    rc = compare.main([config, work_dir, config, work_dir, '--out-dir', str(out_dir),
+                       '--bootstrap', '20', '--shape', '32', '32', '--runs', '1',
+                       '--warmup', '0'])
+    assert rc == 0
+    with open(out_dir / 'comparison.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [r['run'] for r in rows] == ['1', '2']
+    for r in rows:
+        lo, v, hi = float(r['IoU_ci_low']), float(r['IoU']), float(r['IoU_ci_high'])
+        assert lo <= v <= hi
+    md = (out_dir / 'comparison.md').read_text()
+    assert f"{float(rows[0]['IoU']):.2f} [{float(rows[0]['IoU_ci_low']):.2f}, " in md
+    stem = osp.splitext(osp.basename(config))[0]
+    assert f"| {stem} | 2 | {float(rows[0]['IoU']):.2f} ± 0.00 |" in md

@@ -3,7 +3,7 @@
 
     python tools/analysis_tools/compare.py CONFIG CHECKPOINT [CONFIG CHECKPOINT ...]
         --out-dir DIR [--work-dir DIR] [--names NAME ...] [--threshold P] [--shape H W]
-        [--runs R] [--warmup K] [--threads T] [--device cpu|cuda] [--data-root PATH]
+        [--bootstrap N] [--runs R] [--warmup K] [--threads T] [--device cpu|cuda] [--data-root PATH]
         [--cfg-options KEY=VALUE ...] [--trust-checkpoint]
 
 CHECKPOINT is a ``.pth`` file or a work dir (its ``last_checkpoint`` record, else the highest
@@ -13,6 +13,12 @@ landslide papers use (docs/metrics.md): standard landslide-class ``IoU F1 Precis
 GeoNeXt's two-class means ``mIoU mF1`` and DiGATe's per-image means ``imgIoU imgF1``. Parameters,
 FLOPs and latency come from ``tools/analysis_tools/benchmark.py`` (one forward pass of a ``1 x C x H
 x W`` input, C the config's own channel count, H x W the config's crop unless ``--shape``).
+
+The same name given to several pairs (by default: one config given with several checkpoints, e.g.
+one per training seed) marks runs of one config: each run gets its row and the Markdown adds their
+mean ± sample standard deviation. ``--bootstrap N`` (or a config whose ``LandslideMetric`` sets
+``bootstrap``) adds percentile bootstrap intervals: cells read ``value [low, high]`` and the CSV
+gains ``<key>_ci_low`` / ``<key>_ci_high``.
 
 Writes ``DIR/comparison.md``, ``DIR/comparison.csv`` and ``DIR/comparison.png`` (landslide IoU
 against latency). Bad input (missing config or checkpoint, a test split that is not on disk)
@@ -41,6 +47,9 @@ def parse_args(argv=None):
     p.add_argument('--threshold', type=float, default=None,
                    help='landslide probability threshold for every model (default: each '
                    "model head's own threshold)")
+    p.add_argument('--bootstrap', type=int, default=None, metavar='N',
+                   help='percentile bootstrap intervals over the test images with N '
+                   "replicates (LandslideMetric's bootstrap): table cells read value [low, high]")
     p.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                    help='benchmark input size (default: the config crop)')
     p.add_argument('--runs', type=int, default=10, help='timed forward passes')
@@ -70,7 +79,8 @@ def run(args) -> int:
     command = 'python tools/analysis_tools/compare.py ' + ' '.join(args.argv)
     rows = compare(models, args.out_dir, args.cfg_options, args.threshold, args.shape,
                    args.runs, args.warmup, args.device, args.title, command,
-                   data_root=args.data_root, work_dir=args.work_dir)
+                   data_root=args.data_root, work_dir=args.work_dir,
+                   bootstrap=args.bootstrap)
     with open(osp.join(args.out_dir, 'comparison.md')) as f:
         print(f.read())
     print(f'compare: wrote {len(rows)} rows to {args.out_dir}/comparison.{{md,csv,png}}')

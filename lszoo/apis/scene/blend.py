@@ -28,9 +28,11 @@ class BlockBlender:
     def blend(self, block: Tuple[int, int],
               with_prob: bool) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """Mask (uint8 0/1) and, if ``with_prob``, float32 probabilities of ``block``; tiles
-        that end in this block leave the cache."""
+        that end in this block leave the cache. Tiles of ``k x h x w`` values (the probability
+        first, e.g. then its TTA spread) give ``k x H x W`` probabilities, each blended alike."""
         y0, y1, x0, x1 = self.grid.core(*block)
-        acc = np.zeros((y1 - y0, x1 - x0), self.dtype)
+        lead = next((p.shape[:-2] for _, p in self.cache.values()), ())
+        acc = np.zeros(lead + (y1 - y0, x1 - x0), self.dtype)
         wsum = np.zeros((y1 - y0, x1 - x0), self.dtype)
         for t, p in self.cache.values():
             ty0, ty1 = max(t.y, y0), min(t.y + t.h, y1)
@@ -38,12 +40,13 @@ class BlockBlender:
             if ty0 >= ty1 or tx0 >= tx1:
                 continue
             ws = self.weights[ty0 - t.y:ty1 - t.y, tx0 - t.x:tx1 - t.x]
-            acc[ty0 - y0:ty1 - y0, tx0 - x0:tx1 - x0] += ws * p[
-                ty0 - t.y:ty1 - t.y, tx0 - t.x:tx1 - t.x]
+            acc[..., ty0 - y0:ty1 - y0, tx0 - x0:tx1 - x0] += ws * p[
+                ..., ty0 - t.y:ty1 - t.y, tx0 - t.x:tx1 - t.x]
             wsum[ty0 - y0:ty1 - y0, tx0 - x0:tx1 - x0] += ws
         for key in [k for k, (t, _) in self.cache.items() if t.last_block == block]:
             del self.cache[key]
-        mask = (acc > wsum * self.thr_q).view(np.uint8)  # wsum * QUANT fits, see acc_dtype
+        # wsum * QUANT fits, see acc_dtype
+        mask = ((acc[0] if lead else acc) > wsum * self.thr_q).view(np.uint8)
         prob = None
         if with_prob:
             prob = acc.astype(np.float32)

@@ -55,7 +55,8 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
                        stac: bool = True, cfg=None, model_file: Optional[str] = None,
                        threshold: float = 0.5, band_names: Optional[Sequence[str]] = None,
                        extra: Optional[dict] = None,
-                       pre: Optional[str] = None) -> Optional[str]:
+                       pre: Optional[str] = None,
+                       uncertainty: Optional[str] = None) -> Optional[str]:
     """Write the quicklook (when ``quicklook`` is a path) and the STAC Item (when ``stac``).
 
     ``pre``: the pre-event image of a change model, recorded in the Item beside the input.
@@ -77,7 +78,8 @@ def write_scene_extras(input_path: str, mask: str, *, prob: Optional[str] = None
         from lszoo.geo.stac import scene_item, write_item
         item = scene_item(
             path, input_path,
-            dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook),
+            dict(mask=mask, probabilities=prob, polygons=polygons, quicklook=quicklook,
+                 uncertainty=uncertainty),
             model=model_name(cfg, model_file), config_sha256=config_sha256(cfg),
             checkpoint_sha256=sha256_file(model_file) if model_file and osp.isfile(model_file)
             else None, threshold=threshold, version=__version__, extra=extra, pre_path=pre)

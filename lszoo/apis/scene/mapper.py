@@ -21,7 +21,8 @@ import numpy as np
 import rasterio
 import torch
 
-from lszoo.evaluation.threshold import resolve_threshold
+from lszoo.evaluation.threshold import resolve_temperature, resolve_threshold, temperature_message
+from lszoo.models.decode_heads.temperature import temperature_scaled
 from lszoo.config import load_config
 from lszoo.geo.grid import Grid
 from lszoo.geo.reader import SceneReader
@@ -41,6 +42,7 @@ class SceneResult:
 
     output: str
     prob: Optional[str] = None
+    uncertainty: Optional[str] = None
     polygons: Optional[str] = None
     n_polygons: int = 0
     height: int = 0
@@ -50,6 +52,7 @@ class SceneResult:
     world_size: int = 1
     threshold: float = 0.5
     threshold_source: str = ''
+    temperature: Optional[float] = None
     times: Dict[str, float] = field(default_factory=dict)
 
 
@@ -165,7 +168,7 @@ def _run_blocks(items, predict: TilePredictor, blender: BlockBlender,
 def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, *, cfg=None,
               dem: Optional[str] = None, prob: Optional[str] = None,
               polygons: Optional[str] = None, quicklook: Optional[str] = None,
-              pre: Optional[str] = None,
+              pre: Optional[str] = None, uncertainty: Optional[str] = None,
               **options) -> SceneResult:
     """Map landslides over the GeoTIFF ``input`` in bounded memory.
 
@@ -175,52 +178,60 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid; ``pre`` the pre-event image of a change (bi-temporal) config, on
     any grid, warped to the image grid per window (:mod:`lszoo.geo.pre_event`; pre and post are
-    checked to overlap and to have the same bands before any work); ``quicklook`` a PNG
-    (RGB + landslide outlines). ``options`` are
+    checked to overlap and to have the same bands before any work); ``quicklook`` a PNG (map
+    figure); ``uncertainty`` a float32 per-pixel uncertainty GeoTIFF (:mod:`.uncertainty`: TTA
+    spread with ``tta``, else the entropy of the probability). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
     normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
     ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. The threshold
     is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
     model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
-    unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
+    unless the config sets ``use_calibrated_threshold = False``, else the decode head's; the
+    temperature of the logits is :func:`~lszoo.evaluation.threshold.resolve_temperature`'s
+    (fitted beside ``checkpoint``; an ONNX model has it folded in), applied for the run.
     Two runs writing one output at once are refused: each output is locked for the run
     (:mod:`lszoo.utils.output_lock`), and the second stops with ``OUTPUT ... is being written by
     process N``.
     """
     opts = SceneOptions(**options)
     rank = _dist_info()[0] if opts.split_tiles else 0
-    check_output_paths(input, output, prob, polygons, dem, quicklook, pre)
+    check_output_paths(input, output, prob, polygons, dem, quicklook, pre, uncertainty)
     check_pair_inputs(model, cfg, input, pre)
     outputs = {'OUTPUT': output, '--prob': prob, '--polygons': polygons,
-               '--quicklook': quicklook} if rank == 0 else {}
+               '--quicklook': quicklook, '--uncertainty': uncertainty} if rank == 0 else {}
     with output_locks(outputs):  # rank 0 writes every output
         return _map_scene(model, input, output, checkpoint, cfg, dem, prob, polygons,
-                          quicklook, opts, pre)
+                          quicklook, opts, pre, uncertainty)
 
 
 def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polygons,
-               quicklook, opts: SceneOptions, pre: Optional[str] = None) -> SceneResult:
+               quicklook, opts: SceneOptions, pre: Optional[str] = None,
+               uncertainty: Optional[str] = None) -> SceneResult:
     """:func:`map_scene` once its outputs are checked and locked."""
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
+    temperature, t_source = resolve_temperature(model, cfg, checkpoint)
+    if rank == 0:
+        print(temperature_message(temperature, t_source), flush=True)
     times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
                  polygons=0.0)
     with ExitStack() as stack:
         stack.enter_context(_gdal_env())
+        stack.enter_context(temperature_scaled(model, temperature))
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands, pre_path=pre,
                              stream_layout=_cfg_get(cfg, 'stream_layout'))
         predict = TilePredictor(model, reader, opts.tile,
                                 _normalizer(cfg, reader, opts.normalize, model), opts.device,
-                                times, opts.tta)
+                                times, opts.tta, spread=uncertainty is not None)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
         thr, source = resolve_threshold(model, cfg, checkpoint, opts.threshold)
         blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
         writer = bar = None
         if rank == 0:
-            paths = stack.enter_context(atomic_outputs([output, prob, polygons]))
+            paths = stack.enter_context(atomic_outputs([output, prob, polygons, uncertainty]))
             writer = SceneWriter(stack, reader.src, paths, reader.has_nodata, polygons, opts)
             bar = _progress_bar(grid.n_tiles) if opts.progress else None
         depth = default_prefetch(opts.device) if opts.prefetch is None else opts.prefetch
@@ -237,15 +248,17 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
                            stac=opts.stac, cfg=cfg,
                            model_file=getattr(model, 'path', None) or checkpoint,
                            threshold=thr, band_names=input_bands,
-                           extra={'lszoo:tta': opts.tta}, pre=pre)
+                           extra={'lszoo:tta': opts.tta, 'lszoo:temperature': temperature},
+                           pre=pre, uncertainty=uncertainty)
         times['extras'] = time.perf_counter() - t0
     if world > 1:
         torch.distributed.barrier()
     times['total'] = time.perf_counter() - t_start
-    return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
-                       height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
+    return SceneResult(output=output, prob=prob, uncertainty=uncertainty, polygons=polygons,
+                       n_polygons=n_polygons, height=grid.height, width=grid.width,
+                       n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
-                       threshold_source=source, times=times)
+                       threshold_source=source, temperature=temperature, times=times)
 
 
 def _progress_bar(n: int):

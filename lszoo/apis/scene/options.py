@@ -84,15 +84,17 @@ class SceneOptions:
 
 def check_output_paths(input: str, output: str, prob: Optional[str] = None,
                        polygons: Optional[str] = None, dem: Optional[str] = None,
-                       quicklook: Optional[str] = None, pre: Optional[str] = None) -> None:
+                       quicklook: Optional[str] = None, pre: Optional[str] = None,
+                       uncertainty: Optional[str] = None) -> None:
     """Before any work: the mask and probabilities have GeoTIFF names, the polygon format is
     known, no two outputs are one file, no output is an input (also through symlinks), every
     output folder is writable (:func:`~lszoo.apis.scene.outputs.check_output_files`)."""
     from .outputs import check_geotiff_names, check_output_files
     from .polygons import vector_driver
 
-    check_geotiff_names({'OUTPUT': output, '--prob': prob})
+    check_geotiff_names({'OUTPUT': output, '--prob': prob, '--uncertainty': uncertainty})
     if polygons is not None:
         vector_driver(polygons)
     check_output_files({'OUTPUT': output, '--prob': prob, '--polygons': polygons,
-                        '--quicklook': quicklook}, {'INPUT': input, '--dem': dem, '--pre': pre})
+                        '--quicklook': quicklook, '--uncertainty': uncertainty},
+                       {'INPUT': input, '--dem': dem, '--pre': pre})

@@ -103,11 +103,12 @@ class TilePredictor:
     so that the first can run ahead in another thread (:mod:`.prefetch`). ``model`` is a
     segmentor or any callable ``N x C x H x W -> N x H x W`` probability (an
     :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`); ``tta`` averages it over flipped /
-    rotated views (:func:`lszoo.utils.tta.tta_probabilities`).
+    rotated views (:func:`lszoo.utils.tta.tta_probabilities`); with ``spread`` each tile also
+    carries the views' standard deviation (:func:`.uncertainty.tta_mean_std`).
     """
 
     def __init__(self, model, reader: SceneReader, tile: int, normalize: Optional[Callable],
-                 device, times: dict, tta: str = 'none'):
+                 device, times: dict, tta: str = 'none', spread: bool = False):
         from functools import partial
 
         from lszoo.utils.tta import tta_probabilities
@@ -115,6 +116,9 @@ class TilePredictor:
         self.normalize, self.device, self.times = normalize, device, times
         fn = model if not isinstance(model, torch.nn.Module) else partial(predict_tiles, model)
         self.predict = fn if tta == 'none' else partial(tta_probabilities, fn, mode=tta)
+        if spread and tta != 'none':
+            from .uncertainty import tta_mean_std
+            self.predict = partial(tta_mean_std, fn, mode=tta)
 
     def read_batches(self, batches: List[List[Tile]]) -> Iterator[TileBatch]:
         """The model input of each group of ``batches``, read with one window read."""
@@ -140,12 +144,13 @@ class TilePredictor:
             yield TileBatch(group, x)
 
     def predict_batch(self, batch: TileBatch) -> List[Tuple[Tile, np.ndarray]]:
-        """``(tile, uint16 round(p * QUANT))`` for every tile of ``batch``."""
+        """``(tile, uint16 round(p * QUANT))`` for every tile of ``batch`` (``2 x h x w`` with
+        the spread of the views)."""
         t0 = time.perf_counter()
         p = self.predict(batch.x.to(self.device, non_blocking=True)).cpu().numpy()
         self.times['model'] += time.perf_counter() - t0
         p *= QUANT
         p += 0.5
         p = p.astype(np.uint16)  # round(p * QUANT)
-        return [(t, np.ascontiguousarray(pt[:t.h, :t.w])) for t, pt in zip(batch.tiles, p)]
+        return [(t, np.ascontiguousarray(pt[..., :t.h, :t.w])) for t, pt in zip(batch.tiles, p)]
 

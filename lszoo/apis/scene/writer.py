@@ -93,26 +93,39 @@ class SceneWriter:
     def __init__(self, stack: ExitStack, src, paths: List[Optional[str]], has_nodata: bool,
                  polygons: Optional[str], opts=None):
         """``opts``: the run's :class:`~.options.SceneOptions` (``cog``, ``min_area``,
-        ``fill_holes``); ``None``: plain GeoTIFFs, every polygon kept."""
+        ``fill_holes``); ``None``: plain GeoTIFFs, every polygon kept. ``paths[3]``, when
+        given, is the uncertainty raster (:mod:`.uncertainty`: its kind follows ``opts.tta``)."""
         cog = bool(opts is not None and opts.cog)
         cleanup = {} if opts is None else dict(min_area=opts.min_area,
                                                fill_holes=opts.fill_holes)
         self.prob_nodata = prob_nodata_of(src) if has_nodata else None
         # with COG output the blocks go to a scratch file beside the temporary output
         self.cog_jobs = []
-        targets = list(paths[:2])
+        paths = list(paths) + [None] * (4 - len(paths))
+        targets = [paths[0], paths[1], None, paths[3]]
         if cog:
-            for i, kind in ((0, 'mask'), (1, 'probability')):
+            for i, kind in ((0, 'mask'), (1, 'probability'), (3, 'probability')):
                 if paths[i] is not None:
                     targets[i] = paths[i] + '.tiled'  # a temporary of the same output
                     self.cog_jobs.append((targets[i], paths[i], kind))
                     stack.callback(_remove_if_exists, targets[i])
         self.mask_ds = stack.enter_context(rasterio.open(
             targets[0], 'w', **raster_profile(src, 'uint8', MASK_NODATA if has_nodata else None)))
+        from lszoo.geo.mask_style import PROBABILITY_DESCRIPTION, style_mask
+        style_mask(self.mask_ds)  # colour table and band description
         self.prob_ds = None
         if paths[1] is not None:
             self.prob_ds = stack.enter_context(rasterio.open(
                 targets[1], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
+            self.prob_ds.set_band_description(1, PROBABILITY_DESCRIPTION)
+        self.unc_ds, self.unc_kind = None, None
+        if paths[3] is not None:
+            from .uncertainty import tag_uncertainty, uncertainty_kind
+            tta = opts.tta if opts is not None else 'none'
+            self.unc_kind = uncertainty_kind(tta)
+            self.unc_ds = stack.enter_context(rasterio.open(
+                targets[3], 'w', **raster_profile(src, 'float32', self.prob_nodata)))
+            tag_uncertainty(self.unc_ds, self.unc_kind, tta)
         self.collector = None
         if polygons is not None:
             self.collector = PolygonCollector(paths[2], src.height, src.width, src.transform,
@@ -122,22 +135,28 @@ class SceneWriter:
 
     @property
     def needs_prob(self) -> bool:
-        return self.prob_ds is not None or self.collector is not None
+        return (self.prob_ds is not None or self.collector is not None
+                or self.unc_ds is not None)
 
     def write(self, mask: np.ndarray, prob: Optional[np.ndarray], valid: Optional[np.ndarray],
               y0: int, x0: int, times: dict) -> int:
         """Write one block (nodata where not ``valid``); returns its landslide pixel count."""
         import time
 
+        from .uncertainty import split_block
         t0 = time.perf_counter()
+        prob, unc = split_block(prob, self.unc_kind)
         if valid is not None:
             mask[~valid] = MASK_NODATA
-            if prob is not None:
-                prob[~valid] = self.prob_nodata
+            for layer in (prob, unc):
+                if layer is not None:
+                    layer[~valid] = self.prob_nodata
         win = Window(x0, y0, mask.shape[1], mask.shape[0])
         self.mask_ds.write(mask, 1, window=win)
         if self.prob_ds is not None:
             self.prob_ds.write(prob, 1, window=win)
+        if self.unc_ds is not None:
+            self.unc_ds.write(unc, 1, window=win)
         times['write'] += time.perf_counter() - t0
         if self.collector is not None:
             t0 = time.perf_counter()
@@ -151,8 +170,9 @@ class SceneWriter:
 
         t0 = time.perf_counter()
         self.mask_ds.close()
-        if self.prob_ds is not None:
-            self.prob_ds.close()
+        for ds in (self.prob_ds, self.unc_ds):
+            if ds is not None:
+                ds.close()
         times['write'] += time.perf_counter() - t0
         if self.cog_jobs:
             from lszoo.geo.cog import translate_to_cog
