@@ -27,6 +27,7 @@ from lszoo.geo.grid import Grid
 from lszoo.geo.reader import SceneReader
 from lszoo.utils.output_lock import output_locks
 
+from .backend import choose_backend
 from .blend import BlockBlender
 from .options import SceneOptions, check_output_paths
 from .predictor import TileBatch, TilePredictor, build_normalizer, init_scene_model
@@ -49,7 +50,15 @@ class SceneResult:
     world_size: int = 1
     threshold: float = 0.5
     threshold_source: str = ''
+    backend: str = ''
     times: Dict[str, float] = field(default_factory=dict)
+
+    def outside_model_share(self) -> float:
+        """Share of the mapping's time spent outside the forward passes (reading, normalising,
+        blending, writing, waiting); model setup, polygons and extras are left out."""
+        t = self.times
+        run = t['total'] - sum(t.get(k, 0.0) for k in ('setup', 'polygons', 'extras'))
+        return max(0.0, run - t['model']) / run if run > 0 else 0.0
 
 
 def _dist_info():
@@ -173,10 +182,10 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     ``polygons`` (``.gpkg``/``.geojson`` inventory); ``dem`` is a separate elevation raster
     resampled to the image grid; ``quicklook`` a PNG (RGB + landslide outlines). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
-    normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
-    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
-    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. The threshold
-    is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
+    normalize, progress, tta, cog, stac, split_tiles, prefetch, backend: :mod:`.backend`).
+    ``model`` may also be an :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`
+    (with ``cfg`` for the bands). With ``stac`` (default) a STAC Item ``<mask stem>.stac.json``
+    describes the outputs. The threshold is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
     model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
     unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
     Two runs writing one output at once are refused: each output is locked for the run
@@ -199,15 +208,18 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
+    backend = choose_backend(model, cfg, checkpoint, opts)
+    if rank == 0 and opts.progress:
+        print(backend.line, flush=True)
     times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
-                 polygons=0.0)
+                 polygons=0.0, setup=time.perf_counter() - t_start)
     with ExitStack() as stack:
         stack.enter_context(_gdal_env())
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands)
-        predict = TilePredictor(model, reader, opts.tile,
-                                _normalizer(cfg, reader, opts.normalize, model), opts.device,
-                                times, opts.tta)
+        predict = TilePredictor(backend.forward, reader, opts.tile,
+                                _normalizer(cfg, reader, opts.normalize, backend.forward),
+                                opts.device, times, opts.tta)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
         thr, source = resolve_threshold(model, cfg, checkpoint, opts.threshold)
         blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
@@ -238,7 +250,7 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     return SceneResult(output=output, prob=prob, polygons=polygons, n_polygons=n_polygons,
                        height=grid.height, width=grid.width, n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
-                       threshold_source=source, times=times)
+                       threshold_source=source, backend=backend.line, times=times)
 
 
 def _progress_bar(n: int):
