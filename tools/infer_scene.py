@@ -170,6 +170,7 @@ def run_many(args) -> int:
             warnings.simplefilter('ignore', NotGeoreferencedWarning)
             outcomes = batch.map_scenes(
                 model, cfg, plans, rank, world, overwrite=args.overwrite,
+                checkpoint=None if args.onnx else args.checkpoint,
                 log=lambda line: print(line, flush=True), progress=False, **options)
         everything = batch.gather_outcomes(outcomes, world)
     finally:

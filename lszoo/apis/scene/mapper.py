@@ -185,8 +185,9 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     normalize, progress, tta, cog, stac, split_tiles, prefetch, backend: :mod:`.backend`).
     ``model`` may also be an :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`
     (with ``cfg`` for the bands). With ``stac`` (default) a STAC Item ``<mask stem>.stac.json``
-    describes the outputs. The threshold is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
-    model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
+    describes the outputs. The threshold is
+    :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX model's
+    own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
     unless the config sets ``use_calibrated_threshold = False``, else the decode head's.
     Two runs writing one output at once are refused: each output is locked for the run
     (:mod:`lszoo.utils.output_lock`), and the second stops with ``OUTPUT ... is being written by
