@@ -149,23 +149,29 @@ class OnnxContender:
 
 
 class SceneDefaultContender:
-    """``tools/infer_scene.py``'s default forward on a CPU: the model exported once into the
-    per-checkpoint ONNX cache (:mod:`lszoo.deploy.onnx_cache`: config normalisation, model,
-    sigmoid; a fixed square tile, dynamic batch) and run by ONNX Runtime through the same
-    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`; inference only. It takes raster values
-    and gives probabilities, so its agreement is checked on probabilities: the reference's
-    sigmoid on the normalised input."""
+    """``tools/infer_scene.py``'s default forward on a CPU: the model of the config as it is (six
+    bands, R G B and the DEM three times) exported once into the per-checkpoint ONNX cache
+    (:mod:`lszoo.deploy.onnx_cache`: config normalisation, model, sigmoid; a fixed square tile,
+    dynamic batch) and run by ONNX Runtime through the same
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`; inference only. It gets the
+    reference's input as those six bands and gives probabilities, so its agreement is checked on
+    probabilities: the reference's sigmoid on the normalised input."""
 
     name = 'lszoo infer_scene default'
+    BANDS = [0, 1, 2, 3, 3, 3]  # the reference's (RGB, DEM) input as the config's six bands
 
-    def __init__(self, model, cfg, shape, threads):
+    def __init__(self, cfg, state, shape, threads):
         import torch
+        from mmseg.registry import MODELS
 
         from lszoo.deploy.normalization import build_input_normalization
         from lszoo.deploy.onnx_cache import cached_tile_model
         if shape[0] != shape[1]:
             raise ConfigError(f'--shape {shape[0]} {shape[1]}: the scene path maps square tiles')
-        model = copy.deepcopy(model).eval()
+        cfg = copy.deepcopy(cfg)
+        cfg.model.backbone.pretrained = False
+        model = MODELS.build(cfg.model).eval()
+        model.load_state_dict(state, strict=True)
         self.tmp = tempfile.TemporaryDirectory(prefix='lszoo_digate_scene_')
         ckpt = osp.join(self.tmp.name, 'digate.pth')
         torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
@@ -174,14 +180,23 @@ class SceneDefaultContender:
         self.export_s = time.perf_counter() - start
         self.normalization = build_input_normalization(
             cfg, data_preprocessor=model.data_preprocessor)
-        self.x = None
+        self._x = None
+
+    @property
+    def x(self):
+        return self._x
+
+    @x.setter
+    def x(self, value):  # the bands made once, outside the timed call
+        self._x = None if value is None else value[:, self.BANDS].contiguous()
 
     def agreement(self, ref, x) -> float:
         """Max |probability - the reference's sigmoid on the normalised ``x``|."""
         import torch
+        x6 = x[:, self.BANDS].contiguous()
         with torch.no_grad():
-            want = ref.logits(self.normalization(x)).sigmoid()[:, 0]
-        return float((self.tile_model(x) - want).abs().max())
+            want = ref.logits(self.normalization(x6)[:, :4]).sigmoid()[:, 0]
+        return float((self.tile_model(x6) - want).abs().max())
 
     def time_eval(self) -> float:
         start = time.perf_counter()
@@ -222,9 +237,7 @@ def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads
     if 'onnx' in options:
         out.append(OnnxContender(eager.model, x, threads))
     if 'scene' in options:
-        cfg_built = copy.deepcopy(cfg)
-        cfg_built.model.backbone.update(stream_channels=STREAMS, pretrained=False)
-        out.append(SceneDefaultContender(eager.model, cfg_built, shape, threads))
+        out.append(SceneDefaultContender(cfg, state, shape, threads))
     # one training batch for everyone; the reference gets it through lszoo's data preprocessor
     batch = train_batch(4, *shape, train_batch_size)
     data = eager.model.data_preprocessor(batch, True)

@@ -155,12 +155,12 @@ def compare_prefetch(args, scene, work) -> dict:
 
     import torch
 
-    from lszoo.apis import init_scene_model, map_scene
+    from lszoo.apis import map_scene
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model, cfg = init_scene_model(bench_config(args.width), device=args.device)
+    model, cfg, ckpt = bench_model(args.width, work)
+    model = model.to(args.device)
     threshold = calibrate_threshold(model, scene, args.tile)
     a, b = args.compare_prefetch
 
@@ -168,18 +168,18 @@ def compare_prefetch(args, scene, work) -> dict:
         out = osp.join(work, f'ab_mask_{depth}.tif')
         prob = None if args.no_prob else osp.join(work, f'ab_prob_{depth}.tif')
         t0 = time.perf_counter()
-        res = map_scene(model, scene, out, cfg=cfg, prob=prob, tile=args.tile,
+        res = map_scene(model, scene, out, ckpt, cfg=cfg, prob=prob, tile=args.tile,
                         overlap=args.overlap, batch=args.batch, window=args.window,
                         device=args.device, threshold=threshold, progress=False,
-                        prefetch=depth)
-        return res.height * res.width / 1e6 / (time.perf_counter() - t0), res.times
+                        prefetch=depth, backend=args.backend)
+        return res.height * res.width / 1e6 / (time.perf_counter() - t0), res.times, res.backend
 
-    mpx_per_s(a)  # warm-up: first-call allocations, GDAL and oneDNN caches
+    print(f'  {mpx_per_s(a)[2]}', flush=True)  # warm-up: allocations, caches, ONNX export
     rows = []
     for rep in range(args.reps):
         speed, times = {}, {}
         for depth in ((a, b) if rep % 2 == 0 else (b, a)):
-            speed[depth], times[depth] = mpx_per_s(depth)
+            speed[depth], times[depth], _ = mpx_per_s(depth)
         rows.append((speed[a], speed[b], times[a]['wait'], times[b]['wait']))
         # wait: time the model loop waited for its input (reading + normalising not hidden)
         print(f'  rep {rep + 1}: prefetch {a}: {speed[a]:.3f} Mpx/s, prefetch {b}: '
