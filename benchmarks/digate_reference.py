@@ -5,7 +5,7 @@
     python -m benchmarks.digate_reference --reference /path/to/ref \\
         [--config configs/digate_unet/digate_unet_bijie.py] [--shape 256 256] \\
         [--eval-batches 1 8] [--train-batch 4] [--reps 5] [--threads 1] \\
-        [--options eager compile onnx] [--json FILE]
+        [--options eager compile onnx scene] [--json FILE]
 
 (from the repository root). Results: ``benchmarks/results/digate_reference.md``.
 
@@ -148,6 +148,62 @@ class OnnxContender:
         return time.perf_counter() - start
 
 
+class SceneDefaultContender:
+    """``tools/infer_scene.py``'s default forward on a CPU: the model of the config as it is (six
+    bands, R G B and the DEM three times) exported once into the per-checkpoint ONNX cache
+    (:mod:`lszoo.deploy.onnx_cache`: config normalisation, model, sigmoid; a fixed square tile,
+    dynamic batch) and run by ONNX Runtime through the same
+    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`; inference only. It gets the
+    reference's input as those six bands and gives probabilities, so its agreement is checked on
+    probabilities: the reference's sigmoid on the normalised input."""
+
+    name = 'lszoo infer_scene default'
+    BANDS = [0, 1, 2, 3, 3, 3]  # the reference's (RGB, DEM) input as the config's six bands
+
+    def __init__(self, cfg, state, shape, threads):
+        import torch
+        from mmseg.registry import MODELS
+
+        from lszoo.deploy.normalization import build_input_normalization
+        from lszoo.deploy.onnx_cache import cached_tile_model
+        if shape[0] != shape[1]:
+            raise ConfigError(f'--shape {shape[0]} {shape[1]}: the scene path maps square tiles')
+        cfg = copy.deepcopy(cfg)
+        cfg.model.backbone.pretrained = False
+        model = MODELS.build(cfg.model).eval()
+        model.load_state_dict(state, strict=True)
+        self.tmp = tempfile.TemporaryDirectory(prefix='lszoo_digate_scene_')
+        ckpt = osp.join(self.tmp.name, 'digate.pth')
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+        start = time.perf_counter()
+        self.tile_model = cached_tile_model(model, cfg, ckpt, shape[0], threads=threads)
+        self.export_s = time.perf_counter() - start
+        self.normalization = build_input_normalization(
+            cfg, data_preprocessor=model.data_preprocessor)
+        self._x = None
+
+    @property
+    def x(self):
+        return self._x
+
+    @x.setter
+    def x(self, value):  # the bands made once, outside the timed call
+        self._x = None if value is None else value[:, self.BANDS].contiguous()
+
+    def agreement(self, ref, x) -> float:
+        """Max |probability - the reference's sigmoid on the normalised ``x``|."""
+        import torch
+        x6 = x[:, self.BANDS].contiguous()
+        with torch.no_grad():
+            want = ref.logits(self.normalization(x6)[:, :4]).sigmoid()[:, 0]
+        return float((self.tile_model(x6) - want).abs().max())
+
+    def time_eval(self) -> float:
+        start = time.perf_counter()
+        self.tile_model(self.x)
+        return time.perf_counter() - start
+
+
 def lszoo_contender(name, cfg, config_path, state, shape, train_batch_size, **backbone):
     """lszoo's model from ``cfg`` with ``backbone`` overrides, loaded with ``state``."""
     cfg = copy.deepcopy(cfg)
@@ -158,7 +214,7 @@ def lszoo_contender(name, cfg, config_path, state, shape, train_batch_size, **ba
 
 
 def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads,
-                     options=('eager', 'compile', 'onnx')):
+                     options=('eager', 'compile', 'onnx', 'scene')):
     """The reference and lszoo's variants, all with the reference's random weights."""
     import torch
 
@@ -180,6 +236,8 @@ def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads
                                    train_batch_size, compile_frozen=True))
     if 'onnx' in options:
         out.append(OnnxContender(eager.model, x, threads))
+    if 'scene' in options:
+        out.append(SceneDefaultContender(cfg, state, shape, threads))
     # one training batch for everyone; the reference gets it through lszoo's data preprocessor
     batch = train_batch(4, *shape, train_batch_size)
     data = eager.model.data_preprocessor(batch, True)
@@ -215,6 +273,10 @@ def check_agreement(contenders, x) -> dict:
         want = timed(ref.name, 'eval', lambda: ref.logits(x))
         diffs = {}
         for c in contenders[1:]:
+            if hasattr(c, 'agreement'):  # probabilities out: compared as probabilities
+                diffs[c.name + ' (probability)'] = timed(c.name, 'eval',
+                                                         lambda: c.agreement(ref, x))
+                continue
             got = timed(c.name, 'eval', lambda: c.logits(x))
             diffs[c.name] = float((got - want).abs().max())
     ref.model.train()
@@ -262,8 +324,8 @@ def parse_args(argv=None):
     p.add_argument('--train-batch', type=int, default=4)
     p.add_argument('--reps', type=int, default=5, help='interleaved repetitions (default 5)')
     p.add_argument('--threads', type=int, default=1, help='torch / onnxruntime threads')
-    p.add_argument('--options', nargs='+', default=['eager', 'compile', 'onnx'],
-                   choices=['eager', 'compile', 'onnx'])
+    p.add_argument('--options', nargs='+', default=['eager', 'compile', 'onnx', 'scene'],
+                   choices=['eager', 'compile', 'onnx', 'scene'])
     p.add_argument('--json', help='also write the results to this JSON file')
     return p.parse_args(argv)
 
@@ -302,6 +364,11 @@ def run(args) -> int:
           f'{args.reps} interleaved repetitions')
     for name, d in result['agreement']['max_abs_diff'].items():
         print(f'  max |lszoo - reference| {name}: {d:.2e}')
+    for c in cs:
+        if hasattr(c, 'export_s'):
+            result['scene_export_s'] = c.export_s
+            print(f'  {c.name}: graph {c.tile_model.path} exported and checked in '
+                  f'{c.export_s:.1f} s (once per checkpoint and tile size)')
     print('  first calls, eval batch 1 / training loss (s; compiling happens here): ' + ', '.join(
         f'{n} ' + '/'.join(f'{t:.1f}' for t in f.values())
         for n, f in result['agreement']['first_call_s'].items()))

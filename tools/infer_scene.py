@@ -118,6 +118,10 @@ def parse_args(argv=None):
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     p.add_argument('--onnx', action='store_true', help='CHECKPOINT is an ONNX model exported '
                    'by tools/export_onnx.py (run with onnxruntime)')
+    p.add_argument('--backend', choices=['auto', 'torch', 'onnx'], default='auto',
+                   help="engine of the forward passes: 'auto' = ONNX Runtime on CPU (the graph "
+                   'exported once per checkpoint and tile size, cached beside the checkpoint or '
+                   "in $LSZOO_CACHE), PyTorch on CUDA or where ONNX cannot run the model")
     p.add_argument('--tta', choices=['none', 'flip', 'd4'], default='none',
                    help='test-time augmentation: mean probability over 4 flips or 8 D4 views')
     p.add_argument('--quicklook', nargs='?', const='', metavar='PNG',
@@ -137,7 +141,7 @@ def scene_options(args, tile: int, device: str) -> dict:
                 device=device, threshold=args.threshold, input_bands=args.bands,
                 normalize=args.normalize, tta=args.tta, cog=not args.no_cog,
                 stac=not args.no_stac, prefetch=args.prefetch, min_area=args.min_area,
-                fill_holes=args.fill_holes)
+                fill_holes=args.fill_holes, backend=args.backend)
 
 
 def run_many(args) -> int:
@@ -180,6 +184,7 @@ def run_many(args) -> int:
             warnings.simplefilter('ignore', NotGeoreferencedWarning)
             outcomes = batch.map_scenes(
                 model, cfg, plans, rank, world, overwrite=args.overwrite,
+                checkpoint=None if args.onnx else args.checkpoint,
                 log=lambda line: print(line, flush=True), progress=False, **options)
         everything = batch.gather_outcomes(outcomes, world)
     finally:
@@ -248,11 +253,14 @@ def run(args) -> int:
                 dist.destroy_process_group()
     if res.times and (args.launcher == 'none' or int(os.environ.get('RANK', 0)) == 0):
         t = res.times
+        if args.no_progress:  # else map_scene said it before the progress bar
+            print(res.backend, flush=True)
         print(f'{res.output}: {res.height}x{res.width}, {res.n_tiles} tiles, '
               f'{res.landslide_pixels} landslide pixels at prob > {res.threshold:g} '
               f'({res.threshold_source})'
               + (f', {res.n_polygons} polygons -> {res.polygons}' if res.polygons else '')
               + f'; {t["total"]:.1f} s (model {t["model"]:.1f} s, '
+              f'{100 * res.outside_model_share():.0f} % outside the model, '
               f'{res.height * res.width / 1e6 / t["total"]:.2f} megapixels/s) on '
               f'{res.world_size} process(es)')
     return 0

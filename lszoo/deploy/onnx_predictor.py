@@ -59,5 +59,9 @@ class OnnxTileModel:
             raise ConfigError(f'{self.path} takes {self.fixed_size}x{self.fixed_size} tiles, '
                               f'got {x.shape[-2]}x{x.shape[-1]} (use --tile {self.fixed_size} '
                               'or export with --dynamic-size)')
-        out = self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
-        return torch.from_numpy(out[:, 0])
+        # one run per tile: the same values as one batched run, and faster on CPUs (cache-sized
+        # working set; docs/performance.md)
+        out = np.empty((x.shape[0], ) + x.shape[2:], np.float32)
+        for i in range(x.shape[0]):
+            out[i] = self.session.run([OUTPUT_NAME], {INPUT_NAME: x[i:i + 1]})[0][0, 0]
+        return torch.from_numpy(out)

@@ -34,12 +34,13 @@ def cog_options(kind: str, dtype: str, zstd: bool = False) -> dict:
 
 
 def translate_to_cog(src: str, dst: str, kind: str, cache_mb: int = 64,
-                     zstd: bool = False) -> None:
+                     zstd: bool = False, threads='ALL_CPUS') -> None:
     """Copy the tiled GeoTIFF ``src`` to the COG ``dst`` (overwritten) with overviews.
 
-    ``cache_mb`` bounds GDAL's block cache during the copy.
+    ``cache_mb`` bounds GDAL's block cache during the copy; ``threads`` (``GDAL_NUM_THREADS``)
+    compress tiles and compute overviews in parallel (same bytes as one thread).
     """
-    with rasterio.Env(GDAL_CACHEMAX=cache_mb, GDAL_NUM_THREADS=1):
+    with rasterio.Env(GDAL_CACHEMAX=cache_mb, GDAL_NUM_THREADS=str(threads)):
         with rasterio.open(src) as ds:
             dtype = ds.dtypes[0]
         rasterio.shutil.copy(src, dst, driver='COG', **cog_options(kind, dtype, zstd))

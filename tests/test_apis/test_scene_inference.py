@@ -273,7 +273,8 @@ def test_interrupted_run_leaves_no_output(tmp_path, setup, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                      prob=str(tmp_path / 'p.tif'), polygons=str(tmp_path / 'p.gpkg'),
-                     tile=128, overlap=32, batch=1, window=256, progress=False)
+                     tile=128, overlap=32, batch=1, window=256, progress=False,
+                     backend='torch')  # the PyTorch forward is the one replaced
     assert len(calls) == 3 and os.listdir(tmp_path) == []
 
 
@@ -336,7 +337,7 @@ def test_no_landslide_gives_empty_inventory(tmp_path, setup, monkeypatch, ext):
         x.shape[0], x.shape[2], x.shape[3]))
     res = si.map_scene(setup['cfg'], setup['scene'], str(tmp_path / 'm.tif'), setup['ckpt'],
                        polygons=str(tmp_path / f'none.{ext}'), tile=128, overlap=32,
-                       window=256, progress=False)
+                       window=256, progress=False, backend='torch')
     meta, _, geoms, _ = pyogrio.raw.read(str(tmp_path / f'none.{ext}'))
     assert res.n_polygons == 0 and len(geoms) == 0 and res.landslide_pixels == 0
     if ext == 'gpkg':  # a GeoJSON's fields are those of its features: none here

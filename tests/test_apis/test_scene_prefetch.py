@@ -104,7 +104,7 @@ def test_model_error_stops_and_joins_the_reader(tmp_path, scene, monkeypatch):
     monkeypatch.setattr(predictor, 'predict_tiles', failing)
     with pytest.raises(RuntimeError, match='out of memory on batch 2'):
         si.map_scene(scene['cfg'], scene['scene'], str(tmp_path / 'm.tif'), scene['ckpt'],
-                     prob=str(tmp_path / 'p.tif'), prefetch=1, **OPTS)
+                     prob=str(tmp_path / 'p.tif'), prefetch=1, backend='torch', **OPTS)
     assert len(calls) == 2 and os.listdir(tmp_path) == [] and reader_threads() == []
 
 

@@ -2,6 +2,7 @@
 overviews, a STAC Item that validates, a quicklook, TTA, and the ONNX model giving the PyTorch
 result within 1e-4 through tools/infer_scene.py --onnx."""
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -12,7 +13,7 @@ from lszoo.apis.scene import map_scene
 from lszoo.geo.cog import cog_problems
 from lszoo.geo.stac import validate_item
 
-from helpers import run_tool, save_checkpoint, tiny_scene_config, write_scene
+from helpers import REPO, run_tool, save_checkpoint, tiny_scene_config, write_scene
 
 
 @pytest.fixture(scope='module')
@@ -149,7 +150,8 @@ def test_mapping_without_a_stac_validator_exits_0_with_every_output(scene, tmp_p
     r = run_tool('infer_scene.py', scene['cfg_path'], scene['ckpt'], scene['scene'], out,
                  '--prob', tmp_path / 'p.tif', '--polygons', tmp_path / 'inv.gpkg',
                  '--quicklook', '--tile', 128, '--overlap', 32, '--window', 256,
-                 '--no-progress', env={'PYTHONPATH': str(shadow.parent)})
+                 '--no-progress',
+                 env={'PYTHONPATH': os.pathsep.join([str(shadow.parent), REPO])})
     assert r.returncode == 0, r.stderr
     warnings = [line for line in r.stderr.splitlines()
                 if line.startswith('lszoo: warning:') and 'STAC' in line]

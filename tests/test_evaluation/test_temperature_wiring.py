@@ -103,23 +103,27 @@ def test_resolver_precedence(tmp_path):
     assert resolve_temperature(None, dict(cfg, use_calibrated_threshold=False), ckpt)[0] is None
 
 
-def _map(config, scene, out, ckpt, capsys):
+def _map(config, scene, out, ckpt, capsys, backend='auto'):
     from lszoo.apis.scene import map_scene
     res = map_scene(config, scene, str(out), ckpt, prob=str(out) + '.p.tif', tile=64,
-                    overlap=16, window=256, progress=False, stac=False, cog=False)
+                    overlap=16, window=256, progress=False, stac=False, cog=False,
+                    backend=backend)
     printed = capsys.readouterr().out
     with rasterio.open(res.prob) as p:
         return res, p.read(1).astype(np.float64), printed
 
 
-def test_map_scene_applies_the_stored_temperature(tmp_path, capsys):
+@pytest.mark.parametrize('backend', ['torch', 'onnx'])
+def test_map_scene_applies_the_stored_temperature(tmp_path, capsys, backend):
+    """Both backends; ONNX: the cached graph of the uncalibrated run is not reused."""
     cfg = tiny_scene_config()
     ckpt = save_checkpoint(cfg, tmp_path / 'm.pth')
     scene, _ = write_scene(tmp_path / 's.tif', 96, 96)
-    _, raw, printed = _map(cfg, scene, tmp_path / 'raw.tif', ckpt, capsys)
+    _, raw, printed = _map(cfg, scene, tmp_path / 'raw.tif', ckpt, capsys, backend)
     assert 'lszoo: temperature: none calibrated beside the checkpoint' in printed
     save_calibration(ckpt, dict(threshold=0.45, temperature=2.0, split='val'))
-    res, cal, printed = _map(cfg, scene, tmp_path / 'cal.tif', ckpt, capsys)
+    res, cal, printed = _map(cfg, scene, tmp_path / 'cal.tif', ckpt, capsys, backend)
+    assert res.backend.startswith(f'backend: {backend}')
     assert res.temperature == 2.0
     assert printed.count('lszoo: temperature 2 from ') == 1
     # blended probabilities are quantised at 1/65535: compare where the raw one is not saturated

@@ -12,9 +12,13 @@ random-weight U-Net (mmseg ``UNet``, 4 base channels, 3 stages) whose config nor
 lszoo ``NormalizeBands`` transform, as a real config would. Each run prints its peak RSS
 (``ru_maxrss`` of that process), the time spent in the model's forward passes, the wall time of the
 whole mapping (reading, normalising, blending, writing the mask and the probabilities), the
-IO+blending overhead ``(wall - model - vectorising) / model`` and, with ``--polygons``, the time
-spent vectorising the inventory apart (it grows with the number of landslides, not with IO; a
+share of the mapping outside the model (:meth:`~lszoo.apis.scene.SceneResult.outside_model_share`:
+model setup, vectorising and extras left out) and, with ``--polygons``, the time spent
+vectorising the inventory apart (it grows with the number of landslides, not with IO; a
 random model maps speckle, hundreds of thousands of polygons on 16384², far from a real map).
+The forward passes run in ``--backend`` (default ``auto``, as ``tools/infer_scene.py``: ONNX
+Runtime on CPU, its graph exported once into the cache beside the random model's checkpoint in
+the work folder; the export is part of "model setup").
 Model building and imports are excluded from the wall time. The ratio of the peak RSS of the
 largest to the smallest scene is printed last. The random model's threshold is set so that about
 3 % of a central tile is landslide (L4S: about 2 %) rather than half the scene.
@@ -103,27 +107,42 @@ def calibrate_threshold(model, path, tile, fraction=0.03):
     return float(np.quantile(prob, 1.0 - fraction))
 
 
+def bench_model(width: int, folder: str):
+    """The random-weight model of ``bench_config(width)`` and its checkpoint in ``folder``
+    (written once): scene mapping keys its ONNX graph cache by the checkpoint."""
+    import torch
+
+    from lszoo.apis import init_scene_model
+    torch.manual_seed(0)
+    model, cfg = init_scene_model(bench_config(width))
+    ckpt = osp.join(folder, f'bench_unet_w{width}.pth')
+    if not osp.exists(ckpt):
+        from lszoo.utils.fileio import atomic_path
+        with atomic_path(ckpt) as tmp:
+            torch.save({'state_dict': model.state_dict(), 'meta': {}}, tmp)
+    return model, cfg, ckpt
+
+
 def run_one(args):
     """Child process: build the model, map one scene, print a JSON line with the figures."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lszoo.apis import init_scene_model, map_scene
+    from lszoo.apis import map_scene
 
-    cfg = bench_config(args.width)
-    torch.manual_seed(0)
-    model, cfg = init_scene_model(cfg)
+    model, cfg, ckpt = bench_model(args.width, osp.dirname(args.output))
     threshold = calibrate_threshold(model, args.input, args.tile)
     t0 = time.perf_counter()
-    res = map_scene(model, args.input, args.output, cfg=cfg, prob=args.prob,
+    res = map_scene(model, args.input, args.output, ckpt, cfg=cfg, prob=args.prob,
                     polygons=args.polygons_out, tile=args.tile, overlap=args.overlap,
                     batch=args.batch, window=args.window, threshold=threshold,
-                    progress=False)
+                    progress=False, backend=args.backend, prefetch=args.prefetch)
     wall = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(dict(size=res.height, tiles=res.n_tiles, wall_s=wall,
                           model_s=res.times['model'], times=res.times,
+                          outside_model=res.outside_model_share(), backend=res.backend,
                           polygons=res.n_polygons, peak_rss_mb=rss_mb,
                           threads=torch.get_num_threads())))
     return 0
@@ -136,12 +155,12 @@ def compare_prefetch(args, scene, work) -> dict:
 
     import torch
 
-    from lszoo.apis import init_scene_model, map_scene
+    from lszoo.apis import map_scene
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model, cfg = init_scene_model(bench_config(args.width), device=args.device)
+    model, cfg, ckpt = bench_model(args.width, work)
+    model = model.to(args.device)
     threshold = calibrate_threshold(model, scene, args.tile)
     a, b = args.compare_prefetch
 
@@ -149,18 +168,18 @@ def compare_prefetch(args, scene, work) -> dict:
         out = osp.join(work, f'ab_mask_{depth}.tif')
         prob = None if args.no_prob else osp.join(work, f'ab_prob_{depth}.tif')
         t0 = time.perf_counter()
-        res = map_scene(model, scene, out, cfg=cfg, prob=prob, tile=args.tile,
+        res = map_scene(model, scene, out, ckpt, cfg=cfg, prob=prob, tile=args.tile,
                         overlap=args.overlap, batch=args.batch, window=args.window,
                         device=args.device, threshold=threshold, progress=False,
-                        prefetch=depth)
-        return res.height * res.width / 1e6 / (time.perf_counter() - t0), res.times
+                        prefetch=depth, backend=args.backend)
+        return res.height * res.width / 1e6 / (time.perf_counter() - t0), res.times, res.backend
 
-    mpx_per_s(a)  # warm-up: first-call allocations, GDAL and oneDNN caches
+    print(f'  {mpx_per_s(a)[2]}', flush=True)  # warm-up: allocations, caches, ONNX export
     rows = []
     for rep in range(args.reps):
         speed, times = {}, {}
         for depth in ((a, b) if rep % 2 == 0 else (b, a)):
-            speed[depth], times[depth] = mpx_per_s(depth)
+            speed[depth], times[depth], _ = mpx_per_s(depth)
         rows.append((speed[a], speed[b], times[a]['wait'], times[b]['wait']))
         # wait: time the model loop waited for its input (reading + normalising not hidden)
         print(f'  rep {rep + 1}: prefetch {a}: {speed[a]:.3f} Mpx/s, prefetch {b}: '
@@ -202,6 +221,10 @@ def parse_args(argv=None):
     p.add_argument('--reps', type=int, default=4, help='--compare-prefetch repetitions')
     p.add_argument('--width', type=int, default=4, help='base channels of the U-Net')
     p.add_argument('--device', default='cpu', help='--compare-prefetch: torch device')
+    p.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'],
+                   help="forward passes in PyTorch or ONNX Runtime (default 'auto', as "
+                   'tools/infer_scene.py)')
+    p.add_argument('--prefetch', type=int, help='batches read ahead (default: map_scene\'s)')
     # child mode
     p.add_argument('--run-one', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--input', help=argparse.SUPPRESS)
@@ -251,7 +274,10 @@ def run(args) -> int:
         cmd = [sys.executable, osp.abspath(__file__), '--run-one', '--input', scene,
                '--output', osp.join(work, f'mask_{size}.tif'), '--tile', str(args.tile),
                '--overlap', str(args.overlap), '--batch', str(args.batch),
-               '--window', str(args.window), '--width', str(args.width)]
+               '--window', str(args.window), '--width', str(args.width),
+               '--backend', args.backend]
+        if args.prefetch is not None:
+            cmd += ['--prefetch', str(args.prefetch)]
         if not args.no_prob:
             cmd += ['--prob', osp.join(work, f'prob_{size}.tif')]
         if args.polygons:
@@ -265,13 +291,13 @@ def run(args) -> int:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
         t = r['times']
-        over = (r['wall_s'] - r['model_s'] - t['polygons']) / r['model_s']
-        print(f'{size}x{size}: {r["tiles"]} tiles, {r["polygons"]} polygons, '
-              f'peak RSS {r["peak_rss_mb"]:.0f} MiB, wall {r["wall_s"]:.1f} s, '
-              f'model {r["model_s"]:.1f} s, IO+blending overhead {100 * over:.1f} % of model '
-              f'time, vectorising +{100 * t["polygons"] / r["model_s"]:.1f} % '
-              f'(read {t["read"]:.1f}, normalise {t["normalize"]:.1f}, blend {t["blend"]:.1f}, '
-              f'write {t["write"]:.1f}, polygons {t["polygons"]:.1f} s; '
+        print(f'{size}x{size}: {r["backend"]}; {r["tiles"]} tiles, {r["polygons"]} polygons, '
+              f'peak RSS {r["peak_rss_mb"]:.0f} MiB, wall {r["wall_s"]:.1f} s (model setup '
+              f'{t["setup"]:.1f} s), model {r["model_s"]:.1f} s, '
+              f'{100 * r["outside_model"]:.1f} % of the mapping outside the model '
+              f'(read {t["read"]:.1f}, normalise {t["normalize"]:.1f}, wait {t["wait"]:.1f}, '
+              f'blend {t["blend"]:.1f}, write {t["write"]:.1f} s, of it COG '
+              f'{t.get("cog", 0):.1f} s), vectorising +{t["polygons"]:.1f} s; '
               f'{r["threads"]} torch threads)', flush=True)
     if len(results) > 1 and not args.compare_prefetch:
         lo = min(results, key=lambda r: r['size'])

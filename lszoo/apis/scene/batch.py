@@ -164,11 +164,13 @@ class SceneOutcome:
 
 
 def map_scenes(model, cfg, plans: Sequence[ScenePlan], rank: int = 0, world: int = 1,
-               overwrite: bool = False, log=print, **options) -> List[SceneOutcome]:
-    """Map this rank's share of ``plans`` with the built ``model``; one failing scene does not
-    stop the others (its reason is kept)."""
+               overwrite: bool = False, log=print, checkpoint: Optional[str] = None,
+               **options) -> List[SceneOutcome]:
+    """Map this rank's share of ``plans`` with the built ``model`` (from ``checkpoint``: its
+    calibrated threshold, its ONNX graph cache); one failing scene does not stop the others
+    (its reason is kept)."""
     from .mapper import map_scene
-    outcomes = []
+    outcomes, backends = [], set()
     for plan in share(plans, rank, world):
         if not overwrite and outputs_complete(plan, options.get('stac', True)):
             outcomes.append(SceneOutcome(plan.input, 'skipped', 'outputs complete', rank=rank))
@@ -176,10 +178,9 @@ def map_scenes(model, cfg, plans: Sequence[ScenePlan], rank: int = 0, world: int
             continue
         start = time.perf_counter()
         try:
-            map_scene(model, plan.input, plan.output, cfg=cfg, dem=plan.dem, prob=plan.prob,
-                      polygons=plan.polygons, quicklook=plan.quicklook, pre=plan.pre,
-                      split_tiles=False,
-                      **options)
+            res = map_scene(model, plan.input, plan.output, checkpoint, cfg=cfg, dem=plan.dem,
+                            prob=plan.prob, polygons=plan.polygons, quicklook=plan.quicklook,
+                            pre=plan.pre, split_tiles=False, **options)
         except (LSZooError, OSError, RuntimeError, ValueError) as err:
             reason = str(err) if isinstance(err, LSZooError) else f'{type(err).__name__}: {err}'
             outcomes.append(SceneOutcome(plan.input, 'failed', reason,
@@ -187,6 +188,9 @@ def map_scenes(model, cfg, plans: Sequence[ScenePlan], rank: int = 0, world: int
             log(f'[{rank}] {plan.input}: FAILED: {reason}')
             continue
         outcomes.append(SceneOutcome(plan.input, 'done', '', time.perf_counter() - start, rank))
+        if res.backend not in backends:  # said once per process
+            backends.add(res.backend)
+            log(f'[{rank}] {res.backend}')
         log(f'[{rank}] {plan.input} -> {plan.output}: done in {outcomes[-1].seconds:.1f} s')
     return outcomes
 

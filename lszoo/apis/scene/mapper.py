@@ -28,6 +28,7 @@ from lszoo.geo.grid import Grid
 from lszoo.geo.reader import SceneReader
 from lszoo.utils.output_lock import output_locks
 
+from .backend import choose_backend
 from .blend import BlockBlender
 from .options import SceneOptions, check_output_paths
 from .pair import check_pair_inputs
@@ -53,7 +54,15 @@ class SceneResult:
     threshold: float = 0.5
     threshold_source: str = ''
     temperature: Optional[float] = None
+    backend: str = ''
     times: Dict[str, float] = field(default_factory=dict)
+
+    def outside_model_share(self) -> float:
+        """Share of the mapping's time spent outside the forward passes (reading, normalising,
+        blending, writing, waiting); model setup, polygons and extras are left out."""
+        t = self.times
+        run = t['total'] - sum(t.get(k, 0.0) for k in ('setup', 'polygons', 'extras'))
+        return max(0.0, run - t['model']) / run if run > 0 else 0.0
 
 
 def _dist_info():
@@ -182,14 +191,16 @@ def map_scene(model, input: str, output: str, checkpoint: Optional[str] = None, 
     figure); ``uncertainty`` a float32 per-pixel uncertainty GeoTIFF (:mod:`.uncertainty`: TTA
     spread with ``tta``, else the entropy of the probability). ``options`` are
     :class:`SceneOptions` (tile, overlap, batch, window, device, threshold, input_bands,
-    normalize, progress, tta, cog, stac, split_tiles, prefetch). ``model`` may also be an
-    :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel` (with ``cfg`` for the bands). With
-    ``stac`` (default) a STAC Item ``<mask stem>.stac.json`` describes the outputs. The threshold
-    is :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX
-    model's own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
+    normalize, progress, tta, cog, stac, split_tiles, prefetch, backend: :mod:`.backend`).
+    ``model`` may also be an :class:`~lszoo.deploy.onnx_predictor.OnnxTileModel`
+    (with ``cfg`` for the bands). With ``stac`` (default) a STAC Item ``<mask stem>.stac.json``
+    describes the outputs. The threshold is
+    :func:`lszoo.evaluation.threshold.resolve_threshold`'s: ``threshold``, else an ONNX model's
+    own, else the one calibrated beside ``checkpoint`` (``tools/test.py --calibrate``)
     unless the config sets ``use_calibrated_threshold = False``, else the decode head's; the
     temperature of the logits is :func:`~lszoo.evaluation.threshold.resolve_temperature`'s
-    (fitted beside ``checkpoint``; an ONNX model has it folded in), applied for the run.
+    (fitted beside ``checkpoint``; folded into an ONNX graph, the cached one included), applied
+    for the run.
     Two runs writing one output at once are refused: each output is locked for the run
     (:mod:`lszoo.utils.output_lock`), and the second stops with ``OUTPUT ... is being written by
     process N``.
@@ -212,20 +223,23 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
+    backend = choose_backend(model, cfg, checkpoint, opts)
     temperature, t_source = resolve_temperature(model, cfg, checkpoint)
+    if rank == 0 and opts.progress:
+        print(backend.line, flush=True)
     if rank == 0:
         print(temperature_message(temperature, t_source), flush=True)
     times = dict(model=0.0, read=0.0, normalize=0.0, wait=0.0, blend=0.0, write=0.0,
-                 polygons=0.0)
+                 polygons=0.0, setup=time.perf_counter() - t_start)
     with ExitStack() as stack:
         stack.enter_context(_gdal_env())
         stack.enter_context(temperature_scaled(model, temperature))
         reader = SceneReader(stack, input, dem, _cfg_get(cfg, 'bands'),
                              _cfg_get(cfg, 'in_channels'), opts.input_bands, pre_path=pre,
                              stream_layout=_cfg_get(cfg, 'stream_layout'))
-        predict = TilePredictor(model, reader, opts.tile,
-                                _normalizer(cfg, reader, opts.normalize, model), opts.device,
-                                times, opts.tta, spread=uncertainty is not None)
+        predict = TilePredictor(backend.forward, reader, opts.tile,
+                                _normalizer(cfg, reader, opts.normalize, backend.forward),
+                                opts.device, times, opts.tta, spread=uncertainty is not None)
         grid = Grid(reader.src.height, reader.src.width, opts.tile, opts.overlap, opts.window)
         thr, source = resolve_threshold(model, cfg, checkpoint, opts.threshold)
         blender = BlockBlender(grid, opts.tile, opts.overlap, thr)
@@ -258,7 +272,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
                        n_polygons=n_polygons, height=grid.height, width=grid.width,
                        n_tiles=grid.n_tiles,
                        landslide_pixels=n_fg, world_size=world, threshold=thr,
-                       threshold_source=source, temperature=temperature, times=times)
+                       threshold_source=source, temperature=temperature,
+                       backend=backend.line, times=times)
 
 
 def _progress_bar(n: int):

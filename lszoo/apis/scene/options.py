@@ -36,6 +36,8 @@ class SceneOptions:
             smaller than ``min_area`` are left out, holes smaller than ``fill_holes`` filled; in
             map units² or ``'<n>px'``. Default 0: keep everything (``tools/infer_scene.py``
             defaults to ``'5px'`` for both).
+        backend: ``'auto'`` (ONNX Runtime on a CPU device when it can run the model, graph
+            cached per checkpoint; else PyTorch), ``'torch'`` or ``'onnx'`` (:mod:`.backend`).
     """
 
     tile: int = 512
@@ -54,6 +56,7 @@ class SceneOptions:
     prefetch: Optional[int] = None
     min_area: Union[float, str] = 0.0
     fill_holes: Union[float, str] = 0.0
+    backend: str = 'auto'
 
     def __post_init__(self):
         tile = self.tile
@@ -77,6 +80,8 @@ class SceneOptions:
         parse_area(self.fill_holes, 'fill_holes')
         from lszoo.utils.tta import tta_ops
         tta_ops(self.tta)  # a ConfigError naming the choices
+        if self.backend not in ('auto', 'torch', 'onnx'):
+            raise ConfigError(f"backend must be 'auto', 'torch' or 'onnx', got {self.backend!r}")
         if not (callable(self.normalize) or self.normalize in ('config', 'none', None)):
             raise ConfigError(f"normalize must be 'config', 'none' or a callable, got "
                               f'{self.normalize!r}')

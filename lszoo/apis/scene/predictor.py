@@ -133,15 +133,28 @@ class TilePredictor:
         self.times['read'] += time.perf_counter() - t0
         for group in batches:
             t0 = time.perf_counter()
-            arrays = []
-            for t in group:
-                a = tile_input(data, valid, t, y0, x0, self.tile)
-                if self.normalize is not None:
-                    a = self.normalize(a)
-                arrays.append(a.transpose(2, 0, 1))
-            x = pin_for(torch.from_numpy(np.stack(arrays)), self.device)
+            if self.normalize is None:
+                x = self._raw_batch(group, data, valid, y0, x0)
+            else:
+                x = np.stack([self.normalize(tile_input(data, valid, t, y0, x0, self.tile))
+                              .transpose(2, 0, 1) for t in group])
+            x = pin_for(torch.from_numpy(x), self.device)
             self.times['normalize'] += time.perf_counter() - t0
             yield TileBatch(group, x)
+
+    def _raw_batch(self, group: List[Tile], data, valid, y0: int, x0: int) -> np.ndarray:
+        """``N x C x tile x tile`` float32 raster values: whole tiles without holes copied
+        straight from the window (no detour through ``H x W x C``), the others as
+        :func:`~lszoo.geo.reader.tile_input` makes them; the same values either way."""
+        n = self.tile
+        x = np.empty((len(group), data.shape[0], n, n), np.float32)
+        for i, t in enumerate(group):
+            ys, xs = slice(t.y - y0, t.y - y0 + t.h), slice(t.x - x0, t.x - x0 + t.w)
+            if (t.h, t.w) == (n, n) and (valid is None or valid[ys, xs].all()):
+                x[i] = data[:, ys, xs]
+            else:
+                x[i] = tile_input(data, valid, t, y0, x0, n).transpose(2, 0, 1)
+        return x
 
     def predict_batch(self, batch: TileBatch) -> List[Tuple[Tile, np.ndarray]]:
         """``(tile, uint16 round(p * QUANT))`` for every tile of ``batch`` (``2 x h x w`` with

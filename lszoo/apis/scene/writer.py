@@ -177,8 +177,14 @@ class SceneWriter:
         if self.cog_jobs:
             from lszoo.geo.cog import translate_to_cog
             t0 = time.perf_counter()
-            for tiled, out, kind in self.cog_jobs:
-                translate_to_cog(tiled, out, kind, zstd=_has_zstd())
+            from concurrent.futures import ThreadPoolExecutor
+            zstd = _has_zstd()
+            # mask and probabilities at once: GDAL releases the GIL while it copies
+            with ThreadPoolExecutor(len(self.cog_jobs)) as pool:
+                done = [pool.submit(translate_to_cog, tiled, out, kind, zstd=zstd)
+                        for tiled, out, kind in self.cog_jobs]
+            for job, (tiled, _, _) in zip(done, self.cog_jobs):
+                job.result()  # the first error, as before
                 os.remove(tiled)
             times['cog'] = time.perf_counter() - t0
         if self.collector is None:
