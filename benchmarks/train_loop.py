@@ -4,6 +4,7 @@ training step beside segmentation_models_pytorch's U-Net.
     python -m benchmarks.train_loop [--data DIR] [--iters 40] [--warmup 5] [--batch 4]
                                     [--crop 256] [--step-reps 10] [--threads 1] [--json FILE]
                                     [--skip-step] [--skip-loop] [--num-workers 0]
+                                    [--device cpu|cuda]
 
 (from the repository root). Results: ``benchmarks/results/train_loop.md``.
 
@@ -57,19 +58,27 @@ def loop_config(data: str, work_dir: str, iters: int, batch: int, crop: int, wor
     return cfg
 
 
+def sync(device: str) -> None:
+    import torch
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
 class Stamp(Hook):
     """A hook that records ``time.perf_counter()`` at ``before_train_iter`` and
     ``after_train_iter`` (registered at the highest priority: it runs first)."""
 
     priority = 'HIGHEST'
 
-    def __init__(self):
-        self.before, self.after = [], []
+    def __init__(self, device='cpu'):
+        self.before, self.after, self.device = [], [], device
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
+        sync(self.device)
         self.before.append(time.perf_counter())
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        sync(self.device)
         self.after.append(time.perf_counter())
 
 
@@ -79,12 +88,14 @@ class PlainLoop(Hook):
 
     priority = 'LOWEST'
 
-    def __init__(self, dataset, model_cfg, batch: int, seed: int = 0):
+    def __init__(self, dataset, model_cfg, batch: int, seed: int = 0, device='cpu'):
         import torch
         from mmseg.registry import MODELS
         torch.manual_seed(seed)
         self.model = MODELS.build(model_cfg)
         self.model.init_weights()
+        self.device = device
+        self.model.to(device)
         self.model.train()
         self.optim = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         gen = torch.Generator().manual_seed(seed)
@@ -111,12 +122,14 @@ class PlainLoop(Hook):
     def step(self):
         from benchmarks.yardstick import bce_dice
         t0 = time.perf_counter()
-        x, y = self.next_batch()
+        x, y = (t.to(self.device) for t in self.next_batch())
+        sync(self.device)
         t1 = time.perf_counter()
         loss = bce_dice(self.model(x, mode='tensor'), y)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
+        sync(self.device)
         self.data_s.append(t1 - t0)
         self.step_s.append(time.perf_counter() - t1)
 
@@ -124,6 +137,7 @@ class PlainLoop(Hook):
         self.resumed.append(time.perf_counter())
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        sync(self.device)
         self.hooks_done.append(time.perf_counter())
         self.step()
         self.resumed.append(time.perf_counter())
@@ -136,8 +150,9 @@ def run_loop(args) -> dict:
         total = args.warmup + args.iters
         cfg = loop_config(args.data, work_dir, total, args.batch, args.crop, args.num_workers)
         runner = build_runner(cfg)
-        stamp = Stamp()
-        plain = PlainLoop(runner.train_dataloader.dataset, cfg.model, args.batch)
+        stamp = Stamp(args.device)
+        plain = PlainLoop(runner.train_dataloader.dataset, cfg.model, args.batch,
+                          device=args.device)
         runner.register_hook(stamp, 'HIGHEST')
         runner.register_hook(plain, 'LOWEST')
         runner.train()
@@ -164,21 +179,25 @@ def ratios(a, b) -> dict:
 class PlainStep:
     """One model stepped plainly on a fixed batch: logits, BCE + Dice, Adam 1e-3."""
 
-    def __init__(self, name, model, x, y, tensor_mode=True):
+    def __init__(self, name, model, x, y, tensor_mode=True, device='cpu'):
         import torch
-        self.name, self.model, self.x, self.y = name, model, x, y
+        self.device = device
+        self.name, self.model = name, model.to(device)
+        self.x, self.y = x.to(device), y.to(device)
         self.tensor_mode = tensor_mode
         self.optim = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def time_train(self) -> float:
         from benchmarks.yardstick import bce_dice
         self.model.train()
+        sync(self.device)
         start = time.perf_counter()
         out = self.model(self.x, mode='tensor') if self.tensor_mode else self.model(self.x)
         loss = bce_dice(out, self.y)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
+        sync(self.device)
         return time.perf_counter() - start
 
 
@@ -195,7 +214,7 @@ def run_step(args) -> dict:
     cfg.model.backbone.in_channels = 3
     shape = (args.crop, args.crop)
     torch.manual_seed(0)
-    lszoo = Contender('lszoo train_step', cfg, CONFIG, shape, 1, args.batch, 'cpu')
+    lszoo = Contender('lszoo train_step', cfg, CONFIG, shape, 1, args.batch, args.device)
     prepared = lszoo.model.data_preprocessor(lszoo.data, True)
     x = prepared['inputs']
     y = torch.stack([s.gt_sem_seg.data[0] for s in prepared['data_samples']]).long()
@@ -204,8 +223,8 @@ def run_step(args) -> dict:
     twin = MODELS.build(cfg.model)
     twin.init_weights()
     unet = smp.Unet('resnet18', encoder_weights=None, in_channels=3, classes=1)
-    cs = [lszoo, PlainStep('lszoo plain step', twin, x, y),
-          PlainStep('smp Unet plain step', unet, x, y, tensor_mode=False)]
+    cs = [lszoo, PlainStep('lszoo plain step', twin, x, y, device=args.device),
+          PlainStep('smp Unet plain step', unet, x, y, tensor_mode=False, device=args.device)]
     times = interleave(cs, ['time_train'], args.step_reps, warmup=2)['time_train']
     params = [sum(p.numel() for p in c.model.parameters()) for c in cs]
     out = {}
@@ -255,6 +274,8 @@ def parse_args(argv=None):
                    help='lszoo loader workers (default 0, as the plain loop)')
     p.add_argument('--step-reps', type=int, default=10)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (mmengine's runner takes "
+                   "the GPU whenever one is visible)")
     p.add_argument('--skip-loop', action='store_true')
     p.add_argument('--skip-step', action='store_true')
     p.add_argument('--json')
