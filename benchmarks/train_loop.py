@@ -4,7 +4,7 @@ training step beside segmentation_models_pytorch's U-Net.
     python -m benchmarks.train_loop [--data DIR] [--iters 40] [--warmup 5] [--batch 4]
                                     [--crop 256] [--step-reps 10] [--threads 1] [--json FILE]
                                     [--skip-step] [--skip-loop] [--num-workers 0]
-                                    [--device cpu|cuda]
+                                    [--device cpu|cuda] [--cfg-options KEY=VALUE ...]
 
 (from the repository root). Results: ``benchmarks/results/train_loop.md``.
 
@@ -42,14 +42,15 @@ CONFIG = 'configs/timm_unet/timm_unet_bijie.py'
 RESNET18 = dict(backbone=dict(model_name='resnet18'))
 
 
-def loop_config(data: str, work_dir: str, iters: int, batch: int, crop: int, workers: int):
+def loop_config(data: str, work_dir: str, iters: int, batch: int, crop: int, workers: int,
+                cfg_options=None):
     """The real benchmark's timm U-Net ResNet-18 config (its data, crops and recipe) with the
     config's own hooks; no checkpoint or validation inside the run."""
     from benchmarks.real import benchmark_config, write_splits
     split_dir = osp.join(work_dir, 'splits')
     write_splits(data, split_dir)
     cfg = benchmark_config(CONFIG, RESNET18, work_dir, data, split_dir, iters, batch, crop,
-                           'config')
+                           'config', cfg_options=cfg_options)
     cfg.default_hooks.logger.interval = 50  # the config's default, not the benchmark's tenth
     cfg.default_hooks.checkpoint.update(interval=iters + 1, save_last=False)
     cfg.train_dataloader.num_workers = workers
@@ -148,7 +149,8 @@ def run_loop(args) -> dict:
     from lszoo.engine import build_runner
     with tempfile.TemporaryDirectory(prefix='lszoo_train_loop_') as work_dir:
         total = args.warmup + args.iters
-        cfg = loop_config(args.data, work_dir, total, args.batch, args.crop, args.num_workers)
+        cfg = loop_config(args.data, work_dir, total, args.batch, args.crop, args.num_workers,
+                          args.cfg_options)
         runner = build_runner(cfg)
         stamp = Stamp(args.device)
         plain = PlainLoop(runner.train_dataloader.dataset, cfg.model, args.batch,
@@ -212,6 +214,8 @@ def run_step(args) -> dict:
     cfg = load_config(osp.join(REPO, CONFIG))
     cfg.merge_from_dict(dict(model=RESNET18))
     cfg.model.backbone.in_channels = 3
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     shape = (args.crop, args.crop)
     torch.manual_seed(0)
     lszoo = Contender('lszoo train_step', cfg, CONFIG, shape, 1, args.batch, args.device)
@@ -263,6 +267,8 @@ def report(result) -> str:
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
+
     from benchmarks.real import DATASETS
     p = argparse.ArgumentParser(description='lszoo training iteration vs a plain loop and smp')
     p.add_argument('--data', default=DATASETS['bijie'], help='bijie_mini-layout folder')
@@ -276,6 +282,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (mmengine's runner takes "
                    "the GPU whenever one is visible)")
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                   help='merged into lszoo\'s config, e.g. model.decode_head.upsample_mode=nearest')
     p.add_argument('--skip-loop', action='store_true')
     p.add_argument('--skip-step', action='store_true')
     p.add_argument('--json')
