@@ -3,6 +3,7 @@
     python -m benchmarks.scene_peers [--sizes 4096] [--tile 512] [--overlap 64] [--batch 4]
         [--threads 1] [--width 4] [--peers-python /work/venv-peers/bin/python]
         [--tools lszoo rasterio terratorch geoai] [--workdir DIR] [--timeout 900] [--json FILE]
+        [--device cpu|cuda]
 
 (from the repository root). Results: ``benchmarks/results/scene_peers.md``.
 
@@ -93,7 +94,7 @@ def child_lszoo(spec, out, a):
     t0 = time.perf_counter()
     map_scene(spec['config'], spec['scene'], out, spec['checkpoint'], tile=a.tile,
               overlap=a.overlap, batch=a.batch, threshold=spec['threshold'], progress=False,
-              cog=False, stac=False)
+              cog=False, stac=False, device=a.device)
     return time.perf_counter() - t0
 
 
@@ -116,7 +117,8 @@ def child_terratorch(spec, out, a, model):
         x = torch.from_numpy(src.read().astype('float32') / 255.0)[None]
     with torch.no_grad():
         logits = tiled_inference(model, x, out_channels=1, crop=a.tile,
-                                 stride=a.tile - a.overlap, delta=0, batch_size=a.batch)
+                                 stride=a.tile - a.overlap, delta=0, batch_size=a.batch,
+                                 device=a.device)
     prob = torch.sigmoid(logits[0, 0]).numpy()
     _write_mask(spec['scene'], out, prob > spec['threshold'])
     return time.perf_counter() - t0
@@ -139,7 +141,7 @@ def child_geoai(spec, out, a, model):
     semantic_inference_on_geotiff(model=TwoClass(model), geotiff_path=spec['scene'],
                                   output_path=out, window_size=a.tile, overlap=a.overlap,
                                   batch_size=a.batch, num_channels=3, num_classes=2,
-                                  device=torch.device('cpu'),
+                                  device=torch.device(a.device),
                                   probability_threshold=spec['threshold'], quiet=True)
     return time.perf_counter() - t0
 
@@ -163,7 +165,8 @@ def child_rasterio(spec, out, a, model):
             group = corners[i:i + a.batch]
             tiles = np.stack([src.read(window=Window(x, y, a.tile, a.tile)) for y, x in group])
             with torch.no_grad():
-                prob = torch.sigmoid(model(torch.from_numpy(tiles.astype('float32') / 255.0)))
+                x = torch.from_numpy(tiles.astype('float32') / 255.0).to(a.device)
+                prob = torch.sigmoid(model(x)).cpu()
             for (y, x), p in zip(group, prob[:, 0].numpy()):
                 total[y:y + a.tile, x:x + a.tile] += p
                 count[y:y + a.tile, x:x + a.tile] += 1
@@ -180,7 +183,7 @@ def child(a) -> int:
     if a.child == 'lszoo':
         seconds = child_lszoo(spec, a.out, a)
     else:
-        model = torch.jit.load(spec['torchscript']).eval()
+        model = torch.jit.load(spec['torchscript'], map_location=a.device).eval()
         seconds = globals()[f'child_{a.child}'](spec, a.out, a, model)
     print(json.dumps(dict(map_s=seconds)), flush=True)
     return 0
@@ -190,7 +193,7 @@ def run_tool(tool, python, spec_path, out, a) -> dict:
     """One tool in a subprocess; its time, exit status and peak RSS (``os.wait4``)."""
     cmd = [python, '-m', 'benchmarks.scene_peers', '--child', tool, '--spec', spec_path,
            '--out', out, '--tile', str(a.tile), '--overlap', str(a.overlap), '--batch',
-           str(a.batch), '--threads', str(a.threads)]
+           str(a.batch), '--threads', str(a.threads), '--device', a.device]
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads),
                PYTHONPATH=REPO)
     log = out + '.log'
@@ -283,6 +286,7 @@ def parse_args(argv=None):
     p.add_argument('--overlap', type=int, default=64)
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--device', default='cpu', help="every tool's torch device")
     p.add_argument('--width', type=int, default=4, help='base channels of the U-Net')
     p.add_argument('--tools', nargs='+', default=list(TOOLS), choices=TOOLS)
     p.add_argument('--peers-python', default='/work/venv-peers/bin/python',

@@ -33,7 +33,7 @@ def test_a_failing_tool_is_reported_not_fatal(tmp_path):
     spec = tmp_path / 'spec.json'
     spec.write_text(json.dumps(dict(scene=str(tmp_path / 'missing.tif'), threshold=0.5,
                                     torchscript=str(tmp_path / 'missing.ts'))))
-    a = argparse.Namespace(tile=64, overlap=8, batch=2, threads=1, timeout=300)
+    a = argparse.Namespace(tile=64, overlap=8, batch=2, threads=1, timeout=300, device='cpu')
     import sys
     row = sp.run_tool('rasterio', sys.executable, str(spec), str(tmp_path / 'm.tif'), a)
     assert row['exit'] != 0 and not row['timed_out']
