@@ -44,9 +44,6 @@ def test_digate_config_trains_and_tests_through_the_tools(name, tools, tmp_path,
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             cfg[key].dataset.tile_dir = f'tiles_{CROP}'
     cfg.model.backbone.model_name = TINY
-    # the Bijie config's compile_frozen='train' (tests/test_models/test_compile_frozen_train.py)
-    # would spend minutes in inductor on a two-iteration run
-    cfg.model.backbone.compile_frozen = False
     cfg.model.neck.in_channels = TINY_CH
     cfg.model.decode_head.in_channels = TINY_CH
     path = tmp_path / f'digate_{name}.py'

@@ -80,3 +80,10 @@ def test_paper_config_compiles_its_frozen_encoders_for_training(repo_root):
     assert cfg.model.backbone.frozen is True
     # fixed-size training inputs: every image is resized to the crop size
     assert any(t['type'] == 'Resize' and t['keep_ratio'] is False for t in cfg.train_pipeline)
+
+
+def test_shrunk_test_runs_do_not_compile(repo_root, tmp_path):
+    from lszoo.testing import shrink_config
+    cfg = shrink_config(osp.join(repo_root, 'configs', 'digate_unet', 'digate_unet_bijie.py'),
+                        tmp_path, iters=1)
+    assert cfg.model.backbone.compile_frozen is False
