@@ -3,7 +3,7 @@
     python -m benchmarks.scene_peers [--sizes 4096] [--tile 512] [--overlap 64] [--batch 4]
         [--threads 1] [--width 4] [--peers-python /work/venv-peers/bin/python]
         [--tools lszoo rasterio terratorch geoai] [--workdir DIR] [--timeout 900] [--json FILE]
-        [--device cpu|cuda]
+        [--device cpu|cuda] [--reps 1]
 
 (from the repository root). Results: ``benchmarks/results/scene_peers.md``.
 
@@ -245,22 +245,37 @@ def run_size(a, size, python_for) -> list:
     with open(spec_path, 'w') as f:
         json.dump(spec, f)
     rows = []
-    for tool in a.tools:
-        out = osp.join(work, f'mask_{tool}.tif')
-        if osp.exists(out):
-            os.remove(out)
-        row = run_tool(tool, python_for(tool), spec_path, out, a)
-        row.update(size=size, mpx=size * size / 1e6)
-        if 'map_s' in row:
-            row['mpx_s'] = row['mpx'] / row['map_s']
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    ref = osp.join(work, 'mask_lszoo.tif')
-    for row in rows:
-        out = osp.join(work, f"mask_{row['tool']}.tif")
-        if row['exit'] == 0 and osp.exists(ref) and osp.exists(out):
-            row['agreement'] = agreement(ref, out)
+    for rep in range(a.reps):  # the order reverses every repetition: drift hits all alike
+        for tool in (a.tools if rep % 2 == 0 else a.tools[::-1]):
+            out = osp.join(work, f'mask_{tool}.tif')
+            if osp.exists(out):
+                os.remove(out)
+            row = run_tool(tool, python_for(tool), spec_path, out, a)
+            row.update(size=size, mpx=size * size / 1e6, rep=rep)
+            if 'map_s' in row:
+                row['mpx_s'] = row['mpx'] / row['map_s']
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        ref = osp.join(work, 'mask_lszoo.tif')
+        for row in rows[-len(a.tools):]:
+            out = osp.join(work, f"mask_{row['tool']}.tif")
+            if row['exit'] == 0 and osp.exists(ref) and osp.exists(out):
+                row['agreement'] = agreement(ref, out)
     return rows
+
+
+def lszoo_ratios(rows) -> dict:
+    """Per tool and size, the map-time ratios tool / lszoo of each repetition (> 1: slower
+    than lszoo) and their median."""
+    import statistics
+    base = {(r['size'], r['rep']): r['map_s'] for r in rows
+            if r['tool'] == 'lszoo' and 'map_s' in r}
+    out = {}
+    for r in rows:
+        key = (r['size'], r['rep'])
+        if r['tool'] != 'lszoo' and 'map_s' in r and key in base:
+            out.setdefault(f"{r['size']} {r['tool']}", []).append(r['map_s'] / base[key])
+    return {k: dict(ratios=v, median=statistics.median(v)) for k, v in out.items()}
 
 
 def table(rows) -> str:
@@ -287,6 +302,8 @@ def parse_args(argv=None):
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--device', default='cpu', help="every tool's torch device")
+    p.add_argument('--reps', type=int, default=1,
+                   help="repetitions; the tools' order reverses every repetition")
     p.add_argument('--width', type=int, default=4, help='base channels of the U-Net')
     p.add_argument('--tools', nargs='+', default=list(TOOLS), choices=TOOLS)
     p.add_argument('--peers-python', default='/work/venv-peers/bin/python',
@@ -310,9 +327,13 @@ def main(argv=None) -> int:
         rows += run_size(a, size, lambda t: sys.executable if t == 'lszoo' else a.peers_python)
     print(f'load average {load:.2f} at start, {os.getloadavg()[0]:.2f} at end')
     print(table(rows))
+    ratios = lszoo_ratios(rows)
+    for k, v in ratios.items():
+        print(f"{k}: map time / lszoo's per repetition "
+              f"{', '.join(f'{x:.3f}' for x in v['ratios'])}; median {v['median']:.3f}")
     if a.json:
         with open(a.json, 'w') as f:
-            json.dump(dict(rows=rows, args=vars(a), load_start=load), f, indent=1)
+            json.dump(dict(rows=rows, ratios=ratios, args=vars(a), load_start=load), f, indent=1)
     return 0
 
 
