@@ -41,3 +41,13 @@ def test_a_failing_tool_is_reported_not_fatal(tmp_path):
     row.update(size=64)
     line = sp.table([row]).splitlines()[-1]
     assert line.startswith('| 64² | rasterio | failed |') and f"exit {row['exit']}" in line
+
+
+def test_ratios_to_lszoo_pair_each_repetition():
+    rows = [dict(tool='lszoo', size=64, rep=0, map_s=2.0), dict(tool='geoai', size=64, rep=0,
+                                                                 map_s=3.0),
+            dict(tool='geoai', size=64, rep=1, map_s=8.0), dict(tool='lszoo', size=64, rep=1,
+                                                                 map_s=4.0),
+            dict(tool='terratorch', size=64, rep=1, exit=1)]
+    r = sp.lszoo_ratios(rows)
+    assert r == {'64 geoai': dict(ratios=[1.5, 2.0], median=1.75)}
