@@ -67,6 +67,14 @@ def test_compile_failure_falls_back_to_eager():
     torch._dynamo.reset()
 
 
+def test_train_default_is_a_no_op_for_trainable_encoders():
+    # e.g. benchmarks/real.py's DiGATe row: the Bijie config with frozen=False
+    bb = MODELS.build(dict(CFG, frozen=False, compile_frozen='train'))
+    assert bb._train_compiled == [None, None]
+    with pytest.raises(ConfigError, match='compile_frozen needs a frozen encoder'):
+        MODELS.build(dict(CFG, frozen=False, compile_frozen=True))
+
+
 def test_bad_compile_frozen_value_is_one_error():
     with pytest.raises(ConfigError, match="compile_frozen must be False, True, 'train'"):
         MODELS.build(dict(CFG, compile_frozen='always'))

@@ -71,13 +71,14 @@ class DualStreamTimmEncoder(BaseModule):
         eo_init: ``'mean'`` or ``'zero'``, for input channels the EO checkpoint lacks.
         compile_frozen: compile the frozen encoders with ``torch.compile``: ``True`` (train and
             eval), ``'train'`` (training steps only: validation, testing and scene mapping, whose
-            input sizes vary, stay eager), or a dict of ``torch.compile`` keyword arguments with
-            an optional ``when='train'``. Weights and state-dict keys stay as they are. They hold
-            most of DiGATe-UNet's time and have no backward pass, so this is the cheap part to
-            compile (minutes once per input shape; a new shape recompiles, results unchanged);
-            if compiling fails (e.g. no C++ compiler) the encoders run eagerly after one
-            warning. Paper configs with fixed-size training inputs use ``'train'`` (break-even:
-            ``docs/performance.md``). Default off.
+            input sizes vary, stay eager; nothing to do where no encoder is frozen), or a dict
+            of ``torch.compile`` keyword arguments with an optional ``when='train'``. Weights
+            and state-dict keys stay as they are. The frozen encoders hold most of
+            DiGATe-UNet's time and have no backward pass: the cheap part to compile (minutes
+            once per input shape; a new shape recompiles, results unchanged). If compiling
+            fails (e.g. no C++ compiler) they run eagerly after one warning. Paper configs with
+            fixed-size training inputs use ``'train'`` (break-even: ``docs/performance.md``).
+            Default off.
 
     ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
     level maps (shallow to deep). ``out_channels`` lists the level widths.
@@ -171,7 +172,7 @@ class DualStreamTimmEncoder(BaseModule):
     def _freeze(self, compile_frozen) -> None:
         """No gradients for the frozen encoders; optionally compile them."""
         frozen = self.frozen
-        if compile_frozen and not any(frozen):
+        if compile_frozen and compile_frozen != 'train' and not any(frozen):
             raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
                               f'(frozen={frozen!r})')
         kwargs = dict(compile_frozen) if isinstance(compile_frozen, dict) else {}
