@@ -5,7 +5,7 @@
     python -m benchmarks.digate_reference --reference /path/to/ref \\
         [--config configs/digate_unet/digate_unet_bijie.py] [--shape 256 256] \\
         [--eval-batches 1 8] [--train-batch 4] [--reps 5] [--threads 1] \\
-        [--options eager compile onnx scene] [--json FILE]
+        [--options default eager compile onnx scene] [--json FILE]
 
 (from the repository root). Results: ``benchmarks/results/digate_reference.md``.
 
@@ -21,8 +21,10 @@ Builds the reference as the paper runs it (two frozen ``tf_efficientnet_b4`` enc
 weights: nothing downloads) and lszoo's model with the same weights, checks that their eval
 logits and first training loss agree (printed), then times, interleaved in one process: the eval
 forward at each ``--eval-batches`` size and a training step (forward, loss, backward, Adam) at
-``--train-batch``. Options: ``eager`` (lszoo as configured), ``compile`` (the frozen encoders
-through ``torch.compile``, ``model.backbone.compile_frozen=True``), ``onnx`` (lszoo's graph in
+``--train-batch``. Options: ``default`` (lszoo as configured: the Bijie paper config compiles
+its frozen encoders for training, ``compile_frozen='train'``), ``eager`` (no compiling,
+``compile_frozen=False``), ``compile`` (the frozen encoders through ``torch.compile`` in training
+and evaluation, ``model.backbone.compile_frozen=True``), ``onnx`` (lszoo's graph in
 ONNX Runtime; inference only). The first calls (the agreement check) are timed apart: they
 include compiling.
 """
@@ -214,7 +216,7 @@ def lszoo_contender(name, cfg, config_path, state, shape, train_batch_size, **ba
 
 
 def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads,
-                     options=('eager', 'compile', 'onnx', 'scene')):
+                     options=('default', 'eager', 'compile', 'onnx', 'scene')):
     """The reference and lszoo's variants, all with the reference's random weights."""
     import torch
 
@@ -228,7 +230,11 @@ def build_contenders(ref_dir, cfg, config_path, shape, train_batch_size, threads
                              opt.get('weight_decay', 0.0))
     out = [ref]
     x = torch.rand(1, 4, *shape)
-    eager = lszoo_contender('lszoo eager', cfg, config_path, state, shape, train_batch_size)
+    eager = lszoo_contender('lszoo eager', cfg, config_path, state, shape, train_batch_size,
+                            compile_frozen=False)
+    if 'default' in options:  # the config as it stands (the Bijie paper config: 'train')
+        out.append(lszoo_contender('lszoo default', cfg, config_path, state, shape,
+                                   train_batch_size))
     if 'eager' in options:
         out.append(eager)
     if 'compile' in options:
@@ -324,8 +330,8 @@ def parse_args(argv=None):
     p.add_argument('--train-batch', type=int, default=4)
     p.add_argument('--reps', type=int, default=5, help='interleaved repetitions (default 5)')
     p.add_argument('--threads', type=int, default=1, help='torch / onnxruntime threads')
-    p.add_argument('--options', nargs='+', default=['eager', 'compile', 'onnx', 'scene'],
-                   choices=['eager', 'compile', 'onnx', 'scene'])
+    p.add_argument('--options', nargs='+', default=['default', 'eager', 'compile', 'onnx', 'scene'],
+                   choices=['default', 'eager', 'compile', 'onnx', 'scene'])
     p.add_argument('--json', help='also write the results to this JSON file')
     return p.parse_args(argv)
 

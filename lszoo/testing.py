@@ -144,6 +144,8 @@ def shrink_config(cfg, work_dir, data_root: Optional[str] = None, iters: int = 2
         backbone = model.get('backbone')
         if backbone is not None and backbone.get('pretrained'):
             backbone['pretrained'] = False  # tests never download weights
+        if backbone is not None and backbone.get('compile_frozen'):
+            backbone['compile_frozen'] = False  # a few steps never repay compiling
 
     cfg.env_cfg = cfg.get('env_cfg') or ConfigDict()
     cfg.env_cfg['cudnn_benchmark'] = False

@@ -69,11 +69,16 @@ class DualStreamTimmEncoder(BaseModule):
             the one encoder is matched to stream A.
         eo_bands: band names of a local EO file's input channels (known names carry theirs).
         eo_init: ``'mean'`` or ``'zero'``, for input channels the EO checkpoint lacks.
-        compile_frozen: compile the frozen encoders with ``torch.compile`` (``True`` or a dict of
-            its keyword arguments; ``nn.Module.compile``, so weights and state-dict keys stay as
-            they are). They hold most of DiGATe-UNet's time and have no backward pass, so this
-            is the cheap part to compile (minutes once per input shape and train/eval mode; see
-            ``benchmarks/results/digate_reference.md``). Default off.
+        compile_frozen: compile the frozen encoders with ``torch.compile``: ``True`` (train and
+            eval), ``'train'`` (training steps only: validation, testing and scene mapping, whose
+            input sizes vary, stay eager; nothing to do where no encoder is frozen), or a dict
+            of ``torch.compile`` keyword arguments with an optional ``when='train'``. Weights
+            and state-dict keys stay as they are. The frozen encoders hold most of
+            DiGATe-UNet's time and have no backward pass: the cheap part to compile (minutes
+            once per input shape; a new shape recompiles, results unchanged). If compiling
+            fails (e.g. no C++ compiler) they run eagerly after one warning. Paper configs with
+            fixed-size training inputs use ``'train'`` (break-even: ``docs/performance.md``).
+            Default off.
 
     ``forward(x)`` takes ``(N, C, H, W)`` and returns ``(feats_a, feats_b)``, each a tuple of the
     level maps (shallow to deep). ``out_channels`` lists the level widths.
@@ -167,17 +172,28 @@ class DualStreamTimmEncoder(BaseModule):
     def _freeze(self, compile_frozen) -> None:
         """No gradients for the frozen encoders; optionally compile them."""
         frozen = self.frozen
-        if compile_frozen and not any(frozen):
+        if compile_frozen and compile_frozen != 'train' and not any(frozen):
             raise ConfigError('DualStreamTimmEncoder: compile_frozen needs a frozen encoder '
                               f'(frozen={frozen!r})')
-        kwargs = compile_frozen if isinstance(compile_frozen, dict) else {}
-        for enc, fr in zip(self.encoders, frozen):
+        kwargs = dict(compile_frozen) if isinstance(compile_frozen, dict) else {}
+        when = kwargs.pop('when', 'train' if compile_frozen == 'train' else 'always')
+        if compile_frozen not in (False, True, 'train') and not isinstance(compile_frozen, dict) \
+                or when not in ('train', 'always'):
+            raise ConfigError(f"DualStreamTimmEncoder: compile_frozen must be False, True, "
+                              f"'train' or a dict of torch.compile arguments (when='train' or "
+                              f"'always'), got {compile_frozen!r}")
+        # compiled forms of the frozen encoders, used in training mode only (a plain list: not
+        # submodules, so the state dict keeps its keys)
+        self._train_compiled = [None] * len(self.encoders)
+        for i, (enc, fr) in enumerate(zip(self.encoders, frozen)):
             if not fr:
                 continue
             for p in enc.parameters():
                 p.requires_grad_(False)
-            if compile_frozen:
+            if compile_frozen and when == 'always':
                 enc.compile(**kwargs)
+            elif compile_frozen:
+                self._train_compiled[i] = torch.compile(enc, **kwargs)
 
     @staticmethod
     def _check_streams(stream_channels, shared):
@@ -277,7 +293,17 @@ class DualStreamTimmEncoder(BaseModule):
             sel = self._selectors[i] = sel.to(x.device)
         return x.index_select(1, sel)
 
-    def _run(self, enc, x):
+    def _run(self, enc, x, i=0):
+        compiled = self._train_compiled[i] if self.training else None
+        if compiled is not None:
+            with torch.no_grad():  # only frozen encoders are compiled
+                try:
+                    return compiled(x)
+                except Exception as e:  # noqa: BLE001  no compiler here: run eagerly from now on
+                    self._train_compiled[i] = None
+                    print_log(f'DualStreamTimmEncoder: compile_frozen failed ({type(e).__name__}: '
+                              f'{str(e).splitlines()[0] if str(e) else ""}); encoder '
+                              f'{"AB"[i]} runs eagerly', logger='current', level=logging.WARNING)
         if torch.is_grad_enabled() and not any(p.requires_grad for p in enc.parameters()):
             with torch.no_grad():  # frozen: BN statistics still update in train mode
                 return enc(x)
@@ -299,5 +325,6 @@ class DualStreamTimmEncoder(BaseModule):
                 n = x.shape[0]
                 return tuple(f[:n] for f in feats), tuple(f[n:] for f in feats)
             return tuple(self._run(enc, xa)), tuple(self._run(enc, xb))
-        return tuple(self._run(self.encoders[0], xa)), tuple(self._run(self.encoders[1], xb))
+        return (tuple(self._run(self.encoders[0], xa, 0)),
+                tuple(self._run(self.encoders[1], xb, 1)))
 
