@@ -24,6 +24,10 @@ from helpers import REPO
 ROOT = Path(REPO)
 # packages a module may import only when an optional extra is installed
 OPTIONAL = {'segmentation_models_pytorch': 'benchmark'}
+# packages imported only by code that runs in another environment, allowed in that file only:
+# benchmarks/scene_peers.py runs each peer tool in the peers' own venv (documented there; their
+# dependencies conflict with lszoo's, so they are no extra of setup.cfg)
+OTHER_ENV = {'terratorch': 'benchmarks/scene_peers.py', 'geoai': 'benchmarks/scene_peers.py'}
 EXTRAS = {'lszoo': ('dev',), 'tools': ('dev',), 'tests': ('dev',), 'benchmarks': ('dev',)}
 LOCAL = {'lszoo', 'conftest', 'helpers', 'tests', 'benchmarks'}
 
@@ -85,11 +89,12 @@ def _third_party_imports(folder: str) -> dict:
                 found = [node.module]
             else:
                 continue
+            rel = str(path.relative_to(ROOT))
             for name in found:
                 top = name.split('.')[0]
                 if top not in sys.stdlib_module_names and top not in LOCAL \
-                        and not top.startswith('test_'):
-                    names.setdefault(top, str(path.relative_to(ROOT)))
+                        and not top.startswith('test_') and OTHER_ENV.get(top) != rel:
+                    names.setdefault(top, rel)
     return names
 
 
