@@ -1,7 +1,7 @@
 """Whole-scene mapping: lszoo beside what a user would otherwise pick, same model, same scene.
 
     python -m benchmarks.scene_peers [--sizes 4096] [--tile 512] [--overlap 64] [--batch 4]
-        [--threads 1] [--width 4] [--peers-python /work/venv-peers/bin/python]
+        [--threads 1] [--width 4] [--peers-python ../venv-peers/bin/python]
         [--tools lszoo rasterio terratorch geoai] [--workdir DIR] [--timeout 900] [--json FILE]
         [--device cpu|cuda] [--reps 1]
 
@@ -10,8 +10,8 @@
 The peers live in their own environment (their dependencies are not lszoo's; nothing of them is
 in ``setup.cfg``)::
 
-    python -m venv /work/venv-peers
-    /work/venv-peers/bin/pip install terratorch geoai-py rasterio
+    python -m venv ../venv-peers          # beside the clone, not inside it
+    ../venv-peers/bin/pip install terratorch geoai-py rasterio
 
 Contenders, each mapping the same synthetic 3-band uint8 GeoTIFF
 (:func:`write_synthetic_scene` of ``tools/analysis_tools/benchmark_scene.py``) with the same
@@ -306,7 +306,8 @@ def parse_args(argv=None):
                    help="repetitions; the tools' order reverses every repetition")
     p.add_argument('--width', type=int, default=4, help='base channels of the U-Net')
     p.add_argument('--tools', nargs='+', default=list(TOOLS), choices=TOOLS)
-    p.add_argument('--peers-python', default='/work/venv-peers/bin/python',
+    p.add_argument('--peers-python', default=osp.join(osp.dirname(REPO), 'venv-peers', 'bin',
+                                                       'python'),
                    help='python of the peers\' environment (module docstring)')
     p.add_argument('--workdir', default=osp.join(REPO, 'work_dirs', 'scene_peers'))
     p.add_argument('--timeout', type=float, default=900, help='seconds per tool and size')
