@@ -22,14 +22,18 @@ from lszoo.errors import ConfigError
 THREAD_ENV = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
 
 
-def available_cpus() -> int:
-    """Cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota."""
+CGROUP_CPU_MAX = '/sys/fs/cgroup/cpu.max'  # cgroup v2: "<quota> <period>" or "max <period>"
+
+
+def available_cpus(cpu_max: str = CGROUP_CPU_MAX) -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota
+    (``cpu_max``, the cgroup's ``cpu.max`` file)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     try:
-        with open('/sys/fs/cgroup/cpu.max') as f:
+        with open(cpu_max) as f:
             quota, period = f.read().split()[:2]
         if quota != 'max':
             cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))

@@ -26,7 +26,16 @@ def test_auto_takes_the_free_cores_and_respects_an_explicit_env():
     for bad in (0, 'many', 1.5):
         with pytest.raises(ConfigError, match='torch_threads'):
             choose_torch_threads(bad)
-    assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_available_cpus_is_the_affinity_capped_by_the_cgroup_quota(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, 'sched_getaffinity', lambda pid: {0, 1, 2, 3})
+    cpu_max = tmp_path / 'cpu.max'
+    assert available_cpus(str(tmp_path / 'absent')) == 4  # no cgroup v2 file: the affinity
+    for text, want in (('max 100000\n', 4), ('150000 100000\n', 2), ('50000 100000\n', 1),
+                       ('800000 100000\n', 4), ('garbage\n', 4)):
+        cpu_max.write_text(text)
+        assert available_cpus(str(cpu_max)) == want, text
 
 
 class _Probe(Dataset):
