@@ -23,7 +23,6 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 
 from lszoo.errors import ConfigError
-from lszoo.evaluation.threshold import resolve_temperature
 from lszoo.utils.fileio import sha256_file, sha256_text
 from .onnx_export import DEFAULT_OPSET, DeepnessScaleWarning, export_onnx
 from .onnx_predictor import OnnxTileModel
@@ -95,13 +94,14 @@ def build_entry(segmentor, cfg, path: str, key: str, tile: int,
 
 def cached_tile_model(segmentor, cfg, checkpoint: str, tile: int,
                       threads: Optional[int] = None,
-                      log: Callable[[str], None] = print) -> OnnxTileModel:
+                      log: Callable[[str], None] = print,
+                      temperature: Optional[float] = None) -> OnnxTileModel:
     """The ONNX Runtime tile model of ``segmentor`` (built from ``checkpoint`` and ``cfg``) at
-    ``tile`` x ``tile``: from the cache, else exported into it first. An unusable entry is
+    ``tile`` x ``tile`` with ``temperature`` (the caller's resolved one, e.g. map_scene's)
+    folded in: from the cache, else exported into it first. An unusable entry is
     rebuilt and ``log`` says so in one line. Sessions are reused within the process."""
     if not checkpoint or not osp.isfile(checkpoint):
         raise ConfigError(f'the ONNX cache needs the checkpoint file (got {checkpoint!r})')
-    temperature, _ = resolve_temperature(segmentor, cfg, checkpoint)  # as map_scene's
     key = cache_key(checkpoint, cfg, tile, temperature=temperature)
     path = entry_path(checkpoint, key)
     memo = (path, key, threads)

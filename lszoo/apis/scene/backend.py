@@ -42,8 +42,10 @@ def _onnx_obstacle(model, checkpoint, opts) -> Optional[str]:
 
 
 def choose_backend(model, cfg, checkpoint: Optional[str], opts,
-                   log: Callable[[str], None] = print) -> Backend:
-    """The backend of ``opts.backend`` for ``model`` (built from ``checkpoint`` and ``cfg``)."""
+                   log: Callable[[str], None] = print,
+                   temperature: Optional[float] = None) -> Backend:
+    """The backend of ``opts.backend`` for ``model`` (built from ``checkpoint`` and ``cfg``);
+    an ONNX graph gets ``temperature`` folded in."""
     if opts.backend not in BACKENDS:
         raise ConfigError(f'backend must be one of {", ".join(BACKENDS)}, got {opts.backend!r}')
     if not isinstance(model, torch.nn.Module):  # an exported model given by the user
@@ -57,7 +59,8 @@ def choose_backend(model, cfg, checkpoint: Optional[str], opts,
         from lszoo.deploy.onnx_cache import cached_tile_model
         try:
             onnx = cached_tile_model(model, cfg, checkpoint, opts.tile,
-                                     threads=torch.get_num_threads(), log=log)
+                                     threads=torch.get_num_threads(), log=log,
+                                     temperature=temperature)
         except Exception as err:  # whatever stops the export; auto falls back below
             why = f'the model does not export to ONNX: {str(err).splitlines()[0][:300]}'
         else:

@@ -223,8 +223,8 @@ def _map_scene(model, input: str, output: str, checkpoint, cfg, dem, prob, polyg
     t_start = time.perf_counter()
     rank, world = _dist_info() if opts.split_tiles else (0, 1)
     model, cfg = _prepare(model, checkpoint, cfg, opts)
-    backend = choose_backend(model, cfg, checkpoint, opts)
-    temperature, t_source = resolve_temperature(model, cfg, checkpoint)
+    temperature, t_source = resolve_temperature(model, cfg, checkpoint)  # once, for both backends
+    backend = choose_backend(model, cfg, checkpoint, opts, temperature=temperature)
     if rank == 0 and opts.progress:
         print(backend.line, flush=True)
     if rank == 0:
