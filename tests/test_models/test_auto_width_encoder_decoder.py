@@ -40,11 +40,38 @@ def test_same_parameters_as_encoder_decoder_with_explicit_widths():
     auto = MODELS.build(base_model('timm_unet'))
     cfg = base_model('timm_unet')
     cfg.type = 'EncoderDecoder'
+    cfg.pop('cpu_channels_last')
     cfg.decode_head.in_channels = [16, 24, 40, 112, 320]
     explicit = MODELS.build(cfg)
     a, e = auto.state_dict(), explicit.state_dict()
     assert list(a) == list(e)
     assert all(a[k].shape == e[k].shape for k in a)
+
+
+def test_cpu_channels_last_changes_the_layout_not_the_result():
+    """The timm U-Net config feeds its encoder channels-last on the CPU; logits and gradients
+    equal those of the plain layout (same weights) up to float rounding."""
+    cfg = base_model('timm_unet')
+    cfg.backbone.model_name = 'resnet18'
+    assert cfg.cpu_channels_last is True
+    torch.manual_seed(0)
+    fast = MODELS.build(cfg)
+    plain = MODELS.build(dict(cfg, cpu_channels_last=False))
+    plain.load_state_dict(fast.state_dict())
+    seen = []
+    fast.backbone.register_forward_pre_hook(lambda m, args: seen.append(
+        args[0].is_contiguous(memory_format=torch.channels_last)))
+    x = torch.randn(2, 3, 64, 64)
+    outs = []
+    for model in (fast, plain):
+        out = model.train()(x, mode='tensor')
+        out.square().mean().backward()
+        outs.append((out, model.backbone.timm_model.conv1.weight.grad))
+    assert seen == [True]
+    assert torch.allclose(outs[0][0], outs[1][0], atol=1e-5)
+    # summation order differs (BatchNorm backward over two layouts): compare as a whole
+    grad_fast, grad_plain = outs[0][1], outs[1][1]
+    assert (grad_fast - grad_plain).norm() / grad_plain.norm() < 1e-2
 
 
 def test_geonext_arch_alone_sets_the_head_widths():
@@ -95,5 +122,6 @@ def test_in_index_beyond_the_encoder_is_a_clear_error():
 def test_auto_without_the_auto_width_segmentor_is_a_clear_error():
     cfg = base_model('timm_unet')
     cfg.type = 'EncoderDecoder'
+    cfg.pop('cpu_channels_last')
     with pytest.raises(ConfigError, match="AutoWidthEncoderDecoder"):
         MODELS.build(cfg)

@@ -19,6 +19,7 @@ data_preprocessor = dict(
 model = dict(
     type='AutoWidthEncoderDecoder',
     data_preprocessor=data_preprocessor,
+    cpu_channels_last=True,  # oneDNN's fast layout on the CPU (docs/performance.md)
     pretrained=None,
     backbone=dict(
         type='TIMMBackbone',
