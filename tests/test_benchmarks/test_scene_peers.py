@@ -51,3 +51,19 @@ def test_ratios_to_lszoo_pair_each_repetition():
             dict(tool='terratorch', size=64, rep=1, exit=1)]
     r = sp.lszoo_ratios(rows)
     assert r == {'64 geoai': dict(ratios=[1.5, 2.0], median=1.75)}
+
+
+def test_lszoo_and_the_rasterio_loop_on_a_small_scene(tmp_path):
+    """End to end on a 256² scene: lszoo's row names its backend and leaves its model setup out
+    of the map time; the plain rasterio loop (installed with lszoo) agrees with its mask."""
+    import sys
+    a = argparse.Namespace(tile=128, overlap=16, batch=2, threads=1, timeout=300, device='cpu',
+                           width=4, reps=1, tools=['lszoo', 'rasterio'], workdir=str(tmp_path))
+    rows = sp.run_size(a, 256, lambda tool: sys.executable)
+    by_tool = {r['tool']: r for r in rows}
+    assert all(r['exit'] == 0 for r in rows), rows
+    lszoo = by_tool['lszoo']
+    assert lszoo['backend'].startswith('backend: onnx') and lszoo['setup_s'] > 0
+    assert 0 < lszoo['map_s'] < lszoo['wall_s']
+    assert by_tool['rasterio']['agreement'] > 0.99
+    assert lszoo['backend'] in sp.table(rows)
