@@ -32,3 +32,43 @@ def seed_table(summary: List[dict], keys: Sequence[str] = SUMMARY_KEYS) -> str:
         lines.append(f"| {r['name']} | {', '.join(map(str, r['seeds']))} | "
                      + ' | '.join(cells) + f' | {per_seed} |')
     return '\n'.join(lines) + '\n'
+
+
+def merge_row_files(paths: Sequence[str]) -> List[dict]:
+    """The rows of several ``rows.json`` files of ``benchmarks.real`` (one per seed, run apart),
+    checked: every model once per seed, every file of one budget."""
+    import json
+
+    from lszoo.errors import DataError
+    rows, seen = [], set()
+    for path in paths:
+        with open(path) as f:
+            for row in json.load(f):
+                key = (row['name'], row['seed'])
+                if key in seen:
+                    raise DataError(f'{path}: {row["name"]} seed {row["seed"]} is already in '
+                                    f'an earlier file')
+                seen.add(key)
+                rows.append(row)
+    return rows
+
+
+def main(argv=None) -> int:
+    """``python -m benchmarks.seeds ROWS.json ... [--out TABLE.md]``: the mean ± sd table of
+    per-seed runs made apart (one ``benchmarks.real --seeds S`` process each)."""
+    import argparse
+    p = argparse.ArgumentParser(description='mean ± sd over seeds from benchmarks.real rows')
+    p.add_argument('rows', nargs='+', help='rows.json files, one or more seeds each')
+    p.add_argument('--out', help='write the markdown table here too')
+    a = p.parse_args(argv)
+    table = seed_table(summarize_seeds(merge_row_files(a.rows)))
+    print(table, end='')
+    if a.out:
+        from lszoo.utils.fileio import atomic_write_text
+        atomic_write_text(a.out, table)
+    return 0
+
+
+if __name__ == '__main__':
+    import sys
+    sys.exit(main())

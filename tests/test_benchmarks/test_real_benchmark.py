@@ -196,3 +196,26 @@ def test_nepal_with_two_seeds_reports_mean_and_spread(tmp_path):
     md = (tmp_path / 'out' / 'real.md').read_text()
     assert 'Real nepal benchmark' in md and 'Train 21 / test 15 images' in md
     assert 'Over the 2 seeds (mean ± sample sd)' in md and '| UNet-w16 | 1, 2 |' in md
+
+
+def test_seed_files_run_apart_merge_into_one_table(tmp_path, capsys):
+    """``python -m benchmarks.seeds`` joins per-seed rows.json files; a model and seed twice is
+    an error naming the file."""
+    import json
+
+    import pytest
+
+    from benchmarks import seeds
+    from lszoo.errors import DataError
+    files = []
+    for seed, iou in ((0, 20.0), (1, 30.0)):
+        path = tmp_path / f'rows{seed}.json'
+        path.write_text(json.dumps([dict(name='m', seed=seed, IoU=iou, F1=1.0, Precision=1.0,
+                                         Recall=1.0)]))
+        files.append(str(path))
+    assert seeds.main(files + ['--out', str(tmp_path / 't.md')]) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith('| m |')][0]
+    assert '| 0, 1 |' in line and '25.00 ± 7.07' in line and line.endswith('20.00, 30.00 |')
+    assert (tmp_path / 't.md').read_text().count('| m |') == 1
+    with pytest.raises(DataError, match='rows0.json'):
+        seeds.merge_row_files([files[0], files[0]])
