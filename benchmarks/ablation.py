@@ -3,13 +3,16 @@
     python -m benchmarks.ablation --dataset bijie --seeds 0 1 --variants stretched-schedule \
         cls-1x1-normal bce-only lr-1e-4 --threads 1 --work-root work_dirs/ablation \
         [--baseline rows.json ...] [--cfg-options KEY=VALUE ...]
+    python -m benchmarks.ablation --results work_dirs/ablation/bijie/rows.json --baseline ...
 
 (from the repository root). Issue 25 saw the ResNet-18 variant of the timm U-Net fall to a third
 of its former IoU when the recipe changed. Each variant here changes exactly one thing of the
 config's recipe (:data:`VARIANTS`) and trains the ``UNet-ResNet-18`` row of ``benchmarks.real``
 on the same split, budget and seeds; the table sets every variant beside the recipe itself.
 ``--baseline`` takes ``benchmarks.real`` rows.json files whose ``UNet-ResNet-18`` rows are the
-recipe's (so the recipe need not be trained again). Results: ``docs/benchmarks/ablation.md``.
+recipe's (so the recipe need not be trained again); ``--results`` tabulates the rows of earlier
+runs, without training, e.g. once more seeds of the recipe exist. Results:
+``docs/benchmarks/ablation.md``.
 """
 import argparse
 import os
@@ -122,6 +125,12 @@ def run(args) -> int:
     if args.iters < 1 or args.batch < 1 or args.crop % 32:
         raise ConfigError('--iters and --batch must be >= 1 and --crop a multiple of 32')
     rows = baseline_rows(args.baseline or [])
+    if args.results:
+        from benchmarks.seeds import merge_row_files
+        rows += [r for r in merge_row_files(args.results) if r['name'] != RECIPE or
+                 not args.baseline]
+        print(table(rows))
+        return 0
     torch.set_num_threads(args.threads)
     split_dir = osp.join(args.work_root, args.dataset, 'splits')
     real.write_splits(args.data, split_dir, args.dataset)
@@ -150,6 +159,8 @@ def parse_args(argv=None):
     p.add_argument('--baseline', nargs='+', metavar='ROWS.json',
                    help="benchmarks.real rows.json files: their UNet-ResNet-18 rows are the "
                    "recipe's")
+    p.add_argument('--results', nargs='+', metavar='ROWS.json',
+                   help='no training: the table of these earlier runs (with --baseline)')
     p.add_argument('--iters', type=int, default=300)
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--crop', type=int, default=256)

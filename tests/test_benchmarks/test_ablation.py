@@ -55,7 +55,7 @@ def test_unknown_variant_stops_before_any_work(tmp_path, capsys):
     assert not (tmp_path / 'bijie').exists()
 
 
-def test_tiny_run_with_a_baseline_file(tmp_path):
+def test_tiny_run_with_a_baseline_file(tmp_path, capsys):
     if not osp.isdir(osp.join(REALDATA, 'bijie_mini')):
         pytest.skip('../shared/realdata/bijie_mini is not available')
     base = tmp_path / 'rows.json'
@@ -69,3 +69,8 @@ def test_tiny_run_with_a_baseline_file(tmp_path):
     assert [(r['name'], r['seed']) for r in rows] == [('recipe', 3), ('bce-only', 3)]
     md = (tmp_path / 'out' / 'ablation.md').read_text()
     assert '| recipe | the config as it is | 3 | 5.00 |' in md and '| bce-only |' in md
+    capsys.readouterr()
+    assert ablation.main(['--results', str(tmp_path / 'out' / 'rows.json')]) == 0
+    printed = capsys.readouterr().out
+    assert '| recipe | the config as it is | 3 | 5.00 |' in printed and '| bce-only |' in printed
+    assert not (tmp_path / 'bijie').exists()  # nothing trained
