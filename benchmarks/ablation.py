@@ -176,10 +176,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    from lszoo.cli.tool import run_tool
-    args = parse_args(argv)
-    args.argv = sys.argv[1:] if argv is None else list(argv)
-    return run_tool(run, args)
+    from lszoo.cli.tool import run_main
+    return run_main(run, parse_args, argv)
 
 
 if __name__ == '__main__':

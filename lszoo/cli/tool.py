@@ -97,6 +97,14 @@ def _format_warning(message, category, filename, lineno, line=None):
 _FORMAT_WARNING = warnings.formatwarning
 
 
+def run_main(body: Callable[[argparse.Namespace], int], parse_args, argv=None) -> int:
+    """:func:`run_tool` after ``parse_args(argv)``, with the command line kept on ``args.argv``
+    (reports quote the command that made them)."""
+    args = parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
+    return run_tool(body, args)
+
+
 def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command-line tool's ``body(args)``; bad input ends as one ``lszoo: error:`` line.
 
