@@ -407,7 +407,10 @@ def _start_tool(tmp_path, setup, out, *extra):
     from mmengine.config import Config
     cfg_path = tmp_path / 'tiny_cfg.py'
     Config(setup['cfg']).dump(str(cfg_path))
-    scene, _ = write_scene(tmp_path / 'big.tif', 1024, 1024)
+    # big enough that the mapping outlasts the test's reaction on a loaded machine (the run is
+    # interrupted or killed long before the end; at 1024² ONNX Runtime finished 3 s after
+    # the first part file appeared, and a busy CI machine let it finish before the signal)
+    scene, _ = write_scene(tmp_path / 'big.tif', 2048, 2048)
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
     return subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), str(cfg_path),
@@ -427,7 +430,7 @@ def _wait_for_part(proc, folder, old=()):
     while time.time() < deadline and not set(_tmp_parts(folder)) - set(old):
         if proc.poll() is not None:
             pytest.fail(proc.communicate()[1][-2000:])
-        time.sleep(0.2)
+        time.sleep(0.05)
     parts = sorted(set(_tmp_parts(folder)) - set(old))
     assert parts and '.lszoo-tmp-' in parts[0]
     return parts
