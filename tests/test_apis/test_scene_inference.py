@@ -5,6 +5,7 @@ process-count invariance, polygons, DEM resampling, atomic writes.
 """
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 
@@ -407,16 +408,17 @@ def _start_tool(tmp_path, setup, out, *extra):
     from mmengine.config import Config
     cfg_path = tmp_path / 'tiny_cfg.py'
     Config(setup['cfg']).dump(str(cfg_path))
-    # big enough that the mapping outlasts the test's reaction on a loaded machine (the run is
-    # interrupted or killed long before the end; at 1024² ONNX Runtime finished 3 s after
-    # the first part file appeared, and a busy CI machine let it finish before the signal)
-    scene, _ = write_scene(tmp_path / 'big.tif', 2048, 2048)
+    scene, _ = write_scene(tmp_path / 'big.tif', 1024, 1024)
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO)
+    # a test run started in the background of a non-interactive shell (`cmd &`, as a CI script
+    # may be) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt: the tool
+    # gets Ctrl-C's default disposition back, as in a terminal
     return subprocess.Popen(
         [sys.executable, osp.join(REPO, 'tools', 'infer_scene.py'), str(cfg_path),
          setup['ckpt'], scene, str(out), '--tile', '64', '--overlap', '16', '--batch', '1',
          '--window', '256', '--no-progress', *extra], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _tmp_parts(folder):
@@ -430,7 +432,7 @@ def _wait_for_part(proc, folder, old=()):
     while time.time() < deadline and not set(_tmp_parts(folder)) - set(old):
         if proc.poll() is not None:
             pytest.fail(proc.communicate()[1][-2000:])
-        time.sleep(0.05)
+        time.sleep(0.2)
     parts = sorted(set(_tmp_parts(folder)) - set(old))
     assert parts and '.lszoo-tmp-' in parts[0]
     return parts
