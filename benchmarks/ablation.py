@@ -12,7 +12,7 @@ on the same split, budget and seeds; the table sets every variant beside the rec
 ``--baseline`` takes ``benchmarks.real`` rows.json files whose ``UNet-ResNet-18`` rows are the
 recipe's (so the recipe need not be trained again); ``--results`` tabulates the rows of earlier
 runs, without training, e.g. once more seeds of the recipe exist. Results:
-``docs/benchmarks/ablation.md``.
+``docs/benchmarks/recipes.md``.
 """
 import argparse
 import os
@@ -61,21 +61,12 @@ VARIANTS = {
 
 
 def run_variant(variant: str, args, split_dir: str) -> dict:
-    """Train the ResNet-18 row with one variant; one result row."""
-    from lszoo.benchmark.compare import evaluate
+    """Train the ResNet-18 row with one variant (``benchmarks.real``'s run); one result row."""
     _, config, overrides = next(m for m in real.LIGHT if m[0] == MODEL)
     work_dir = osp.join(args.work_root, args.dataset, f'seed{args.seed}', variant)
-    os.makedirs(work_dir, exist_ok=True)
-    cfg = real.benchmark_config(config, overrides, work_dir, args.data, split_dir, args.iters,
-                                args.batch, args.crop, 'config', args.seed, args.cfg_options)
-    VARIANTS[variant][1](cfg)
-    path = osp.join(work_dir, f'{variant}.py')
-    cfg.dump(path)
-    print(f'ablation: {MODEL} {variant}, seed {args.seed}, {args.iters} iterations ...',
-          flush=True)
-    seconds = real.train_subprocess(path, args.threads, osp.join(work_dir, 'train.log'))
-    metrics = evaluate(variant, path, work_dir, osp.join(work_dir, 'test'))
-    return dict(name=variant, model=MODEL, seed=args.seed, seconds=seconds, **metrics)
+    row = real.run_lszoo(variant, config, overrides, args, split_dir, edit=VARIANTS[variant][1],
+                         work_dir=work_dir)
+    return dict(row, model=MODEL)
 
 
 def baseline_rows(paths) -> list:
@@ -172,6 +163,7 @@ def parse_args(argv=None):
                    help='merged into the config before the variant')
     args = p.parse_args(argv)
     args.data = args.data or real.DATASETS[args.dataset]
+    args.recipe = 'config'  # the config's own recipe, one part changed per variant
     return args
 
 

@@ -232,14 +232,18 @@ def train_subprocess(config_path: str, threads: int, log_path: str) -> float:
     return time.time() - start
 
 
-def run_lszoo(name, config, overrides, args, split_dir) -> dict:
-    """Train one config, test it on the 12 images; one table row."""
+def run_lszoo(name, config, overrides, args, split_dir, edit=None, work_dir=None) -> dict:
+    """Train one config, test it on the test images; one table row. ``edit(cfg)``, when given,
+    changes the benchmark config last (``benchmarks.ablation``'s variants)."""
     from lszoo.benchmark.compare import evaluate
 
-    work_dir = osp.join(args.work_root, args.dataset, args.recipe, f'seed{args.seed}', name)
+    work_dir = work_dir or osp.join(args.work_root, args.dataset, args.recipe,
+                                    f'seed{args.seed}', name)
     os.makedirs(work_dir, exist_ok=True)
     cfg = benchmark_config(config, overrides, work_dir, args.data, split_dir, args.iters,
                            args.batch, args.crop, args.recipe, args.seed, args.cfg_options)
+    if edit is not None:
+        edit(cfg)
     path = osp.join(work_dir, f'{name}.py')
     cfg.dump(path)
     print(f'real benchmark: training {name} ({config}, recipe {args.recipe}), {args.iters} '
