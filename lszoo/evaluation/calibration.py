@@ -190,7 +190,9 @@ def calibrate_threshold(cfg, checkpoint) -> dict:
     if vcfg.model.get('type') == 'LandslideTTAModel':
         vcfg.model = vcfg.model.module
     vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
-                         if h.get('type') != 'LandslideOverlayHook']
+                         if h.get('type') not in ('LandslideOverlayHook', 'CalibrateThresholdHook')]
+    if vcfg.get('default_hooks'):  # a save_best checkpoint hook would act on the calibration run
+        vcfg.default_hooks['checkpoint'] = None
     from lszoo.models.decode_heads.temperature import set_temperature
     runner = build_runner(vcfg)
     set_temperature(runner.model, PROBE_TEMPERATURE)
