@@ -92,6 +92,21 @@ def test_crop_survives_train_py(tmp_path):
     assert crops == [(128, 128)]
 
 
+@pytest.mark.parametrize('name', ['SegFormer-MiT-B0', 'DeepLabV3+-MobileNetV2'])
+def test_configs_calibrate_but_the_benchmark_scores_their_fixed_threshold(tmp_path, name):
+    """The SegFormer-B0 and DeepLabV3+ MobileNetV2 configs calibrate their threshold when
+    training ends (docs/benchmarks/recipes.md, section 5); the benchmark has no validation split
+    and scores the fixed threshold, so it drops the hook (benchmarks.threshold scores the
+    calibrated one)."""
+    from lszoo.config import load_config
+    _, config, overrides = next(m for m in rb.LIGHT if m[0] == name)
+    hooks = [h['type'] for h in load_config(osp.join(rb.REPO, config)).custom_hooks]
+    assert 'CalibrateThresholdHook' in hooks
+    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                              128, 'config')
+    assert 'CalibrateThresholdHook' not in [h['type'] for h in cfg.custom_hooks]
+
+
 def test_seed_and_cfg_options_apply_after_the_recipe(tmp_path):
     """--cfg-options vary one setting against the recipe (here: a constant learning rate)."""
     name, config, overrides = rb.LIGHT[4]

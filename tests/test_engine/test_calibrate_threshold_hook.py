@@ -81,3 +81,20 @@ def test_no_checkpoint_saved_is_a_warning_not_a_crash(tmp_path):
     assert not glob.glob(osp.join(cfg.work_dir, '*.calibration.json'))
     assert 'training saved no checkpoint; no threshold calibrated' in _log_text(cfg.work_dir)
     assert os.listdir(cfg.work_dir)
+
+
+def test_a_calibration_the_data_cannot_support_is_a_warning(tmp_path, monkeypatch):
+    import lszoo.evaluation
+    from lszoo.engine import build_runner
+    from lszoo.errors import DataError
+
+    def cannot(cfg, checkpoint):
+        raise DataError('calibration: the split has no landslide pixel, F1 is undefined')
+
+    monkeypatch.setattr(lszoo.evaluation, 'calibrate_threshold', cannot)
+    cfg = _cfg(tmp_path)
+    build_runner(cfg).train()  # no exception: training's checkpoints stay
+    assert find_latest_checkpoint(cfg.work_dir)
+    log = _log_text(cfg.work_dir)
+    assert ('no threshold calibrated for iter_2.pth (calibration: the split has no landslide '
+            "pixel, F1 is undefined); test, mapping and export use the head's threshold") in log

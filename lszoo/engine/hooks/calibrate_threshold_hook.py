@@ -6,7 +6,9 @@ iteration is done and the checkpoint hook has saved its last checkpoint, the hoo
 checkpoints training leaves behind: the last one and, with ``save_best``, the best one(s). Each
 gets its sidecar ``<checkpoint>.calibration.json``; ``tools/test.py``, scene mapping and the ONNX
 export then use that threshold (:func:`lszoo.evaluation.resolve_threshold`), and the log says
-which threshold was stored where. Without a validation split the run stops before training.
+which threshold was stored where. Without a validation split the run stops before training; a
+calibration that the data cannot support (no landslide pixel in the split, a model that ranks
+background above landslide) is a warning in the log, not a failed run: the checkpoints stay.
 """
 import os.path as osp
 from typing import List
@@ -15,7 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import HOOKS
 
-from lszoo.errors import ConfigError
+from lszoo.errors import ConfigError, DataError
 
 CHECKPOINTS = ('last', 'best')
 
@@ -57,7 +59,13 @@ class CalibrateThresholdHook(Hook):
                                   'threshold calibrated')
             return
         for path in paths:
-            info = calibrate_threshold(runner.cfg, path)
+            try:
+                info = calibrate_threshold(runner.cfg, path)
+            except DataError as err:  # e.g. a model that ranks background above landslide
+                runner.logger.warning(
+                    f'CalibrateThresholdHook: no threshold calibrated for {osp.basename(path)} '
+                    f"({err}); test, mapping and export use the head's threshold")
+                continue
             runner.logger.info(
                 f'CalibrateThresholdHook: threshold {info["threshold"]:g} (temperature '
                 f'{info["temperature"]:g}; landslide F1 {100 * info["F1"]:.2f} on the validation '
