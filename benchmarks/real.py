@@ -206,8 +206,8 @@ def benchmark_run_settings(cfg, iters: int, seed: int = 42):
     hooks.checkpoint.pop('save_best', None)
     if 'visualization' in hooks:
         hooks.visualization['draw'] = False
-    cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
-                        if h.get('type') not in ('LandslideOverlayHook', 'CalibrateThresholdHook')]
+    from lszoo.utils.runner import custom_hooks_without
+    cfg.custom_hooks = custom_hooks_without(cfg, 'LandslideOverlayHook', 'CalibrateThresholdHook')
     cfg.test_after_train = False
     return cfg
 

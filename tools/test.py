@@ -61,6 +61,7 @@ def build_cfg(args):
     from lszoo.cli.tool import default_work_dir
     from lszoo.config import load_config
     from lszoo.errors import CheckpointError
+    from lszoo.utils.runner import custom_hooks_without
 
     cfg = load_config(args.config, args.cfg_options)
     if args.bands:
@@ -73,8 +74,7 @@ def build_cfg(args):
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.show_dir or args.out:
-        hooks = [h for h in (cfg.get('custom_hooks') or [])
-                 if h.get('type') != 'LandslideOverlayHook']
+        hooks = custom_hooks_without(cfg, 'LandslideOverlayHook')
         hooks.append(dict(type='LandslideOverlayHook',
                           out_dir=osp.abspath(args.show_dir or osp.join(cfg.work_dir, 'overlays')),
                           max_images=None if args.show_dir else 0,

@@ -88,6 +88,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
     folder (``--data-root``); ``bootstrap``: LandslideMetric's ``bootstrap`` (replicates)."""
     from lszoo.config.data_root import apply_data_root
     from lszoo.engine import build_runner
+    from lszoo.utils.runner import custom_hooks_without
 
     cfg = load_config(config, cfg_options)
     if data_root:
@@ -106,8 +107,7 @@ def evaluate(name: str, config: str, checkpoint: str, work_dir: str, cfg_options
     if bootstrap:
         cfg.test_evaluator['bootstrap'] = bootstrap
     # overlays are not needed for a table
-    cfg.custom_hooks = [h for h in (cfg.get('custom_hooks') or [])
-                        if h.get('type') != 'LandslideOverlayHook']
+    cfg.custom_hooks = custom_hooks_without(cfg, 'LandslideOverlayHook')
     preflight(cfg, config, stage='test')
     metrics = build_runner(cfg).test()
     missing = [k for k in METRIC_KEYS if k not in metrics]

@@ -177,7 +177,7 @@ def calibrate_threshold(cfg, checkpoint) -> dict:
     """
     import copy
 
-    from lszoo.utils.runner import build_runner
+    from lszoo.utils.runner import build_runner, custom_hooks_without
 
     name = getattr(cfg, 'filename', None) or '<config>'
     if not cfg.get('val_dataloader') or not cfg.get('val_cfg'):
@@ -189,8 +189,8 @@ def calibrate_threshold(cfg, checkpoint) -> dict:
                               probe_temperature=PROBE_TEMPERATURE)
     if vcfg.model.get('type') == 'LandslideTTAModel':
         vcfg.model = vcfg.model.module
-    vcfg.custom_hooks = [h for h in (vcfg.get('custom_hooks') or [])
-                         if h.get('type') not in ('LandslideOverlayHook', 'CalibrateThresholdHook')]
+    vcfg.custom_hooks = custom_hooks_without(vcfg, 'LandslideOverlayHook',
+                                             'CalibrateThresholdHook')
     if vcfg.get('default_hooks'):  # a save_best checkpoint hook would act on the calibration run
         vcfg.default_hooks['checkpoint'] = None
     from lszoo.models.decode_heads.temperature import set_temperature

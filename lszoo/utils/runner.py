@@ -24,3 +24,9 @@ def build_runner(cfg):
         return RUNNERS.build(cfg)
     from mmengine.runner import Runner
     return Runner.from_cfg(cfg)
+
+
+def custom_hooks_without(cfg, *types) -> list:
+    """``cfg``'s ``custom_hooks`` without those of the given ``types`` (e.g. the overlay hook for
+    a run that writes no pictures); ``cfg`` is not modified."""
+    return [h for h in (cfg.get('custom_hooks') or []) if h.get('type') not in types]
