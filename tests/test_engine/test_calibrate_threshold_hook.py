@@ -4,6 +4,7 @@ stops before its first iteration."""
 import glob
 import os
 import os.path as osp
+import uuid
 
 import pytest
 from helpers import DEMO_CONFIG
@@ -18,6 +19,8 @@ def _cfg(tmp_path, **options):
     cfg.custom_hooks = [dict(type='CalibrateThresholdHook')]
     cfg.test_after_train = False
     cfg.log_level = 'INFO'  # the hook reports at INFO, as the configs log
+    # a logger of its own: runners started in the same second would share one log file
+    cfg.experiment_name = f'calibrate_hook_{uuid.uuid4().hex}'
     cfg.merge_from_dict(options)
     return cfg
 
