@@ -323,3 +323,42 @@ def save_change_checkpoint(config, pair: dict, path, seed=0):
         seg.bias[-1] -= logits.median()
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return str(path), model
+
+
+def write_real_layout_set(root, n=6, size=64) -> str:
+    """``n`` tiny RGB PNG tiles and 0/255 masks in the real sets' layout (``image/*.png`` +
+    ``mask/*.png``); landslides are brighter, a ranking a random model can half-find."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    os.makedirs(osp.join(root, 'image'))
+    os.makedirs(osp.join(root, 'mask'))
+    for i in range(n):
+        mask = np.zeros((size, size), np.uint8)
+        mask[8 + i:30 + i, 10:40] = 255
+        img = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
+        img[mask > 0] += 100
+        Image.fromarray(img).save(osp.join(root, 'image', f'{i:05d}.png'))
+        Image.fromarray(mask).save(osp.join(root, 'mask', f'{i:05d}.png'))
+    return str(root)
+
+
+def trained_benchmark_run(tmp_path, iters=30, model='UNet-ResNet-18'):
+    """A ``benchmarks.real`` run dir (its dumped config and checkpoint) of ``model`` trained
+    ``iters`` steps at batch 2 on :func:`write_real_layout_set` tiles, seed 3."""
+    from benchmarks import real
+    from lszoo.engine import build_runner as build_lszoo_runner
+
+    data = write_real_layout_set(tmp_path / 'data')
+    split_dir = str(tmp_path / 'splits')
+    real.write_splits(data, split_dir)
+    name, config, overrides = next(m for m in real.LIGHT if m[0] == model)
+    run = tmp_path / 'run' / name
+    cfg = real.benchmark_config(config, overrides, str(run), data, split_dir, iters, 2, 64,
+                                'config', seed=3)
+    cfg.log_level = 'WARNING'
+    run.mkdir(parents=True)
+    cfg.dump(str(run / f'{name}.py'))
+    torch.manual_seed(0)
+    build_lszoo_runner(cfg).train()
+    return run

@@ -3,51 +3,15 @@ test-oracle thresholds, on tiny images written in the real sets' layout (image/*
 mask/*.png)."""
 import json
 
-import numpy as np
 import pytest
-import torch
-from PIL import Image
+from helpers import trained_benchmark_run
 
-from benchmarks import real, threshold
+from benchmarks import threshold
 from lszoo.errors import DataError
 
 
-def _tiny_set(root, n=6, size=64):
-    rng = np.random.default_rng(0)
-    (root / 'image').mkdir(parents=True)
-    (root / 'mask').mkdir()
-    for i in range(n):
-        mask = np.zeros((size, size), np.uint8)
-        mask[8 + i:30 + i, 10:40] = 255
-        img = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
-        img[mask > 0] += 100  # landslides brighter: a ranking a random model can half-find
-        Image.fromarray(img).save(root / 'image' / f'{i:05d}.png')
-        Image.fromarray(mask).save(root / 'mask' / f'{i:05d}.png')
-    return str(root)
-
-
-def _run_dir(tmp_path, iters=30):
-    """A benchmarks.real run dir: its dumped config and checkpoint, trained ``iters`` steps (a
-    model that ranks landslides above background, so that a temperature can be fitted)."""
-    from lszoo.engine import build_runner
-
-    data = _tiny_set(tmp_path / 'data')
-    split_dir = str(tmp_path / 'splits')
-    real.write_splits(data, split_dir)
-    name, config, overrides = next(m for m in real.LIGHT if m[0] == 'UNet-ResNet-18')
-    run = tmp_path / 'run' / name
-    cfg = real.benchmark_config(config, overrides, str(run), data, split_dir, iters, 2, 64,
-                                'config', seed=3)
-    cfg.log_level = 'WARNING'
-    run.mkdir(parents=True)
-    cfg.dump(str(run / f'{name}.py'))
-    torch.manual_seed(0)
-    build_runner(cfg).train()
-    return run
-
-
 def test_three_thresholds_of_one_run(tmp_path, capsys):
-    run = _run_dir(tmp_path)
+    run = trained_benchmark_run(tmp_path)
     out = tmp_path / 'rows.json'
     assert threshold.main([str(run), '--out', str(out)]) == 0
     (row, ) = json.loads(out.read_text())

@@ -1,0 +1,173 @@
+"""Are batch-4 BatchNorm statistics what holds a trained run back? (issue 25, item 3)
+
+    python -m benchmarks.precise_bn RUN_DIR [RUN_DIR ...] --out rows.json [--batches 100]
+    python -m benchmarks.precise_bn --results rows.json [rows.json ...]
+
+(from the repository root). A run dir is one model's work dir of ``benchmarks.real`` or
+``benchmarks.ablation`` (as for ``benchmarks.threshold``). Trained with batch 4, a model keeps
+each BatchNorm layer's running statistics as an exponential average (momentum 0.1) of the last
+few dozen 4-image batches, taken while the weights still moved. This study keeps the trained
+weights and changes only those statistics: it replaces them by the plain average over
+``--batches`` batches of the run's own training pipeline (its crops and flips) at the final
+weights ("precise BN"; Wu & Johnson, *Rethinking "Batch" in BatchNorm*, 2021), with
+``torch.optim.swa_utils.update_bn`` doing the averaging. No training. Both versions are scored on
+the test images at the config's fixed threshold and at the test-oracle threshold (the best any
+threshold gives, so a shift of the probability scale is told apart from a change in ranking).
+The recomputed checkpoint is written to ``RUN_DIR/precise_bn/``. Results:
+``docs/benchmarks/recipes.md``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import sys
+
+from benchmarks.threshold import run_files, split_cfg
+from lszoo.errors import DataError
+
+KEYS = ('IoU', 'F1', 'Precision', 'Recall')
+
+
+def running_stat_layers(model) -> list:
+    """The normalisation layers that keep running statistics (BatchNorm and its kin)."""
+    return [m for m in model.modules() if getattr(m, 'running_mean', None) is not None]
+
+
+def training_inputs(model, cfg, batches: int, seed: int):
+    """``batches`` preprocessed input tensors from the config's training pipeline; seeded (the
+    sampler, the crops and flips), so a study reruns to the same statistics."""
+    import copy
+
+    from mmengine.runner import Runner, set_random_seed
+    set_random_seed(seed)
+    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=seed)
+    for _, batch in zip(range(batches), loader):
+        yield model.data_preprocessor(batch, training=True)['inputs']
+
+
+def recompute_bn(config: str, ckpt: str, out_path: str, batches: int) -> int:
+    """Write ``ckpt`` with its BatchNorm statistics averaged over ``batches`` training batches
+    to ``out_path``; the number of layers recomputed (0: nothing written)."""
+    import torch
+    from torch.optim.swa_utils import update_bn
+
+    from lszoo.apis import init_model
+    from lszoo.utils.checkpoint import load_checkpoint_file
+    from lszoo.utils.fileio import atomic_path
+    model = init_model(config, ckpt)
+    layers = running_stat_layers(model)
+    if not layers:
+        return 0
+    seed = model.cfg.get('randomness', {}).get('seed') or 0
+    update_bn(training_inputs(model, model.cfg, batches, seed), model)
+    meta = load_checkpoint_file(ckpt).get('meta', {})
+    os.makedirs(osp.dirname(out_path), exist_ok=True)
+    with atomic_path(out_path) as tmp:
+        torch.save(dict(meta=meta, state_dict=model.state_dict()), tmp)
+    return len(layers)
+
+
+def score(name: str, config: str, cfg, ckpt: str, work: str, threshold: float) -> dict:
+    """Fixed-threshold metrics and the test-oracle IoU of one checkpoint."""
+    from lszoo.benchmark.compare import evaluate
+    from lszoo.evaluation import calibrate_threshold
+    metrics = evaluate(name, config, ckpt, work, threshold=threshold)
+    oracle = calibrate_threshold(split_cfg(cfg, 'test'), ckpt)
+    return dict({k: metrics[k] for k in KEYS}, oracle_threshold=oracle['threshold_uncalibrated'],
+                oracle_IoU=100 * oracle['IoU'])
+
+
+def study_run(run_dir: str, batches: int) -> dict:
+    """One row: the run scored with its own BatchNorm statistics and with recomputed ones."""
+    from lszoo.config import load_config
+    name, config, ckpt = run_files(run_dir)
+    cfg = load_config(config)
+    cfg.log_level = 'WARNING'
+    fixed = cfg.model.decode_head.get('threshold', 0.5)
+    work = osp.join(run_dir, 'precise_bn')
+    new_ckpt = osp.join(work, osp.basename(ckpt))
+    layers = recompute_bn(config, ckpt, new_ckpt, batches)
+    if not layers:
+        raise DataError(f'{run_dir}: the model has no BatchNorm statistics to recompute')
+    return dict(run=osp.abspath(run_dir), name=name, seed=cfg.randomness.get('seed'),
+                data=cfg.test_dataloader.dataset.data_root, threshold=fixed, bn_layers=layers,
+                batches=batches, batch_size=cfg.train_dataloader.batch_size,
+                running=score(name, config, cfg, ckpt, osp.join(work, 'running'), fixed),
+                precise=score(name, config, cfg, new_ckpt, osp.join(work, 'precise'), fixed))
+
+
+def table(rows) -> str:
+    """Markdown: one line per run, then the mean per model and data set."""
+    lines = ['| data | model | seed | IoU running BN | IoU precise BN | P / R running | '
+             'P / R precise | oracle IoU running | oracle IoU precise |',
+             '|---|---|---|---:|---:|---|---|---:|---:|']
+    for r in rows:
+        a, b = r['running'], r['precise']
+        lines.append(f"| {osp.basename(r['data'])} | {r['name']} | {r['seed']} | {a['IoU']:.2f} | "
+                     f"{b['IoU']:.2f} | {a['Precision']:.1f} / {a['Recall']:.1f} | "
+                     f"{b['Precision']:.1f} / {b['Recall']:.1f} | {a['oracle_IoU']:.2f} | "
+                     f"{b['oracle_IoU']:.2f} |")
+    lines += ['', '| data | model | runs | IoU running BN mean | IoU precise BN mean | change | '
+              'oracle change |', '|---|---|---:|---:|---:|---:|---:|']
+    groups = {}
+    for r in rows:
+        groups.setdefault((osp.basename(r['data']), r['name']), []).append(r)
+    for (data, name), runs in groups.items():
+        def mean(col, key='IoU'):
+            return sum(r[col][key] for r in runs) / len(runs)
+        lines.append(f"| {data} | {name} | {len(runs)} | {mean('running'):.2f} | "
+                     f"{mean('precise'):.2f} | {mean('precise') - mean('running'):+.2f} | "
+                     f"{mean('precise', 'oracle_IoU') - mean('running', 'oracle_IoU'):+.2f} |")
+    return '\n'.join(lines) + '\n'
+
+
+def run(args) -> int:
+    import torch
+
+    import lszoo  # noqa: F401  (registers lszoo modules)
+    from lszoo.errors import ConfigError
+
+    if args.results:
+        print(table([r for path in args.results for r in json.load(open(path))]), end='')
+        return 0
+    if args.batches < 1:
+        raise ConfigError(f'--batches must be >= 1, got {args.batches}')
+    dirs = [d for pattern in args.run_dirs for d in sorted(glob.glob(pattern))]
+    if not dirs or not args.out:
+        raise DataError('give run dirs (they matched nothing)' if args.run_dirs and not dirs
+                        else 'give RUN_DIR ... and --out, or --results')
+    for d in dirs:  # every run dir checked before the first pass
+        run_files(d)
+    torch.set_num_threads(args.threads)
+    from lszoo.utils.fileio import atomic_write_json
+    rows = []
+    for d in dirs:
+        rows.append(study_run(d, args.batches))
+        atomic_write_json(args.out, rows)  # partial results survive a kill
+        print(f"precise BN: {d}: IoU {rows[-1]['running']['IoU']:.2f} with its running "
+              f"statistics, {rows[-1]['precise']['IoU']:.2f} recomputed", flush=True)
+    print(table(rows), end='')
+    return 0
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='lszoo: trained runs with recomputed BatchNorm '
+                                'statistics')
+    p.add_argument('run_dirs', nargs='*', metavar='RUN_DIR', help='benchmark model work dirs '
+                   '(glob patterns allowed)')
+    p.add_argument('--out', help='rows.json to write (kept current after each run)')
+    p.add_argument('--results', nargs='+', help='tabulate earlier rows.json files, no scoring')
+    p.add_argument('--batches', type=int, default=100,
+                   help='training batches averaged into the statistics')
+    p.add_argument('--threads', type=int, default=1, help='torch threads')
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    from lszoo.cli.tool import run_main
+    return run_main(run, parse_args, argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
