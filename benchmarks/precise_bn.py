@@ -9,8 +9,8 @@ each BatchNorm layer's running statistics as an exponential average (momentum 0.
 few dozen 4-image batches, taken while the weights still moved. This study keeps the trained
 weights and changes only those statistics: it replaces them by the plain average over
 ``--batches`` batches of the run's own training pipeline (its crops and flips) at the final
-weights ("precise BN"; Wu & Johnson, *Rethinking "Batch" in BatchNorm*, 2021), with
-``torch.optim.swa_utils.update_bn`` doing the averaging. No training. Both versions are scored on
+weights ("precise BN": what ``PreciseBNHook`` does when training ends, the same function). No
+training. Both versions are scored on
 the test images at the config's fixed threshold and at the test-oracle threshold (the best any
 threshold gives, so a shift of the probability scale is told apart from a change in ranking).
 The recomputed checkpoint is written to ``RUN_DIR/precise_bn/``. Results:
@@ -29,43 +29,36 @@ from lszoo.errors import DataError
 KEYS = ('IoU', 'F1', 'Precision', 'Recall')
 
 
-def running_stat_layers(model) -> list:
-    """The normalisation layers that keep running statistics (BatchNorm and its kin)."""
-    return [m for m in model.modules() if getattr(m, 'running_mean', None) is not None]
-
-
-def training_inputs(model, cfg, batches: int, seed: int):
-    """``batches`` preprocessed input tensors from the config's training pipeline; seeded (the
-    sampler, the crops and flips), so a study reruns to the same statistics."""
+def training_loader(cfg, seed: int):
+    """The config's training data loader; seeded (the sampler, the crops and flips), so a study
+    reruns to the same statistics."""
     import copy
 
     from mmengine.runner import Runner, set_random_seed
     set_random_seed(seed)
-    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=seed)
-    for _, batch in zip(range(batches), loader):
-        yield model.data_preprocessor(batch, training=True)['inputs']
+    return Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=seed)
 
 
 def recompute_bn(config: str, ckpt: str, out_path: str, batches: int) -> int:
     """Write ``ckpt`` with its BatchNorm statistics averaged over ``batches`` training batches
-    to ``out_path``; the number of layers recomputed (0: nothing written)."""
+    (:func:`lszoo.engine.hooks.recompute_bn_statistics`, what ``PreciseBNHook`` does when
+    training ends) to ``out_path``; the number of layers recomputed (0: nothing written)."""
     import torch
-    from torch.optim.swa_utils import update_bn
 
     from lszoo.apis import init_model
+    from lszoo.engine.hooks import recompute_bn_statistics
     from lszoo.utils.checkpoint import load_checkpoint_file
     from lszoo.utils.fileio import atomic_path
     model = init_model(config, ckpt)
-    layers = running_stat_layers(model)
+    seed = model.cfg.get('randomness', {}).get('seed') or 0
+    layers, _ = recompute_bn_statistics(model, training_loader(model.cfg, seed), batches)
     if not layers:
         return 0
-    seed = model.cfg.get('randomness', {}).get('seed') or 0
-    update_bn(training_inputs(model, model.cfg, batches, seed), model)
     meta = load_checkpoint_file(ckpt).get('meta', {})
     os.makedirs(osp.dirname(out_path), exist_ok=True)
     with atomic_path(out_path) as tmp:
         torch.save(dict(meta=meta, state_dict=model.state_dict()), tmp)
-    return len(layers)
+    return layers
 
 
 def score(name: str, config: str, cfg, ckpt: str, work: str, threshold: float) -> dict:

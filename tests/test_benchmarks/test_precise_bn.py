@@ -62,13 +62,6 @@ def test_one_run_scored_both_ways_then_tabulated(tmp_path, capsys):
     assert '| data | UNet-ResNet-18 | 1 |' in printed and 'oracle IoU precise' in printed
 
 
-def test_running_stat_layers_are_found_by_their_buffers():
-    with_bn = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
-    without = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GroupNorm(2, 4))
-    assert len(precise_bn.running_stat_layers(with_bn)) == 1
-    assert precise_bn.running_stat_layers(without) == []
-
-
 def test_bad_arguments_stop_before_any_pass(tmp_path, capsys):
     (tmp_path / 'empty').mkdir()
     assert precise_bn.main([str(tmp_path / 'empty'), '--out', str(tmp_path / 'r.json')]) != 0

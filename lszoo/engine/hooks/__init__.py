@@ -6,3 +6,4 @@ from .iteration_seed_hook import IterationSeedHook  # noqa: F401
 from .safe_checkpoint_hook import SafeRotationCheckpointHook  # noqa: F401
 from .ema_start_hook import LSZooEMAHook  # noqa: F401
 from .calibrate_threshold_hook import CalibrateThresholdHook  # noqa: F401
+from .precise_bn_hook import PreciseBNHook, recompute_bn_statistics  # noqa: F401
