@@ -23,8 +23,30 @@ def test_last_checkpoint_holds_statistics_over_the_asked_batches(tmp_path):
     layers = running_stat_layers(runner.model)
     assert all(m.momentum == 0.1 for m in layers)  # momentum restored for later use
     log = next(tmp_path.glob('*/*.log')).read_text()
-    assert f'running statistics of {len(layers)} BatchNorm layers recomputed over 5 training ' \
-           'batches at iteration 3' in log
+    assert f'running statistics of {len(layers)} BatchNorm layers of the model recomputed over 5 ' \
+           'training batches at iteration 3' in log
+    assert 'EMA' not in log
+
+
+def test_with_ema_the_saved_average_gets_statistics_at_its_own_weights(tmp_path):
+    cfg = tiny_train_config(tmp_path, iters=3, interval=3, experiment_name='precise_bn_ema',
+                            custom_hooks=[dict(type='EMAHook', momentum=0.5),
+                                          dict(type='PreciseBNHook', num_batches=4)],
+                            log_level='INFO')
+    runner = build_runner(cfg)
+    runner.train()
+    ckpt = load_checkpoint_file(tmp_path / 'iter_3.pth')
+    for key in ('state_dict', 'ema_state_dict'):  # the average (saved as the model) and the raw
+        tracked = {int(v) for k, v in ckpt[key].items() if k.endswith('num_batches_tracked')}
+        assert tracked == {4}, key
+    ema = next(h for h in runner.hooks if type(h).__name__ == 'EMAHook').ema_model.module
+    raw = runner.model
+    # the average's weights differ from the raw ones, so must its recomputed statistics
+    key = next(k for k in raw.state_dict() if k.endswith('running_var'))
+    assert not torch.allclose(ema.state_dict()[key], raw.state_dict()[key])
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'BatchNorm layers of the model recomputed' in log
+    assert 'BatchNorm layers of its EMA average recomputed' in log
 
 
 def test_statistics_are_the_plain_average_of_the_batches():

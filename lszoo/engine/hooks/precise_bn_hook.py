@@ -14,7 +14,7 @@ import copy
 
 import torch
 from mmengine.dist import all_reduce
-from mmengine.hooks import Hook
+from mmengine.hooks import EMAHook, Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
@@ -64,14 +64,17 @@ def recompute_bn_statistics(model: torch.nn.Module, loader, num_batches: int) ->
 class PreciseBNHook(Hook):
     """Recompute BatchNorm statistics over ``num_batches`` training batches after the last
     iteration, so the last checkpoint (and the final validation) use statistics of the final
-    weights. The log says how many layers and batches; a model without BatchNorm logs a warning.
+    weights. With an ``EMAHook`` (GeoNeXt's configs) the averaged model's statistics are
+    recomputed too, at the averaged weights: the checkpoint saves that model. The log says how
+    many layers and batches; a model without BatchNorm logs a warning.
 
     Args:
         num_batches: training batches averaged (of the config's ``train_dataloader``, rebuilt
             with the run's seed; 100 batches of 4 are a few hundred forward passes).
     """
 
-    priority = 'ABOVE_NORMAL'  # before CheckpointHook (VERY_LOW) saves the last iteration
+    # after EMAHook (NORMAL) has made its last update, before CheckpointHook (VERY_LOW) saves
+    priority = 'BELOW_NORMAL'
 
     def __init__(self, num_batches: int = 100):
         if isinstance(num_batches, bool) or not isinstance(num_batches, int) or num_batches < 1:
@@ -89,13 +92,18 @@ class PreciseBNHook(Hook):
         if not self.is_last_train_iter(runner):
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        loader = runner.build_dataloader(copy.deepcopy(runner.cfg.train_dataloader),
-                                         seed=runner.seed)
-        layers, batches = recompute_bn_statistics(model, loader, self.num_batches)
-        if layers:
+        models = [('the model', model)] + [
+            ('its EMA average', hook.ema_model.module) for hook in runner.hooks
+            if isinstance(hook, EMAHook) and getattr(hook, 'ema_model', None) is not None]
+        for name, net in models:
+            loader = runner.build_dataloader(copy.deepcopy(runner.cfg.train_dataloader),
+                                             seed=runner.seed)
+            layers, batches = recompute_bn_statistics(net, loader, self.num_batches)
+            if not layers:
+                break
             runner.logger.info(f'PreciseBNHook: running statistics of {layers} BatchNorm layers '
-                               f'recomputed over {batches} training batches at iteration '
-                               f'{runner.iter + 1}')
-        else:
+                               f'of {name} recomputed over {batches} training batches at '
+                               f'iteration {runner.iter + 1}')
+        if not layers:
             runner.logger.warning('PreciseBNHook: the model has no BatchNorm running statistics; '
                                   'nothing recomputed')
