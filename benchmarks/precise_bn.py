@@ -16,14 +16,12 @@ threshold gives, so a shift of the probability scale is told apart from a change
 The recomputed checkpoint is written to ``RUN_DIR/precise_bn/``. Results:
 ``docs/benchmarks/recipes.md``.
 """
-import argparse
-import glob
-import json
 import os
 import os.path as osp
 import sys
 
-from benchmarks.threshold import run_files, split_cfg
+from benchmarks.rescore import groups, run_files, run_study, study_parser
+from benchmarks.threshold import split_cfg
 from lszoo.errors import DataError
 
 KEYS = ('IoU', 'F1', 'Precision', 'Recall')
@@ -103,10 +101,7 @@ def table(rows) -> str:
                      f"{b['oracle_IoU']:.2f} |")
     lines += ['', '| data | model | runs | IoU running BN mean | IoU precise BN mean | change | '
               'oracle change |', '|---|---|---:|---:|---:|---:|---:|']
-    groups = {}
-    for r in rows:
-        groups.setdefault((osp.basename(r['data']), r['name']), []).append(r)
-    for (data, name), runs in groups.items():
+    for (data, name), runs in groups(rows).items():
         def mean(col, key='IoU'):
             return sum(r[col][key] for r in runs) / len(runs)
         lines.append(f"| {data} | {name} | {len(runs)} | {mean('running'):.2f} | "
@@ -116,44 +111,18 @@ def table(rows) -> str:
 
 
 def run(args) -> int:
-    import torch
-
-    import lszoo  # noqa: F401  (registers lszoo modules)
     from lszoo.errors import ConfigError
-
-    if args.results:
-        print(table([r for path in args.results for r in json.load(open(path))]), end='')
-        return 0
-    if args.batches < 1:
+    if not args.results and args.batches < 1:
         raise ConfigError(f'--batches must be >= 1, got {args.batches}')
-    dirs = [d for pattern in args.run_dirs for d in sorted(glob.glob(pattern))]
-    if not dirs or not args.out:
-        raise DataError('give run dirs (they matched nothing)' if args.run_dirs and not dirs
-                        else 'give RUN_DIR ... and --out, or --results')
-    for d in dirs:  # every run dir checked before the first pass
-        run_files(d)
-    torch.set_num_threads(args.threads)
-    from lszoo.utils.fileio import atomic_write_json
-    rows = []
-    for d in dirs:
-        rows.append(study_run(d, args.batches))
-        atomic_write_json(args.out, rows)  # partial results survive a kill
-        print(f"precise BN: {d}: IoU {rows[-1]['running']['IoU']:.2f} with its running "
-              f"statistics, {rows[-1]['precise']['IoU']:.2f} recomputed", flush=True)
-    print(table(rows), end='')
-    return 0
+    return run_study(args, lambda d: study_run(d, args.batches), table=table, describe=lambda r: (
+        f"precise BN: IoU {r['running']['IoU']:.2f} with its running statistics, "
+        f"{r['precise']['IoU']:.2f} recomputed"))
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='lszoo: trained runs with recomputed BatchNorm '
-                                'statistics')
-    p.add_argument('run_dirs', nargs='*', metavar='RUN_DIR', help='benchmark model work dirs '
-                   '(glob patterns allowed)')
-    p.add_argument('--out', help='rows.json to write (kept current after each run)')
-    p.add_argument('--results', nargs='+', help='tabulate earlier rows.json files, no scoring')
+    p = study_parser('lszoo: trained runs with recomputed BatchNorm statistics')
     p.add_argument('--batches', type=int, default=100,
                    help='training batches averaged into the statistics')
-    p.add_argument('--threads', type=int, default=1, help='torch threads')
     return p.parse_args(argv)
 
 

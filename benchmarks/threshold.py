@@ -19,28 +19,13 @@ probability:
 Each calibration writes its sidecar beside the checkpoint (the last one, the oracle's, stays):
 the run dirs are scratch, outside the repository. Results: ``docs/benchmarks/recipes.md``.
 """
-import argparse
 import copy
-import glob
-import json
 import os.path as osp
 import sys
 
-from lszoo.errors import DataError
+from benchmarks.rescore import groups, run_files, run_study, study_parser  # noqa: F401
 
 COLUMNS = ('fixed', 'train', 'oracle')
-
-
-def run_files(run_dir: str):
-    """``(name, config, checkpoint)`` of a benchmark run dir."""
-    from mmengine.runner import find_latest_checkpoint
-    name = osp.basename(osp.normpath(run_dir))
-    config = osp.join(run_dir, f'{name}.py')
-    ckpt = find_latest_checkpoint(run_dir)
-    if not osp.isfile(config) or not ckpt or not osp.isfile(ckpt):
-        raise DataError(f'{run_dir}: not a benchmark run dir (need {name}.py and a saved '
-                        'checkpoint named in last_checkpoint)')
-    return name, config, ckpt
 
 
 def split_cfg(cfg, split: str):
@@ -90,10 +75,7 @@ def table(rows) -> str:
                      f"{o['threshold']:.3g} | {o['IoU']:.2f} |")
     lines += ['', '| data | model | runs | IoU fixed mean | IoU train-cal. mean | change | '
               'IoU test-oracle mean |', '|---|---|---:|---:|---:|---:|---:|']
-    groups = {}
-    for r in rows:
-        groups.setdefault((osp.basename(r['data']), r['name']), []).append(r)
-    for (data, name), runs in groups.items():
+    for (data, name), runs in groups(rows).items():
         mean = {c: sum(r[c]['IoU'] for r in runs) / len(runs) for c in COLUMNS}
         lines.append(f"| {data} | {name} | {len(runs)} | {mean['fixed']:.2f} | "
                      f"{mean['train']:.2f} | {mean['train'] - mean['fixed']:+.2f} | "
@@ -102,41 +84,13 @@ def table(rows) -> str:
 
 
 def run(args) -> int:
-    import torch
-
-    import lszoo  # noqa: F401  (registers lszoo modules)
-
-    if args.results:
-        rows = [r for path in args.results for r in json.load(open(path))]
-        print(table(rows), end='')
-        return 0
-    dirs = [d for pattern in args.run_dirs for d in sorted(glob.glob(pattern))]
-    if not dirs or not args.out:
-        raise DataError('give run dirs (they matched nothing)' if args.run_dirs and not dirs
-                        else 'give RUN_DIR ... and --out, or --results')
-    for d in dirs:  # every run dir checked before the first pass
-        run_files(d)
-    torch.set_num_threads(args.threads)
-    from lszoo.utils.fileio import atomic_write_json
-    rows = []
-    for d in dirs:
-        rows.append(score_run(d))
-        atomic_write_json(args.out, rows)  # partial results survive a kill
-        print(f"threshold study: {d}: IoU {rows[-1]['fixed']['IoU']:.2f} fixed, "
-              f"{rows[-1]['train']['IoU']:.2f} train-calibrated, "
-              f"{rows[-1]['oracle']['IoU']:.2f} test-oracle", flush=True)
-    print(table(rows), end='')
-    return 0
+    return run_study(args, score_run, table=table, describe=lambda r: (
+        f"IoU {r['fixed']['IoU']:.2f} fixed, {r['train']['IoU']:.2f} train-calibrated, "
+        f"{r['oracle']['IoU']:.2f} test-oracle"))
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='lszoo: the threshold share of trained runs')
-    p.add_argument('run_dirs', nargs='*', metavar='RUN_DIR', help='benchmark model work dirs '
-                   '(glob patterns allowed)')
-    p.add_argument('--out', help='rows.json to write (kept current after each run)')
-    p.add_argument('--results', nargs='+', help='tabulate earlier rows.json files, no scoring')
-    p.add_argument('--threads', type=int, default=1, help='torch threads')
-    return p.parse_args(argv)
+    return study_parser('lszoo: the threshold share of trained runs').parse_args(argv)
 
 
 def main(argv=None) -> int:
