@@ -10,9 +10,9 @@ few dozen 4-image batches, taken while the weights still moved. This study keeps
 weights and changes only those statistics: it replaces them by the plain average over
 ``--batches`` batches of the run's own training pipeline (its crops and flips) at the final
 weights ("precise BN": what ``PreciseBNHook`` does when training ends, the same function). No
-training. Both versions are scored on
-the test images at the config's fixed threshold and at the test-oracle threshold (the best any
-threshold gives, so a shift of the probability scale is told apart from a change in ranking).
+training. Both versions are scored on the test images at the config's fixed threshold and at the
+test-oracle threshold (the best any threshold gives, so a shift of the probability scale is told
+apart from a change in ranking).
 The recomputed checkpoint is written to ``RUN_DIR/precise_bn/``. Results:
 ``docs/benchmarks/recipes.md``.
 """
@@ -20,7 +20,7 @@ import os
 import os.path as osp
 import sys
 
-from benchmarks.rescore import groups, run_files, run_study, study_parser
+from benchmarks.rescore import groups, mean, run_files, run_study, study_parser
 from benchmarks.threshold import split_cfg
 from lszoo.errors import DataError
 
@@ -102,11 +102,10 @@ def table(rows) -> str:
     lines += ['', '| data | model | runs | IoU running BN mean | IoU precise BN mean | change | '
               'oracle change |', '|---|---|---:|---:|---:|---:|---:|']
     for (data, name), runs in groups(rows).items():
-        def mean(col, key='IoU'):
-            return sum(r[col][key] for r in runs) / len(runs)
-        lines.append(f"| {data} | {name} | {len(runs)} | {mean('running'):.2f} | "
-                     f"{mean('precise'):.2f} | {mean('precise') - mean('running'):+.2f} | "
-                     f"{mean('precise', 'oracle_IoU') - mean('running', 'oracle_IoU'):+.2f} |")
+        running, precise = mean(runs, 'running'), mean(runs, 'precise')
+        oracle_change = mean(runs, 'precise', 'oracle_IoU') - mean(runs, 'running', 'oracle_IoU')
+        lines.append(f"| {data} | {name} | {len(runs)} | {running:.2f} | {precise:.2f} | "
+                     f"{precise - running:+.2f} | {oracle_change:+.2f} |")
     return '\n'.join(lines) + '\n'
 
 

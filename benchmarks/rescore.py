@@ -47,6 +47,11 @@ def load_rows(paths) -> list:
     return [r for path in paths for r in json.load(open(path))]
 
 
+def mean(runs, column: str, key: str = 'IoU') -> float:
+    """The mean of ``row[column][key]`` over ``runs``."""
+    return sum(r[column][key] for r in runs) / len(runs)
+
+
 def groups(rows) -> dict:
     """``(set folder name, model name) -> rows``, in first-seen order."""
     found = {}

@@ -23,7 +23,7 @@ import copy
 import os.path as osp
 import sys
 
-from benchmarks.rescore import groups, run_files, run_study, study_parser  # noqa: F401
+from benchmarks.rescore import groups, mean, run_files, run_study, study_parser
 
 COLUMNS = ('fixed', 'train', 'oracle')
 
@@ -76,10 +76,9 @@ def table(rows) -> str:
     lines += ['', '| data | model | runs | IoU fixed mean | IoU train-cal. mean | change | '
               'IoU test-oracle mean |', '|---|---|---:|---:|---:|---:|---:|']
     for (data, name), runs in groups(rows).items():
-        mean = {c: sum(r[c]['IoU'] for r in runs) / len(runs) for c in COLUMNS}
-        lines.append(f"| {data} | {name} | {len(runs)} | {mean['fixed']:.2f} | "
-                     f"{mean['train']:.2f} | {mean['train'] - mean['fixed']:+.2f} | "
-                     f"{mean['oracle']:.2f} |")
+        fixed, train, oracle = (mean(runs, c) for c in COLUMNS)
+        lines.append(f"| {data} | {name} | {len(runs)} | {fixed:.2f} | {train:.2f} | "
+                     f"{train - fixed:+.2f} | {oracle:.2f} |")
     return '\n'.join(lines) + '\n'
 
 

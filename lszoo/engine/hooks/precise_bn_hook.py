@@ -99,11 +99,10 @@ class PreciseBNHook(Hook):
             loader = runner.build_dataloader(copy.deepcopy(runner.cfg.train_dataloader),
                                              seed=runner.seed)
             layers, batches = recompute_bn_statistics(net, loader, self.num_batches)
-            if not layers:
-                break
+            if not layers:  # the EMA average is a copy of the model: none there either
+                runner.logger.warning('PreciseBNHook: the model has no BatchNorm running '
+                                      'statistics; nothing recomputed')
+                return
             runner.logger.info(f'PreciseBNHook: running statistics of {layers} BatchNorm layers '
                                f'of {name} recomputed over {batches} training batches at '
                                f'iteration {runner.iter + 1}')
-        if not layers:
-            runner.logger.warning('PreciseBNHook: the model has no BatchNorm running statistics; '
-                                  'nothing recomputed')
