@@ -48,6 +48,17 @@ def constant_lr(cfg) -> None:
     cfg.param_scheduler = []
 
 
+def group_norm(cfg) -> None:
+    # 32 groups in the encoder (2-16 channels each in ResNet-18); the decoder's narrowest stage
+    # has 16 channels, so 8 groups there (2-32 channels each)
+    cfg.model.backbone.norm_layer = 'ChannelGroupNorm'
+    cfg.model.decode_head.norm_cfg = dict(cfg.model.decode_head.norm_cfg, type='GN', num_groups=8)
+
+
+def batch_8(cfg) -> None:
+    cfg.train_dataloader.batch_size = 8
+
+
 #: name -> (what changes, in one line; the change)
 VARIANTS = {
     'stretched-schedule': ('warm-up to iteration 200, poly to 2000, whatever the run (the '
@@ -57,6 +68,10 @@ VARIANTS = {
     'bce-only': ('binary cross-entropy alone, without the Dice term', bce_only),
     'lr-1e-4': ('Adam 1e-4 instead of 1e-3', lr_1e4),
     'constant-lr': ('no warm-up and no decay: constant 1e-3, as the yardstick', constant_lr),
+    'groupnorm': ('GroupNorm instead of BatchNorm in encoder and decoder (no batch statistics '
+                  'at all)', group_norm),
+    'batch-8': ('batch 8 instead of 4 (BatchNorm statistics over 8 crops; twice the crops per '
+                'run)', batch_8),
 }
 
 

@@ -67,8 +67,25 @@ def _model_parts(model: dict) -> Iterator[Tuple[str, dict]]:
                         yield f'{key}.loss_decode[{j}]', loss
 
 
+def _check_timm_norm_layer(models, part: dict, key: str, config_path) -> None:
+    """mmseg's ``TIMMBackbone`` looks a ``norm_layer`` name up in mmengine's root registry and
+    passes ``None`` to timm when it is not there: timm then keeps BatchNorm without a word."""
+    from mmengine.registry import MODELS as MMENGINE_MODELS
+    from mmseg.models.backbones import TIMMBackbone
+    name, cls = part.get('norm_layer'), models.get(part.get('type'))
+    if (isinstance(name, str) and inspect.isclass(cls) and issubclass(cls, TIMMBackbone)
+            and MMENGINE_MODELS.get(name) is None):
+        close = difflib.get_close_matches(name, _all_names(MMENGINE_MODELS), n=3, cutoff=0.5)
+        hint = f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+        raise ConfigError(
+            f'unknown norm_layer {name!r} at {key}.norm_layer in {_where(config_path)}: '
+            f"mmseg's TIMMBackbone would silently keep timm's default (BatchNorm); use a name "
+            f"of mmengine's MODELS registry, e.g. 'ChannelGroupNorm' for GroupNorm.{hint}")
+
+
 def check_registered_types(cfg, config_path: Optional[str] = None) -> None:
-    """Every ``type`` of the model, its parts, losses and datasets is registered."""
+    """Every ``type`` of the model, its parts, losses and datasets is registered (and a timm
+    backbone's ``norm_layer``)."""
     models, datasets = _registries()
     model = cfg.get('model')
     if model is None:
@@ -77,6 +94,7 @@ def check_registered_types(cfg, config_path: Optional[str] = None) -> None:
         t = part.get('type')
         if isinstance(t, str) and models.get(t) is None:
             raise _unknown(models, t, f'{key}.type', 'model', config_path)
+        _check_timm_norm_layer(models, part, key, config_path)
     for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for key, ds in loader_datasets(cfg, loader_key):
             t = ds.get('type')

@@ -25,6 +25,9 @@ def _flat(d, prefix=''):
     ('bce-only', {'model.decode_head.loss_decode'}),
     ('lr-1e-4', {'optim_wrapper.optimizer.lr'}),
     ('constant-lr', {'param_scheduler'}),
+    ('groupnorm', {'model.backbone.norm_layer', 'model.decode_head.norm_cfg.type',
+                   'model.decode_head.norm_cfg.num_groups'}),
+    ('batch-8', {'train_dataloader.batch_size'}),
 ])
 def test_each_variant_changes_one_thing(tmp_path, variant, changed):
     _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
@@ -36,6 +39,24 @@ def test_each_variant_changes_one_thing(tmp_path, variant, changed):
     assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} == changed
     if variant == 'stretched-schedule':
         assert [(s['begin'], s['end']) for s in cfg.param_scheduler] == [(0, 200), (200, 2000)]
+
+
+def test_groupnorm_variant_builds_a_model_without_batchnorm(tmp_path):
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
+    cfg = real.benchmark_config(config, overrides, str(tmp_path), str(tmp_path), str(tmp_path),
+                                300, 4, 256, 'config', 0)
+    ablation.group_norm(cfg)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert {'ChannelGroupNorm', 'GroupNorm'} <= kinds and not any('BatchNorm' in k for k in kinds)
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.rand(1, 3, 64, 64), mode='tensor')
+    assert out.shape[-2:] == (64, 64)
 
 
 def test_table_compares_with_the_recipe_on_the_same_seeds():

@@ -1,6 +1,7 @@
 """Reusable blocks shared by lszoo's heads (and usable by any user head)."""
 from .aspp import AtrousPyramidPooling  # noqa: F401
 from .attention_gate import AttentionGate  # noqa: F401
+from .channel_group_norm import ChannelGroupNorm  # noqa: F401
 from .conv_blocks import DoubleConv  # noqa: F401
 from .cross_attention_up import CrossAttentionBlock, CrossAttentionUp  # noqa: F401
 from .gated_fusion import GatedFusion  # noqa: F401
