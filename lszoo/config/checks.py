@@ -38,9 +38,13 @@ def _where(config_path: Optional[str]) -> str:
     return f'config {config_path}' if config_path else 'the config'
 
 
+def _did_you_mean(name: str, registry, cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(name, _all_names(registry), n=3, cutoff=cutoff)
+    return f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+
+
 def _unknown(registry, name: str, key: str, what: str, config_path) -> ConfigError:
-    close = difflib.get_close_matches(name, _all_names(registry), n=3, cutoff=0.6)
-    hint = f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+    hint = _did_you_mean(name, registry)
     return ConfigError(
         f'unknown {what} type {name!r} at {key} in {_where(config_path)}: it is not registered '
         f'in mmseg\'s {registry.name} registry (is the module that defines it listed in '
@@ -75,8 +79,7 @@ def _check_timm_norm_layer(models, part: dict, key: str, config_path) -> None:
     name, cls = part.get('norm_layer'), models.get(part.get('type'))
     if (isinstance(name, str) and inspect.isclass(cls) and issubclass(cls, TIMMBackbone)
             and MMENGINE_MODELS.get(name) is None):
-        close = difflib.get_close_matches(name, _all_names(MMENGINE_MODELS), n=3, cutoff=0.5)
-        hint = f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+        hint = _did_you_mean(name, MMENGINE_MODELS, cutoff=0.5)
         raise ConfigError(
             f'unknown norm_layer {name!r} at {key}.norm_layer in {_where(config_path)}: '
             f"mmseg's TIMMBackbone would silently keep timm's default (BatchNorm); use a name "
