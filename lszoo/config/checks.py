@@ -71,12 +71,12 @@ def _model_parts(model: dict) -> Iterator[Tuple[str, dict]]:
                         yield f'{key}.loss_decode[{j}]', loss
 
 
-def _check_timm_norm_layer(models, part: dict, key: str, config_path) -> None:
+def _check_timm_norm_layer(cls, part: dict, key: str, config_path) -> None:
     """mmseg's ``TIMMBackbone`` looks a ``norm_layer`` name up in mmengine's root registry and
     passes ``None`` to timm when it is not there: timm then keeps BatchNorm without a word."""
     from mmengine.registry import MODELS as MMENGINE_MODELS
     from mmseg.models.backbones import TIMMBackbone
-    name, cls = part.get('norm_layer'), models.get(part.get('type'))
+    name = part.get('norm_layer')
     if (isinstance(name, str) and inspect.isclass(cls) and issubclass(cls, TIMMBackbone)
             and MMENGINE_MODELS.get(name) is None):
         hint = _did_you_mean(name, MMENGINE_MODELS, cutoff=0.5)
@@ -95,9 +95,10 @@ def check_registered_types(cfg, config_path: Optional[str] = None) -> None:
         raise ConfigError(f'{_where(config_path)} has no `model`')
     for key, part in _model_parts(model):
         t = part.get('type')
-        if isinstance(t, str) and models.get(t) is None:
+        cls = models.get(t) if isinstance(t, str) else None
+        if isinstance(t, str) and cls is None:
             raise _unknown(models, t, f'{key}.type', 'model', config_path)
-        _check_timm_norm_layer(models, part, key, config_path)
+        _check_timm_norm_layer(cls, part, key, config_path)
     for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for key, ds in loader_datasets(cfg, loader_key):
             t = ds.get('type')
