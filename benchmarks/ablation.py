@@ -179,6 +179,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     args.data = args.data or real.DATASETS[args.dataset]
     args.recipe = 'config'  # the config's own recipe, one part changed per variant
+    args.validate = 0  # no validation split (benchmarks.real --validate)
     return args
 
 

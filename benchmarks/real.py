@@ -4,7 +4,7 @@
                               [--batch 4] [--crop 256] [--recipe config|bce_dice]
                               [--only NAME ...] [--no-yardstick] [--threads 2]
                               [--work-root work_dirs/real_benchmark] [--out DIR]
-                              [--seeds 42 ...] [--cfg-options KEY=VALUE ...]
+                              [--seeds 42 ...] [--validate N] [--cfg-options KEY=VALUE ...]
 
 (from the repository root). Results: ``benchmarks/results/real.md``.
 
@@ -21,7 +21,9 @@ barrel-distorted augmentations of other chips) train; augmentations are never te
 With several ``--seeds`` each model is trained once per seed and the table gives mean ± sd and
 the per-seed values (:mod:`benchmarks.seeds`). Training: random 256x256 crops with
 horizontal/vertical flips, per-image per-band min-max to [0, 1] (the Bijie configs'
-normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation. Test: the 12
+normalisation), batch 4, ``--iters`` iterations, ``--seed`` (42), no validation (``--validate
+N``: every fourth training image validates N times and the best checkpoint is tested beside the
+last one, :mod:`benchmarks.validation`). Test: the 12
 test images at full size (padded to the model's size divisor and cropped back, as mmseg does),
 scored once by :class:`~lszoo.evaluation.LandslideMetric` with all three protocols.
 
@@ -102,14 +104,20 @@ def split_stems(stems, dataset: str = 'bijie'):
     return train, test
 
 
-def write_splits(data: str, split_dir: str, dataset: str = 'bijie'):
-    """Write the BijieDataset split files of the fixed rule; returns (train, test) stems."""
+def write_splits(data: str, split_dir: str, dataset: str = 'bijie', validate: bool = False):
+    """Write the BijieDataset split files of the fixed rule; returns (train, test) stems, and
+    with ``validate`` (train, val, test) with the validation images carved from training."""
     train, test = split_stems(find_samples(data), dataset)
+    splits = [('train', train), ('test', test)]
+    if validate:
+        from benchmarks.validation import carve
+        train, val = carve(train)
+        splits = [('train', train), ('val', val), ('test', test)]
     os.makedirs(split_dir, exist_ok=True)
-    for name, stems in (('train', train), ('test', test)):
+    for name, stems in splits:
         with open(osp.join(split_dir, f'bijie_{name}_seed42.txt'), 'w') as f:
             f.write(''.join(f'landslide/{s}\n' for s in stems))
-    return train, test
+    return tuple(stems for _, stems in splits)
 
 
 def dataset_cfg(data: str, split_dir: str, split: str, pipeline) -> dict:
@@ -244,6 +252,10 @@ def run_lszoo(name, config, overrides, args, split_dir, edit=None, work_dir=None
     os.makedirs(work_dir, exist_ok=True)
     cfg = benchmark_config(config, overrides, work_dir, args.data, split_dir, args.iters,
                            args.batch, args.crop, args.recipe, args.seed, args.cfg_options)
+    if args.validate:
+        from benchmarks.validation import add_validation
+        add_validation(cfg, dataset_cfg(args.data, split_dir, 'val', pipelines(
+            args.crop, cfg.get('meta_keys'))[1]), args.iters, args.validate)
     if edit is not None:
         edit(cfg)
     path = osp.join(work_dir, f'{name}.py')
@@ -251,10 +263,16 @@ def run_lszoo(name, config, overrides, args, split_dir, edit=None, work_dir=None
     print(f'real benchmark: training {name} ({config}, recipe {args.recipe}), {args.iters} '
           'iterations ...', flush=True)
     seconds = train_subprocess(path, args.threads, osp.join(work_dir, 'train.log'))
-    metrics = evaluate(name, path, work_dir, osp.join(work_dir, 'test'))
     threshold = cfg.model.decode_head.get('threshold', 0.5)
-    return dict(name=name, config=config, recipe=args.recipe, params=count_params(cfg),
-                seconds=seconds, threshold=threshold, seed=args.seed, **metrics)
+    row = dict(name=name, config=config, recipe=args.recipe, params=count_params(cfg),
+               seconds=seconds, threshold=threshold, seed=args.seed)
+    checkpoint = work_dir  # its last checkpoint
+    if args.validate:  # the best validation checkpoint is the row; the last one beside it
+        from benchmarks.validation import best_checkpoint
+        last = evaluate(name, path, work_dir, osp.join(work_dir, 'test_last'))
+        row.update({f'{k}_last': v for k, v in last.items()})
+        checkpoint, row['best_iter'] = best_checkpoint(work_dir)
+    return dict(row, **evaluate(name, path, checkpoint, osp.join(work_dir, 'test')))
 
 
 def run_smp_yardstick(args, split_dir) -> dict:
@@ -280,27 +298,33 @@ COLUMNS = [('IoU', 'IoU'), ('F1', 'F1'), ('Precision', 'P'), ('Recall', 'R'), ('
            ('mF1', 'mF1'), ('imgIoU', 'imgIoU'), ('imgF1', 'imgF1')]
 
 
-def markdown(rows, args, train, test, machine: str) -> str:
-    """The result table with the command, split and budget."""
+def markdown(rows, args, train, test, machine: str, val=()) -> str:
+    """The result table with the command, split and budget (and validation, if any)."""
     def fmt(v):
         return 'nan' if v != v else f'{v:.2f}'
     options = ''.join(f', `{k}={v}`' for k, v in (args.cfg_options or {}).items())
+    held_out = (f'validation {len(val)} (every fourth training image, scored {args.validate} '
+                'times; each row scores the checkpoint with the best validation IoU, "IoU last" '
+                'the last one) / ' if val else '')
+    extra = ' best iter | IoU last |' if val else ''
     lines = [f'### Real {args.dataset} benchmark, recipe `{args.recipe}`{options}', '',
              f'Command: `python -m benchmarks.real {" ".join(args.argv)}`', '',
              f'Machine: {machine}. Budget: {args.iters} iterations, batch {args.batch}, random '
              f'{args.crop}x{args.crop} crops + flips, from scratch, seed(s) '
              f'{", ".join(map(str, args.seeds))}, {args.threads} thread(s). Train {len(train)} / '
-             f'test {len(test)} images (fixed rule, test: {", ".join(test)}); tested at full '
-             'size. '
+             f'{held_out}test {len(test)} images (fixed rule, test: {", ".join(test)}); tested '
+             'at full size. '
              'Standard = landslide class, global; GeoNeXt = mean of 2 classes; DiGATe = mean '
              'over images (docs/metrics.md).', '',
              '| Model | recipe | threshold | ' + ' | '.join(c for _, c in COLUMNS)
-             + ' | params (M) | train time (s) |',
-             '|---|---|---:|' + '---:|' * (len(COLUMNS) + 2)]
+             + ' | params (M) | train time (s) |' + extra,
+             '|---|---|---:|' + '---:|' * (len(COLUMNS) + 2 + 2 * bool(val))]
     for r in rows:
+        cells = (f' {r.get("best_iter", "-")} | {fmt(r.get("IoU_last", float("nan")))} |'
+                 if val else '')  # the yardstick does not validate
         lines.append(f'| {r["name"]}{_seed_tag(r, args)} | {r["recipe"]} | {r["threshold"]:g} | '
                      + ' | '.join(fmt(r[k]) for k, _ in COLUMNS)
-                     + f' | {r["params"] / 1e6:.2f} | {r["seconds"]:.0f} |')
+                     + f' | {r["params"] / 1e6:.2f} | {r["seconds"]:.0f} |' + cells)
     if len(args.seeds) > 1:
         from benchmarks.seeds import seed_table, summarize_seeds
         lines += ['', f'Over the {len(args.seeds)} seeds (mean ± sample sd):', '',
@@ -341,18 +365,21 @@ def run(args) -> int:
         raise ConfigError(f'--recipe must be one of {RECIPES}, got {args.recipe!r}')
     if args.iters < 1 or args.batch < 1 or args.crop % 32:
         raise ConfigError('--iters and --batch must be >= 1 and --crop a multiple of 32')
+    if not 0 <= args.validate <= args.iters:
+        raise ConfigError(f'--validate must be between 0 (off) and --iters ({args.iters}), '
+                          f'got {args.validate}')
     if args.yardstick:
         from benchmarks.yardstick import import_smp
         import_smp()  # fail before any training
     split_dir = osp.join(args.work_root, args.dataset, 'splits')
-    train, test = write_splits(args.data, split_dir, args.dataset)
+    train, *val, test = write_splits(args.data, split_dir, args.dataset, args.validate > 0)
     rows = []
     out = args.out or osp.join(args.work_root, args.dataset, args.recipe)
     os.makedirs(out, exist_ok=True)
     for args.seed in args.seeds:
         rows += run_seed(args, split_dir, out, rows)
     from lszoo.utils.fileio import atomic_write_text
-    md = markdown(rows, args, train, test, machine_name())
+    md = markdown(rows, args, train, test, machine_name(), val=val[0] if val else ())
     atomic_write_text(osp.join(out, 'real.md'), md)
     print(md)
     return 0
@@ -398,6 +425,9 @@ def parse_args(argv=None):
     p.add_argument('--seeds', '--seed', dest='seeds', type=int, nargs='+', default=[42],
                    help='seed(s) of every training, the yardstick included (default 42); '
                    'several: one run per seed, mean ± sd in the table')
+    p.add_argument('--validate', type=int, default=0, metavar='N',
+                   help='hold every fourth training image out, validate N times, test the '
+                   'best checkpoint and the last (benchmarks/validation.py; default 0: off)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                    help='merged into every lszoo config after the recipe (not the yardstick), '
                    'e.g. param_scheduler=None or model.decode_head.upsample_mode=bilinear')

@@ -234,3 +234,44 @@ def test_seed_files_run_apart_merge_into_one_table(tmp_path, capsys):
     assert (tmp_path / 't.md').read_text().count('| m |') == 1
     with pytest.raises(DataError, match='rows0.json'):
         seeds.merge_row_files([files[0], files[0]])
+
+
+def test_validation_split_is_carved_from_training_only():
+    from benchmarks.validation import carve
+    stems = [f'{i:05d}' for i in range(36)]
+    train, test = rb.split_stems(stems)
+    kept, val = carve(list(reversed(train)))
+    assert val == sorted(train)[3::4] and len(val) == 6 and len(kept) == 18
+    assert not set(val) & set(kept) and not set(val) & set(test)
+    with pytest.raises(ConfigError, match='none to validate'):
+        carve(['a', 'b', 'c'])
+
+
+def test_validate_tests_the_best_checkpoint_beside_the_last(tmp_path):
+    """Two validations in four iterations: the row names the best one's iteration and scores
+    the last checkpoint apart; the validation images are neither trained nor tested on."""
+    if not osp.isdir(BIJIE):
+        pytest.skip('../shared/realdata/bijie_mini is not available')
+    code = rb.main(['--iters', '4', '--validate', '2', '--crop', '64', '--batch', '2',
+                    '--threads', '1', '--only', 'UNet-w16', '--no-yardstick', '--work-root',
+                    str(tmp_path), '--out', str(tmp_path / 'out')])
+    assert code == 0
+    (row,) = json.loads((tmp_path / 'out' / 'rows.json').read_text())
+    assert row['best_iter'] in (2, 4) and 0 <= row['IoU_last'] <= 100
+    work = tmp_path / 'bijie' / 'config' / 'seed42' / 'UNet-w16'
+    assert (work / f'best_IoU_iter_{row["best_iter"]}.pth').is_file()
+    assert (work / 'iter_4.pth').is_file()
+    split = {name: (tmp_path / 'bijie' / 'splits' / f'bijie_{name}_seed42.txt').read_text()
+             .split() for name in ('train', 'val', 'test')}
+    assert [len(split[n]) for n in ('train', 'val', 'test')] == [18, 6, 12]
+    assert not set(split['val']) & (set(split['train']) | set(split['test']))
+    md = (tmp_path / 'out' / 'real.md').read_text()
+    assert 'Train 18 / validation 6' in md and '| best iter | IoU last |' in md
+
+
+
+def test_validate_beyond_the_budget_stops_before_any_work(tmp_path, capsys):
+    code = rb.main(['--iters', '2', '--validate', '3', '--only', 'UNet-w16', '--no-yardstick',
+                    '--work-root', str(tmp_path / 'bad')])
+    assert code == 2 and '--validate' in capsys.readouterr().err
+    assert not (tmp_path / 'bad').exists()
