@@ -75,6 +75,23 @@ def test_configs_are_discovered():
     assert not any(n.startswith('_base_') for n in names)
 
 
+def test_the_baselines_recipe_keeps_the_best_validation_checkpoint():
+    """Every config on the baselines' schedule (its phases are fractions of the run) keeps the
+    checkpoint with the best validation landslide IoU, a key its validation metric reports."""
+    from mmengine.config import Config
+    found = 0
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        scheds = cfg.get('param_scheduler') or []
+        if not any('end_fraction' in s for s in scheds if isinstance(scheds, list)):
+            continue
+        found += 1
+        checkpoint = cfg.default_hooks.checkpoint
+        assert (checkpoint.get('save_best'), checkpoint.get('rule')) == ('IoU', 'greater'), path
+        assert cfg.val_evaluator.type == 'LandslideMetric', path  # reports 'IoU'
+    assert found >= 20  # the glob reached the baselines
+
+
 @pytest.mark.parametrize('config', CONFIGS,
                          ids=[osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS])
 def test_config_trains_one_step_and_tests(config, tmp_path, dataset_roots):

@@ -10,3 +10,6 @@ param_scheduler = [
          end_fraction=1.0),
 ]
 train_cfg = dict(max_iters=2000)
+# Keep the checkpoint with the best validation landslide IoU beside the last ones: long runs on
+# small sets overfit (docs/benchmarks/recipes.md, section 7).
+default_hooks = dict(checkpoint=dict(save_best='IoU', rule='greater'))
