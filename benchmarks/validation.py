@@ -28,7 +28,8 @@ def carve(train):
     if not val:
         raise ConfigError(f'--validate: {len(train)} training image(s) leave none to validate '
                           f'on (every {EVERY}th is held out)')
-    return [s for s in train if s not in set(val)], val
+    held_out = set(val)
+    return [s for s in train if s not in held_out], val
 
 
 def add_validation(cfg, val_dataset: dict, iters: int, times: int) -> None:

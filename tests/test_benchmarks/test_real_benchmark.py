@@ -269,7 +269,6 @@ def test_validate_tests_the_best_checkpoint_beside_the_last(tmp_path):
     assert 'Train 18 / validation 6' in md and '| best iter | IoU last |' in md
 
 
-
 def test_validate_beyond_the_budget_stops_before_any_work(tmp_path, capsys):
     code = rb.main(['--iters', '2', '--validate', '3', '--only', 'UNet-w16', '--no-yardstick',
                     '--work-root', str(tmp_path / 'bad')])
