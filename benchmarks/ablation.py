@@ -59,6 +59,22 @@ def batch_8(cfg) -> None:
     cfg.train_dataloader.batch_size = 8
 
 
+def more_augmentation(cfg) -> None:
+    # a regulariser for long runs on small sets: scale jitter before the crop (short side
+    # 512 * U(0.75, 1.5) for the real sets' 512-pixel short sides), then quarter turns and the
+    # optical photometric changes of the CAS base (brightness, contrast) plus the DiGATe
+    # recipe's gaussian noise, after the flips (on the [0, 1] image, so min-max cannot undo them)
+    pipe = cfg.train_dataloader.dataset.pipeline
+    crop = next(i for i, t in enumerate(pipe) if t['type'] == 'RandomCrop')
+    pipe.insert(crop, dict(type='RandomResize', scale=(4096, 512), ratio_range=(0.75, 1.5),
+                           keep_ratio=True))
+    flip = next(i for i, t in enumerate(pipe) if t['type'] == 'RandomFlip')
+    pipe[flip + 1:flip + 1] = [
+        dict(type='RandomRot90', prob=0.5),
+        dict(type='OpticalPhotometric', streams=['optical'], prob=0.5, brightness=0.1,
+             contrast=0.1, noise_std=0.02)]
+
+
 #: name -> (what changes, in one line; the change)
 VARIANTS = {
     'stretched-schedule': ('warm-up to iteration 200, poly to 2000, whatever the run (the '
@@ -72,6 +88,8 @@ VARIANTS = {
                   'at all)', group_norm),
     'batch-8': ('batch 8 instead of 4 (BatchNorm statistics over 8 crops; twice the crops per '
                 'run)', batch_8),
+    'more-augmentation': ('scale jitter x0.75-1.5, quarter turns, brightness / contrast / noise '
+                          'on top of crops and flips', more_augmentation),
 }
 
 

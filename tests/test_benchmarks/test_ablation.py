@@ -28,6 +28,7 @@ def _flat(d, prefix=''):
     ('groupnorm', {'model.backbone.norm_layer', 'model.decode_head.norm_cfg.type',
                    'model.decode_head.norm_cfg.num_groups'}),
     ('batch-8', {'train_dataloader.batch_size'}),
+    ('more-augmentation', {'train_dataloader.dataset.pipeline'}),
 ])
 def test_each_variant_changes_one_thing(tmp_path, variant, changed):
     _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
@@ -57,6 +58,29 @@ def test_groupnorm_variant_builds_a_model_without_batchnorm(tmp_path):
     with torch.no_grad():
         out = model(torch.rand(1, 3, 64, 64), mode='tensor')
     assert out.shape[-2:] == (64, 64)
+
+
+def test_more_augmentation_pipeline_runs_on_real_tiles(tmp_path):
+    import numpy as np
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    data = osp.join(REALDATA, 'bijie_mini')
+    if not osp.isdir(data):
+        pytest.skip('../shared/realdata/bijie_mini is not available')
+    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
+    real.write_splits(data, str(tmp_path), 'bijie')
+    cfg = real.benchmark_config(config, overrides, str(tmp_path), data, str(tmp_path),
+                                300, 4, 256, 'config', 0)
+    ablation.more_augmentation(cfg)
+    types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert types.index('RandomResize') < types.index('RandomCrop') < types.index('RandomRot90')
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    np.random.seed(0)
+    for i in range(4):
+        sample = dataset[i]
+        assert tuple(sample['inputs'].shape) == (3, 256, 256)
+        assert set(np.unique(sample['data_samples'].gt_sem_seg.data.numpy())) <= {0, 1}
 
 
 def test_table_compares_with_the_recipe_on_the_same_seeds():
