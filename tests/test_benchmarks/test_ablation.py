@@ -19,6 +19,13 @@ def _flat(d, prefix=''):
     return out
 
 
+def _recipe_cfg(tmp_path, data=None):
+    """The ablation model's benchmark config (300 iterations, batch 4, 256² crops, seed 0)."""
+    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
+    return real.benchmark_config(config, overrides, str(tmp_path), data or str(tmp_path),
+                                 str(tmp_path), 300, 4, 256, 'config', 0)
+
+
 @pytest.mark.parametrize('variant, changed', [
     ('stretched-schedule', {'param_scheduler'}),
     ('cls-1x1-normal', {'model.decode_head.cls_kernel_size', 'model.decode_head.cls_init'}),
@@ -31,9 +38,7 @@ def _flat(d, prefix=''):
     ('more-augmentation', {'train_dataloader.dataset.pipeline'}),
 ])
 def test_each_variant_changes_one_thing(tmp_path, variant, changed):
-    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
-    cfg = real.benchmark_config(config, overrides, str(tmp_path), str(tmp_path), str(tmp_path),
-                                300, 4, 256, 'config', 0)
+    cfg = _recipe_cfg(tmp_path)
     before = _flat(cfg.to_dict())
     ablation.VARIANTS[variant][1](cfg)
     after = _flat(cfg.to_dict())
@@ -46,9 +51,7 @@ def test_groupnorm_variant_builds_a_model_without_batchnorm(tmp_path):
     import torch
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
-    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
-    cfg = real.benchmark_config(config, overrides, str(tmp_path), str(tmp_path), str(tmp_path),
-                                300, 4, 256, 'config', 0)
+    cfg = _recipe_cfg(tmp_path)
     ablation.group_norm(cfg)
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
@@ -67,10 +70,8 @@ def test_more_augmentation_pipeline_runs_on_real_tiles(tmp_path):
     data = osp.join(REALDATA, 'bijie_mini')
     if not osp.isdir(data):
         pytest.skip('../shared/realdata/bijie_mini is not available')
-    _, config, overrides = next(m for m in real.LIGHT if m[0] == ablation.MODEL)
     real.write_splits(data, str(tmp_path), 'bijie')
-    cfg = real.benchmark_config(config, overrides, str(tmp_path), data, str(tmp_path),
-                                300, 4, 256, 'config', 0)
+    cfg = _recipe_cfg(tmp_path, data)
     ablation.more_augmentation(cfg)
     types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert types.index('RandomResize') < types.index('RandomCrop') < types.index('RandomRot90')
