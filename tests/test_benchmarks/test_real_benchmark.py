@@ -12,6 +12,12 @@ from lszoo.errors import ConfigError, DataError
 BIJIE = osp.join(REALDATA, 'bijie_mini')
 
 
+def _bench_cfg(tmp_path, config, overrides, recipe, **kwargs):
+    """``config`` as the benchmark builds it: 50 iterations, batch 4, 128 crops."""
+    return rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
+                               128, recipe, **kwargs)
+
+
 def test_split_rule_is_fixed_and_documented():
     stems = [f'{i:05d}' for i in range(36)]
     train, test = rb.split_stems(list(reversed(stems)))  # input order does not matter
@@ -60,8 +66,7 @@ def test_missing_data_is_one_clear_error(tmp_path):
 
 def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
     name, config, overrides = rb.LIGHT[3]
-    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
-                              128, 'bce_dice')
+    cfg = _bench_cfg(tmp_path, config, overrides, 'bce_dice')
     assert [d['type'] for d in cfg.model.decode_head.loss_decode] == [
         'BinaryCrossEntropyLoss', 'BinaryDiceLoss']
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
@@ -69,14 +74,12 @@ def test_candidate_recipe_replaces_loss_and_schedule(tmp_path):
     assert cfg.param_scheduler[1]['end'] == 50 and cfg.model.backbone.in_channels == 3
     assert cfg.train_dataloader.batch_size == 4 and cfg.train_cfg.max_iters == 50
     # recipe 'config': the config's own schedule, scaled to the budget (2000 -> 50 iterations)
-    own = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
-                              128, 'config')
+    own = _bench_cfg(tmp_path, config, overrides, 'config')
     from lszoo.engine.budget_schedule import resolve_fractions
     resolved = resolve_fractions(own.param_scheduler, own.train_cfg.max_iters)
     assert [(s['begin'], s['end']) for s in resolved] == [(0, 5), (5, 50)]
     with pytest.raises(ConfigError, match='recipe'):
-        rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4, 128,
-                            'adamw')
+        _bench_cfg(tmp_path, config, overrides, 'adamw')
 
 
 def test_crop_survives_train_py(tmp_path):
@@ -84,8 +87,7 @@ def test_crop_survives_train_py(tmp_path):
     RandomCrop) must not put back the dataset base's 256x256."""
     from lszoo.config.crop_size import apply_crop_size
     name, config, overrides = rb.LIGHT[4]
-    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
-                              128, 'bce_dice')
+    cfg = _bench_cfg(tmp_path, config, overrides, 'bce_dice')
     apply_crop_size(cfg)
     crops = [s['crop_size'] for s in cfg.train_dataloader.dataset.pipeline
              if s['type'] == 'RandomCrop']
@@ -102,18 +104,16 @@ def test_configs_calibrate_but_the_benchmark_scores_their_fixed_threshold(tmp_pa
     _, config, overrides = next(m for m in rb.LIGHT if m[0] == name)
     hooks = [h['type'] for h in load_config(osp.join(rb.REPO, config)).custom_hooks]
     assert 'CalibrateThresholdHook' in hooks
-    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
-                              128, 'config')
+    cfg = _bench_cfg(tmp_path, config, overrides, 'config')
     assert 'CalibrateThresholdHook' not in [h['type'] for h in cfg.custom_hooks]
 
 
 def test_seed_and_cfg_options_apply_after_the_recipe(tmp_path):
     """--cfg-options vary one setting against the recipe (here: a constant learning rate)."""
     name, config, overrides = rb.LIGHT[4]
-    cfg = rb.benchmark_config(config, overrides, str(tmp_path), 'data', str(tmp_path), 50, 4,
-                              128, 'bce_dice', seed=7,
-                              cfg_options={'param_scheduler': None,
-                                           'model.decode_head.upsample_mode': 'nearest'})
+    cfg = _bench_cfg(tmp_path, config, overrides, 'bce_dice', seed=7,
+                     cfg_options={'param_scheduler': None,
+                                  'model.decode_head.upsample_mode': 'nearest'})
     assert cfg.param_scheduler is None and cfg.randomness == dict(seed=7)
     assert cfg.model.decode_head.upsample_mode == 'nearest'
     assert cfg.optim_wrapper.optimizer.lr == 1e-3  # the rest of the recipe stays
