@@ -1,4 +1,4 @@
-"""Configs whose 1x1 classifier follows a ReLU start it at a landslide prior, not at p = 0.5.
+"""mmseg's UNet configs and the GeoNeXt demo start their 1x1 classifier at a landslide prior.
 
 From bias 0 the early background loss drove every weight of the 1x1 classifier negative on the
 sparse Nepal set (mmseg's UNet) and on the synthetic benchmark (UNet and GeoNeXt-atto), so the
