@@ -50,9 +50,9 @@ model = dict(
         threshold=0.5,
         norm_cfg=norm_cfg,
         align_corners=False,
-        # classifier bias at a 10 % landslide prior (Lin et al., ICCV 2017), not 0: from p = 0.5 the
+        # classifier bias at a 3 % landslide prior (Lin et al., ICCV 2017), not 0: from p = 0.5 the
         # early background loss drove every 1x1 weight negative on Nepal (recipes.md, section 6)
-        init_cfg=dict(type='Normal', std=0.01, bias_prob=0.1, override=dict(name='conv_seg')),
+        init_cfg=dict(type='Normal', std=0.01, bias_prob=0.03, override=dict(name='conv_seg')),
         # BCE + Dice: BCE alone learned no landslide on real Bijie (benchmarks/results/real.md)
         loss_decode=[
             dict(type='BinaryCrossEntropyLoss', loss_weight=1.0),
